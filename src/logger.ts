@@ -1,0 +1,109 @@
+/**
+ * One root pino logger for the process; every job gets a child
+ * (`logger.child({ planId, jobId })`). Secrets are redacted by path, and
+ * free text is scrubbed of pre-signed URL query strings and known secrets.
+ */
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths that may hold a secret anywhere in a log object. */
+export const REDACT_PATHS = [
+  'accessKeySecret',
+  'accessKeyId',
+  'securityToken',
+  'webhookUrl',
+  'smtpUrl',
+  'password',
+  'pass',
+  'authToken',
+  'authorization',
+  'internetUrl',
+  'intranetUrl',
+  '*.accessKeySecret',
+  '*.securityToken',
+  '*.webhookUrl',
+  '*.smtpUrl',
+  '*.password',
+  '*.pass',
+  '*.authToken',
+  '*.authorization',
+  '*.internetUrl',
+  '*.intranetUrl',
+  'auth.pass',
+  '*.auth.pass',
+  'headers.authorization',
+  'req.headers.authorization',
+  'task.internetUrl',
+  'task.intranetUrl',
+  '*.task.internetUrl',
+  '*.task.intranetUrl',
+];
+
+/** Drops the query string and fragment of every http(s) URL in a text: pre-signed URLs carry credentials there. */
+export function stripUrlQueries(text: string): string {
+  return text.replace(/(https?:)?\/\/[^\s"'<>?#]+[?#][^\s"'<>]*/gi, (url) => url.replace(/[?#].*$/, '?…'));
+}
+
+/** Replaces every occurrence of the given secret values in a text. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 6) out = out.split(secret).join('***');
+  }
+  return stripUrlQueries(out);
+}
+
+let knownSecrets: readonly string[] = [];
+/** Registers secret values (from the config) that must never be logged, even inside free text. */
+export function registerSecrets(secrets: readonly string[]): void {
+  knownSecrets = [...new Set([...knownSecrets, ...secrets.filter((s) => s.length >= 6)])];
+}
+
+export interface LoggerSettings {
+  /** Default: info. */
+  level?: string;
+  /** `json` (default) or `pretty` (needs the dev-only pino-pretty). */
+  format?: string;
+  /** Where lines go. Default: stdout. */
+  destination?: pino.DestinationStream;
+}
+
+/** Serialises errors without leaking: message and stack scrubbed, known fields kept. */
+function errorSerializer(error: unknown): unknown {
+  const base = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (key === 'data' || key === 'config' || key === 'request' || key === 'response' || key === 'headers') continue;
+    out[key] = typeof value === 'string' ? scrubSecrets(value, knownSecrets) : value;
+  }
+  return out;
+}
+
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? 'info',
+    base: { service: 'dbswatch' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: errorSerializer, error: errorSerializer },
+    formatters: { level: (label) => ({ level: label }) },
+    hooks: {
+      // Free-text messages can carry URLs or secrets (e.g. from a library's error); scrub them.
+      logMethod(args, method) {
+        const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg, knownSecrets) : arg));
+        method.apply(this, scrubbed as Parameters<typeof method>);
+      },
+    },
+  };
+  if (settings.format === 'pretty' && !settings.destination) {
+    try {
+      return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+    } catch {
+      // pino-pretty is a dev dependency; fall back to JSON in a production install.
+    }
+  }
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+/** A logger that drops everything, for tests and library callers that pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });
