@@ -304,7 +304,7 @@ function interpolate(
   problems: string[],
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(VARIABLE, (whole, name: string | undefined) => {
+    return value.replace(VARIABLE, (_whole, name: string | undefined) => {
       if (name === undefined) return '$';
       const resolved = env[name];
       if (resolved === undefined || resolved === '') {
@@ -334,40 +334,65 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Cross-field rules zod cannot see one object at a time. */
-function crossFieldProblems(raw: RawConfig): string[] {
+/** Reads a value at a path of an untyped document, or undefined. */
+function at(doc: unknown, ...path: (string | number)[]): unknown {
+  let cursor = doc;
+  for (const key of path) {
+    if (cursor === null || typeof cursor !== 'object') return undefined;
+    cursor = (cursor as Record<string | number, unknown>)[key];
+  }
+  return cursor;
+}
+
+const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const asRecord = (value: unknown): Record<string, unknown> =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+/**
+ * Cross-field rules zod cannot see one object at a time. They run on the
+ * interpolated document even when the schema fails, so one run names every
+ * problem; values the schema already rejects are skipped here.
+ */
+function crossFieldProblems(doc: unknown): string[] {
   const problems: string[] = [];
-  const channelNames = new Set(Object.keys(raw.channels));
-  const checkNotify = (list: readonly string[] | undefined, path: string) => {
-    list?.forEach((name, i) => {
-      if (!channelNames.has(name)) {
+  const channelNames = new Set(Object.keys(asRecord(at(doc, 'channels'))));
+  const checkNotify = (list: unknown, path: string) => {
+    asArray(list).forEach((name, i) => {
+      if (typeof name === 'string' && !channelNames.has(name)) {
         const known = [...channelNames].join(', ') || 'none defined';
         problems.push(`${path}[${i}]: unknown channel "${name}" (channels: ${known})`);
       }
     });
+  };
+  const tooShort = (value: unknown) => {
+    const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+    return ms !== undefined && ms < MIN_INTERVAL_MS;
   };
   for (const name of channelNames) {
     if (!CHANNEL_NAME.test(name)) {
       problems.push(`channels.${name}: a channel name may hold only letters, digits and _.- (max 64)`);
     }
   }
-  checkNotify(raw.defaults.notify, 'defaults.notify');
-  checkNotify(raw.discover.notify, 'discover.notify');
+  checkNotify(at(doc, 'defaults', 'notify'), 'defaults.notify');
+  checkNotify(at(doc, 'discover', 'notify'), 'discover.notify');
   const seen = new Map<string, number>();
-  raw.plans.forEach((plan, i) => {
-    checkNotify(plan.notify, `plans[${i}].notify`);
-    const first = seen.get(plan.id);
-    if (first !== undefined) problems.push(`plans[${i}].id: duplicate plan id "${plan.id}" (also plans[${first}])`);
-    else seen.set(plan.id, i);
-    if (plan.interval !== undefined && plan.interval < MIN_INTERVAL_MS) {
-      problems.push(`plans[${i}].interval: must be at least 5s`);
+  asArray(at(doc, 'plans')).forEach((plan, i) => {
+    checkNotify(at(plan, 'notify'), `plans[${i}].notify`);
+    const id = at(plan, 'id');
+    if (typeof id === 'string') {
+      const first = seen.get(id);
+      if (first !== undefined) problems.push(`plans[${i}].id: duplicate plan id "${id}" (also plans[${first}])`);
+      else seen.set(id, i);
     }
+    if (tooShort(at(plan, 'interval'))) problems.push(`plans[${i}].interval: must be at least 5s`);
   });
-  if (raw.defaults.interval < MIN_INTERVAL_MS) problems.push('defaults.interval: must be at least 5s');
-  if (raw.discover.interval < MIN_INTERVAL_MS) problems.push('discover.interval: must be at least 5s');
-  if (raw.http.port !== 0 && !isLoopbackHost(raw.http.host) && !raw.http.authToken) {
+  if (tooShort(at(doc, 'defaults', 'interval'))) problems.push('defaults.interval: must be at least 5s');
+  if (tooShort(at(doc, 'discover', 'interval'))) problems.push('discover.interval: must be at least 5s');
+  const host = at(doc, 'http', 'host');
+  const port = at(doc, 'http', 'port');
+  if (typeof host === 'string' && port !== 0 && !isLoopbackHost(host) && !at(doc, 'http', 'authToken')) {
     problems.push(
-      `http.authToken: required when http.host (${raw.http.host}) is not loopback — the status page and its actions would be open to the network`,
+      `http.authToken: required when http.host (${host}) is not loopback — the status page and its actions would be open to the network`,
     );
   }
   return problems;
@@ -433,10 +458,11 @@ export function parseConfig(
       if (problems.some((p) => p.startsWith(`${path}:`))) continue;
       problems.push(`${path}: ${describeIssue(issue)}`);
     }
-    throw new ConfigError(problems, source);
   }
-  problems.push(...crossFieldProblems(parsed.data));
-  if (problems.length > 0) throw new ConfigError(problems, source);
+  for (const problem of crossFieldProblems(interpolated)) {
+    if (!problems.includes(problem)) problems.push(problem);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, source);
   return resolve(parsed.data, source);
 }
 

@@ -1,0 +1,63 @@
+/**
+ * `dbswatch poll --plan ID [--dry-run]`: one poll of one plan, now, with the
+ * same code path as the poll worker; prints the transitions it found.
+ */
+import { pollPlan } from '../../workers/poll.js';
+import type { Config } from '../config.js';
+import { createDbsClient } from '../dbs/client.js';
+import { listAllDownloadTasks } from '../dbs/pager.js';
+import type { Logger } from '../logger.js';
+import { createRedis, openQueues } from '../queues.js';
+import { planResolver } from '../scheduler.js';
+import { RedisHistory } from '../tracking/history.js';
+import { RedisStateStore } from '../tracking/state.js';
+
+export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
+  const redis = createRedis(config.redis.url, 'producer');
+  const queues = openQueues(redis, config.redis.prefix);
+  const api = createDbsClient({ endpoint: config.dbs.endpoint, protocol: config.dbs.protocol, timeoutMs: config.dbs.timeout, log: options.log });
+  try {
+    const resolvePlan = planResolver(() => config, redis);
+    if (!(await resolvePlan(planId))) {
+      process.stderr.write(`plan ${planId} is not in the config${config.discover.enabled ? ' nor discovered' : ''}\n`);
+      return 1;
+    }
+    const outcome = await pollPlan(
+      {
+        config: () => config,
+        resolvePlan,
+        source: { listAll: async (id) => (await listAllDownloadTasks(api, id, { pageSize: config.dbs.pageSize, log: options.log })).tasks },
+        store: new RedisStateStore(redis, config.redis.prefix),
+        notifyQueue: queues.notify,
+        log: options.log,
+        redis,
+        prefix: config.redis.prefix,
+        history: new RedisHistory(redis, config.redis.prefix),
+      },
+      planId,
+      { dryRun: options.dryRun },
+    );
+    const rows = outcome.transitions.map((t) => ({
+      taskId: t.taskId,
+      name: outcome.tasks.get(t.taskId)?.name,
+      event: t.event,
+      from: t.from ?? '(new)',
+      to: t.to,
+      seq: t.seq,
+    }));
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ planId, result: outcome.result, dryRun: options.dryRun, tracked: outcome.tracked, jobsEnqueued: options.dryRun ? 0 : outcome.jobsEnqueued, transitions: rows }, null, 2)}\n`);
+    } else {
+      const head = `${planId}: ${outcome.tasks.size} tasks, ${rows.length} transition(s)${outcome.result === 'baseline' ? ' — first poll: baseline, nothing is notified' : ''}${options.dryRun ? ' (dry run: nothing changed, nothing enqueued)' : `, ${outcome.jobsEnqueued} notification job(s) enqueued`}`;
+      const lines = rows.map((r) => `  ${r.event.padEnd(9)} ${r.taskId}  ${r.from} → ${r.to}  ${r.name ?? ''}`);
+      process.stdout.write(`${[head, ...lines].join('\n')}\n`);
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`poll of plan ${planId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await queues.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

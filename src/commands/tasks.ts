@@ -1,0 +1,28 @@
+/**
+ * `dbswatch tasks --plan ID`: every download task of a plan, straight from
+ * the DBS API through the same client and pager the workers use.
+ */
+import type { Config } from '../config.js';
+import { createDbsClient } from '../dbs/client.js';
+import { listAllDownloadTasks } from '../dbs/pager.js';
+import { formatTaskTable, tasksToJson } from '../dbs/tasks-table.js';
+import type { Logger } from '../logger.js';
+
+export async function listTasks(config: Config, planId: string, options: { json: boolean; log: Logger }): Promise<number> {
+  const api = createDbsClient({
+    endpoint: config.dbs.endpoint,
+    protocol: config.dbs.protocol,
+    timeoutMs: config.dbs.timeout,
+    log: options.log,
+  });
+  try {
+    const snapshot = await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize, log: options.log });
+    process.stdout.write(
+      options.json ? `${JSON.stringify(tasksToJson(snapshot.tasks), null, 2)}\n` : `${formatTaskTable(snapshot.tasks)}\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`cannot list the tasks of plan ${planId}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Routing: turns a poll's transitions into notify jobs — one per
+ * (transition, channel), or one digest per channel when a poll yields more
+ * than the channel's threshold. Pure: ids are derived from the transitions,
+ * so recomputing the same transitions yields the same job ids.
+ */
+import { createHash } from 'node:crypto';
+import { type Config, type PlanConfig, routeEvent } from '../config.js';
+import type { DownloadTask } from '../dbs/task.js';
+import type { Transition } from '../tracking/diff.js';
+import { idPart, type Notification, type NotifyJobData, notificationId } from './event.js';
+
+export interface NotifyJob {
+  readonly jobId: string;
+  readonly data: NotifyJobData;
+}
+
+/** Job id of a digest: the channel plus a hash of the notification ids it carries. */
+export function digestJobId(channel: string, notificationIds: readonly string[]): string {
+  const hash = createHash('sha256').update([...notificationIds].sort().join('\n')).digest('hex').slice(0, 20);
+  return `digest.${idPart(channel)}.${hash}`;
+}
+
+export function buildNotifyJobs(
+  config: Config,
+  plan: PlanConfig,
+  transitions: readonly Transition[],
+  tasks: ReadonlyMap<string, DownloadTask>,
+  detectedAt: number,
+): NotifyJob[] {
+  const byChannel = new Map<string, Notification[]>();
+  for (const transition of transitions) {
+    const task = tasks.get(transition.taskId);
+    if (!task) continue;
+    for (const channel of routeEvent(config, plan, transition.event)) {
+      const notification: Notification = {
+        id: notificationId(plan.id, transition.taskId, transition.seq, transition.to, channel.name),
+        event: transition.event,
+        plan: { id: plan.id, name: plan.name },
+        task,
+        ...(transition.from !== undefined ? { previousStatus: transition.from } : {}),
+        seq: transition.seq,
+        detectedAt,
+      };
+      const list = byChannel.get(channel.name) ?? [];
+      list.push(notification);
+      byChannel.set(channel.name, list);
+    }
+  }
+  const jobs: NotifyJob[] = [];
+  for (const [channel, notifications] of byChannel) {
+    const threshold = config.channels[channel]?.digestThreshold ?? config.notify.digestThreshold;
+    if (notifications.length > threshold) {
+      const ids = notifications.map((n) => n.id);
+      jobs.push({ jobId: digestJobId(channel, ids), data: { v: 1, channel, notifications } });
+    } else {
+      for (const notification of notifications) {
+        jobs.push({ jobId: notification.id, data: { v: 1, channel, notifications: [notification] } });
+      }
+    }
+  }
+  return jobs;
+}

@@ -1,0 +1,162 @@
+/**
+ * Tracking state in Redis, per plan:
+ *   `<prefix>:plan:<id>:tasks` — hash taskId → `seq|missed|status` (see diff.ts)
+ *   `<prefix>:plan:<id>:meta`  — hash: version, baseline, lastPollAt, lastSuccessAt,
+ *                               taskCount, lastError, lastErrorAt, byStatus (JSON)
+ * Reads are one MULTI; the commit is one Lua compare-and-set on `version`, so
+ * a poll that read a state another poll has since replaced commits nothing.
+ * Round trips per poll do not depend on the number of tasks.
+ */
+import type { Redis } from 'ioredis';
+import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
+
+/** The state a poll starts from. */
+export interface PlanState {
+  /** Compare-and-set token: the commit succeeds only if it is unchanged. 0 = never committed. */
+  readonly version: number;
+  readonly baselineDone: boolean;
+  readonly tasks: ReadonlyMap<string, TrackedTask>;
+}
+
+/** What the status command and page show per plan. */
+export interface PlanMeta {
+  readonly planId: string;
+  readonly version: number;
+  readonly baselineDone: boolean;
+  readonly lastPollAt?: number;
+  readonly lastSuccessAt?: number;
+  readonly taskCount?: number;
+  readonly lastError?: string;
+  readonly lastErrorAt?: number;
+  /** Task count by status after the last successful poll. */
+  readonly byStatus?: Readonly<Record<string, number>>;
+}
+
+export interface CommitInput {
+  readonly expectedVersion: number;
+  readonly upserts: ReadonlyMap<string, TrackedTask>;
+  readonly removals: readonly string[];
+  readonly at: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+}
+
+export type CommitResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly reason: 'conflict' };
+
+/** The port the poll processor uses; `RedisStateStore` is the implementation. */
+export interface StateStore {
+  load(planId: string): Promise<PlanState>;
+  commit(planId: string, input: CommitInput): Promise<CommitResult>;
+  recordFailure(planId: string, message: string, at: number): Promise<void>;
+  meta(planIds: readonly string[]): Promise<PlanMeta[]>;
+  /** Deletes everything kept for a plan (when it leaves the config for good). */
+  forget(planId: string): Promise<void>;
+}
+
+// KEYS: meta, tasks. ARGV: expectedVersion, at, byStatusJson, nUpserts, (field, value)*, nRemovals, field*.
+const COMMIT_SCRIPT = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+local i = 5
+local n = tonumber(ARGV[4])
+for _ = 1, n do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local m = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, m do
+  redis.call('HDEL', KEYS[2], ARGV[i])
+  i = i + 1
+end
+local version = current + 1
+redis.call('HSET', KEYS[1], 'version', version, 'baseline', '1', 'lastPollAt', ARGV[2], 'lastSuccessAt', ARGV[2],
+  'taskCount', redis.call('HLEN', KEYS[2]), 'byStatus', ARGV[3])
+redis.call('HDEL', KEYS[1], 'lastError', 'lastErrorAt')
+return version
+`;
+
+type CommitCommand = (meta: string, tasks: string, ...args: (string | number)[]) => Promise<number>;
+
+export class RedisStateStore implements StateStore {
+  private readonly commitCommand: CommitCommand;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    const holder = redis as unknown as { dbswatchCommitState?: CommitCommand };
+    if (!holder.dbswatchCommitState) {
+      redis.defineCommand('dbswatchCommitState', { numberOfKeys: 2, lua: COMMIT_SCRIPT });
+    }
+    this.commitCommand = (holder.dbswatchCommitState as CommitCommand).bind(redis);
+  }
+
+  metaKey(planId: string): string {
+    return `${this.prefix}:plan:${planId}:meta`;
+  }
+
+  tasksKey(planId: string): string {
+    return `${this.prefix}:plan:${planId}:tasks`;
+  }
+
+  async load(planId: string): Promise<PlanState> {
+    const results = await this.redis.multi().hmget(this.metaKey(planId), 'version', 'baseline').hgetall(this.tasksKey(planId)).exec();
+    if (!results) throw new Error('Redis aborted the state read');
+    const [metaResult, tasksResult] = results;
+    if (metaResult?.[0]) throw metaResult[0];
+    if (tasksResult?.[0]) throw tasksResult[0];
+    const [version, baseline] = (metaResult?.[1] ?? []) as (string | null)[];
+    const raw = (tasksResult?.[1] ?? {}) as Record<string, string>;
+    const tasks = new Map<string, TrackedTask>();
+    for (const [taskId, value] of Object.entries(raw)) {
+      const decoded = decodeTracked(value);
+      // An unreadable record is treated as unseen; the task is re-baselined rather than crashing the poll.
+      if (decoded) tasks.set(taskId, decoded);
+    }
+    return { version: Number(version ?? 0), baselineDone: baseline === '1', tasks };
+  }
+
+  async commit(planId: string, input: CommitInput): Promise<CommitResult> {
+    const args: (string | number)[] = [input.expectedVersion, input.at, JSON.stringify(input.byStatus), input.upserts.size];
+    for (const [taskId, task] of input.upserts) args.push(taskId, encodeTracked(task));
+    args.push(input.removals.length, ...input.removals);
+    const version = Number(await this.commitCommand(this.metaKey(planId), this.tasksKey(planId), ...args));
+    return version < 0 ? { ok: false, reason: 'conflict' } : { ok: true, version };
+  }
+
+  async recordFailure(planId: string, message: string, at: number): Promise<void> {
+    await this.redis.hset(this.metaKey(planId), 'lastPollAt', at, 'lastError', message.slice(0, 1000), 'lastErrorAt', at);
+  }
+
+  async meta(planIds: readonly string[]): Promise<PlanMeta[]> {
+    if (planIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const planId of planIds) pipeline.hgetall(this.metaKey(planId));
+    const results = (await pipeline.exec()) ?? [];
+    return planIds.map((planId, i) => {
+      const raw = (results[i]?.[1] ?? {}) as Record<string, string>;
+      const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+      let byStatus: Record<string, number> | undefined;
+      try {
+        byStatus = raw.byStatus ? (JSON.parse(raw.byStatus) as Record<string, number>) : undefined;
+      } catch {
+        byStatus = undefined;
+      }
+      return {
+        planId,
+        version: Number(raw.version ?? 0),
+        baselineDone: raw.baseline === '1',
+        lastPollAt: num(raw.lastPollAt),
+        lastSuccessAt: num(raw.lastSuccessAt),
+        taskCount: num(raw.taskCount),
+        lastError: raw.lastError,
+        lastErrorAt: num(raw.lastErrorAt),
+        byStatus,
+      };
+    });
+  }
+
+  async forget(planId: string): Promise<void> {
+    await this.redis.unlink(this.metaKey(planId), this.tasksKey(planId));
+  }
+}

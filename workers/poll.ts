@@ -1,0 +1,218 @@
+/**
+ * The poll worker: for one plan, read the complete task list, diff it against
+ * the stored state, enqueue the notifications, then commit the new state with
+ * a compare-and-set. Order matters: jobs are enqueued *before* the commit and
+ * their ids are derived from the transitions, so a crash anywhere in between
+ * re-enqueues the same ids (ignored by BullMQ) on the next poll — nothing is
+ * lost and nothing is sent twice.
+ */
+import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config, PlanConfig } from '../src/config.js';
+import type { DownloadTask } from '../src/dbs/task.js';
+import { DbswatchError, backoffDelay, retryPolicyOf } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../src/metrics.js';
+import type { NotifyJobData } from '../src/notify/event.js';
+import { buildNotifyJobs } from '../src/notify/routing.js';
+import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../src/queues.js';
+import { type Transition, diff } from '../src/tracking/diff.js';
+import type { HistoryRecorder } from '../src/tracking/history.js';
+import type { StateStore } from '../src/tracking/state.js';
+import { DISCOVER_JOB_NAME } from '../src/scheduler.js';
+
+/** Where a poll gets its complete snapshot (the DBS pager in production). */
+export interface TaskSource {
+  /** Every task of the plan, or a thrown error: never a partial list. */
+  listAll(planId: string): Promise<readonly DownloadTask[]>;
+}
+
+/** Finds the settings of a plan: configured, or discovered. */
+export type PlanResolver = (planId: string) => Promise<PlanConfig | undefined>;
+
+export interface PollDeps {
+  readonly config: () => Config;
+  readonly resolvePlan: PlanResolver;
+  readonly source: TaskSource;
+  readonly store: StateStore;
+  readonly notifyQueue: Queue<NotifyJobData>;
+  readonly log: Logger;
+  /** Redis for the once-per-hour permanent-error log guard. */
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly history?: HistoryRecorder;
+  /** Runs plan discovery (jobs named `discover` on the poll queue). */
+  readonly discover?: () => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface PollOptions {
+  /** Compute and report, change nothing, enqueue nothing. Default: false. */
+  readonly dryRun?: boolean;
+}
+
+export interface PollOutcome {
+  readonly planId: string;
+  readonly result: 'ok' | 'baseline' | 'skipped';
+  readonly transitions: readonly Transition[];
+  readonly jobsEnqueued: number;
+  readonly tracked: number;
+  readonly tasks: ReadonlyMap<string, DownloadTask>;
+}
+
+/** Polls of one plan that kept losing the compare-and-set to concurrent polls. */
+class StateConflictError extends DbswatchError {
+  constructor(planId: string) {
+    super(`state of plan ${planId} kept changing under this poll; will retry`, 'StateConflict', { kind: 'retryable' });
+  }
+}
+
+const MAX_CONFLICT_ROUNDS = 3;
+const PERMANENT_LOG_EVERY_MS = 3_600_000;
+const trackedByPlan = new Map<string, number>();
+
+/** One poll of one plan. Throws on failure; state is then untouched. */
+export async function pollPlan(deps: PollDeps, planId: string, options: PollOptions = {}): Promise<PollOutcome> {
+  const now = deps.now ?? Date.now;
+  const plan = await deps.resolvePlan(planId);
+  if (!plan) {
+    return { planId, result: 'skipped', transitions: [], jobsEnqueued: 0, tracked: 0, tasks: new Map() };
+  }
+  for (let round = 1; ; round++) {
+    const config = deps.config();
+    const previous = await deps.store.load(planId);
+    const snapshot = await deps.source.listAll(planId);
+    const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
+    const result = diff(previous.tasks, snapshot, {
+      baselineDone: previous.baselineDone,
+      notifyOnFirstSight: config.defaults.notifyOnFirstSight,
+      forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
+    });
+    const at = now();
+    const jobs = buildNotifyJobs(config, plan, result.transitions, tasks, at);
+    const outcome: PollOutcome = {
+      planId,
+      result: previous.baselineDone ? 'ok' : 'baseline',
+      transitions: result.transitions,
+      jobsEnqueued: jobs.length,
+      tracked: result.trackedCount,
+      tasks,
+    };
+    if (options.dryRun) return outcome;
+
+    if (jobs.length > 0) {
+      await deps.notifyQueue.addBulk(
+        jobs.map((job) => ({ name: 'notify', data: job.data, opts: notifyJobOptions(config, job.jobId) })),
+      );
+    }
+    const byStatus: Record<string, number> = {};
+    for (const task of snapshot) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+    const committed = await deps.store.commit(planId, {
+      expectedVersion: previous.version,
+      upserts: result.upserts,
+      removals: result.removals,
+      at,
+      byStatus,
+    });
+    if (committed.ok) {
+      for (const t of result.transitions) transitionsTotal.inc({ event: t.event });
+      trackedByPlan.set(planId, result.trackedCount);
+      trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
+      if (deps.history && result.transitions.length > 0) {
+        await deps.history.record(plan, result.transitions, tasks, at);
+      }
+      return outcome;
+    }
+    // Another poll of this plan committed first. Our jobs are harmless (same ids
+    // as the transitions the winner saw, or real events it has not seen yet);
+    // start again from the winner's state.
+    if (round >= MAX_CONFLICT_ROUNDS) throw new StateConflictError(planId);
+    pollsTotal.inc({ result: 'conflict' });
+  }
+}
+
+/** Logs a permanent failure at error level at most once per plan per hour. */
+async function logPermanentOnce(deps: PollDeps, log: Logger, planId: string, error: unknown): Promise<void> {
+  const key = `${deps.prefix}:plan:${planId}:permanent-logged`;
+  const first = await deps.redis.set(key, '1', 'PX', PERMANENT_LOG_EVERY_MS, 'NX').catch(() => 'OK');
+  const message = error instanceof Error ? error.message : String(error);
+  if (first === 'OK') {
+    log.error({ err: error }, `poll of plan ${planId} failed and retrying cannot help: ${message} (repeats are logged at most hourly)`);
+  } else {
+    log.debug({ err: error }, `poll of plan ${planId} failed permanently again`);
+  }
+}
+
+/** The BullMQ processor for the poll queue. */
+export function createPollProcessor(deps: PollDeps) {
+  return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number }> => {
+    if (job.name === DISCOVER_JOB_NAME) {
+      if (!deps.discover) throw new UnrecoverableError('plan discovery is not enabled in this process');
+      await deps.discover();
+      return { result: 'discovered', transitions: 0 };
+    }
+    const parsed = pollJobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`poll job ${job.id} has an invalid payload: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    }
+    const planId = parsed.data.planId;
+    const log = deps.log.child({ planId, jobId: job.id });
+    const timer = pollDuration.startTimer();
+    try {
+      const outcome = await pollPlan({ ...deps, log }, planId);
+      pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok' });
+      if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
+      else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
+        log.info(
+          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline' },
+          outcome.result === 'baseline' ? 'baseline recorded silently' : 'poll found transitions',
+        );
+      } else log.debug({ tracked: outcome.tracked }, 'poll found no change');
+      return { result: outcome.result, transitions: outcome.transitions.length };
+    } catch (error) {
+      pollsTotal.inc({ result: 'failed' });
+      const message = error instanceof Error ? error.message : String(error);
+      await deps.store.recordFailure(planId, message, (deps.now ?? Date.now)()).catch(() => {});
+      const policy = retryPolicyOf(error);
+      if (policy.kind === 'permanent') {
+        await logPermanentOnce(deps, log, planId, error);
+        // The next scheduler tick tries again; no hot retry loop on a bad credential.
+        throw new UnrecoverableError(message);
+      }
+      log.warn({ err: error, attempt: job.attemptsMade + 1 }, `poll failed, will retry: ${message}`);
+      throw error;
+    } finally {
+      timer();
+    }
+  };
+}
+
+/** Backoff for every dbswatch queue: exponential from the job's own delay, with jitter. */
+export function jitteredBackoff(maxMs: number) {
+  return (attemptsMade: number, type?: string, error?: Error, job?: { opts?: { backoff?: unknown } }): number => {
+    const policy = retryPolicyOf(error);
+    const backoff = job?.opts?.backoff as { delay?: number } | undefined;
+    const base = backoff?.delay ?? 5_000;
+    const delay = backoffDelay(attemptsMade, base, maxMs);
+    if (type !== JITTERED_BACKOFF) return delay;
+    // A throttled API told us how long to wait: never retry sooner.
+    return policy.kind === 'rate-limited' ? Math.max(delay, policy.delayMs) : delay;
+  };
+}
+
+export function startPollWorker(
+  deps: PollDeps & { readonly connection: Redis; readonly concurrency: number },
+): Worker<PollJobData> {
+  const config = deps.config();
+  const worker = new Worker<PollJobData>(QUEUE_NAMES.poll, createPollProcessor(deps), {
+    connection: deps.connection,
+    prefix: config.redis.prefix,
+    concurrency: deps.concurrency,
+    settings: { backoffStrategy: jitteredBackoff(10 * 60_000) },
+    // A poll of 1,000 tasks at a low request rate can take a while: keep the lock renewed.
+    lockDuration: 60_000,
+    maxStalledCount: 5,
+  });
+  worker.on('error', (error) => deps.log.error({ err: error }, 'poll worker error'));
+  return worker;
+}
