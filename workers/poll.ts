@@ -44,6 +44,8 @@ export interface PollDeps {
   /** Runs plan discovery (jobs named `discover` on the poll queue). */
   readonly discover?: () => Promise<void>;
   readonly now?: () => number;
+  /** Test seam: runs after the notification jobs are enqueued and before the commit (crash tests). */
+  readonly afterEnqueue?: (planId: string, jobCount: number) => Promise<void> | void;
 }
 
 export interface PollOptions {
@@ -105,6 +107,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
         jobs.map((job) => ({ name: 'notify', data: job.data, opts: notifyJobOptions(config, job.jobId) })),
       );
     }
+    await deps.afterEnqueue?.(planId, jobs.length);
     const byStatus: Record<string, number> = {};
     for (const task of snapshot) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
     const committed = await deps.store.commit(planId, {
@@ -128,6 +131,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     // start again from the winner's state.
     if (round >= MAX_CONFLICT_ROUNDS) throw new StateConflictError(planId);
     pollsTotal.inc({ result: 'conflict' });
+    deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
 }
 

@@ -8,7 +8,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig, secretValues } from '../src/config.js';
-import { createDbsClient } from '../src/dbs/client.js';
+import { type CredentialLike, createDbsClient } from '../src/dbs/client.js';
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
 import { listAllBackupPlans } from '../src/dbs/plans.js';
 import { type HttpServer, startHttpServer } from '../src/http.js';
@@ -37,6 +37,8 @@ export interface RoleOptions {
   readonly queues?: readonly WorkerQueue[];
   /** Overrides poll.concurrency / notify.concurrency. */
   readonly concurrency?: number;
+  /** DBS credential. Default: the standard Alibaba Cloud credential chain. */
+  readonly dbsCredential?: CredentialLike;
   /** Install SIGTERM/SIGINT/SIGHUP handlers. Default: true. */
   readonly handleSignals?: boolean;
 }
@@ -89,6 +91,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     timeoutMs: config.dbs.timeout,
     gate,
     log,
+    ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
   });
   const reconcile = async () => {
     const current = getConfig();
@@ -151,7 +154,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   }
 
   let http: HttpServer | undefined;
-  if (role !== 'scheduler' || config.http.port !== 0) {
+  if (config.http.port !== 0) {
     http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log });
     const server = http;
     shutdown.register('http', () => server.close());

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Production-install smoke check: what the container's runtime stage does, without Docker.
+# Takes the already-built dist/ (run `npm run build` first), installs production dependencies
+# only (`npm ci --omit=dev`) in a clean directory, starts `dbswatch run` against a real Redis,
+# checks /healthz, /readyz and /metrics, then requires a clean exit (code 0) on SIGTERM.
+# A dev-only import anywhere in the runtime path fails here, not in production.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+
+step() { printf '==> smoke: %s\n' "$*"; }
+fail() { printf '==> smoke: FAILED: %s\n' "$*" >&2; exit 1; }
+
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export REDIS_URL
+prefix="smoke-$$-${RANDOM}"
+workdir=""
+pid=""
+log=""
+
+cleanup() {
+  local code=$?
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -u "$REDIS_URL" --scan --pattern "${prefix}*" 2>/dev/null | xargs -r redis-cli -u "$REDIS_URL" unlink >/dev/null 2>&1 || true
+  fi
+  if [[ $code -ne 0 && -n "$log" && -s "$log" ]]; then
+    printf '==> smoke: last lines of the service log:\n' >&2
+    tail -n 40 "$log" >&2 || true
+  fi
+  [[ -n "$workdir" ]] && rm -rf "$workdir"
+  exit "$code"
+}
+trap cleanup EXIT
+
+[[ -f dist/src/cli.js ]] || fail "dist/src/cli.js is missing: run \`npm run build\` first"
+command -v curl >/dev/null 2>&1 || fail "curl is needed"
+
+step "copying package.json, package-lock.json, dist/ and config/ into a clean directory"
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/dbswatch-smoke.XXXXXX")"
+cp -R package.json package-lock.json dist config "$workdir/"
+log="$workdir/dbswatch.log"
+
+step "npm ci --omit=dev (production dependencies only)"
+(cd "$workdir" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+[[ ! -d "$workdir/node_modules/typescript" && ! -d "$workdir/node_modules/vitest" ]] || fail "dev dependencies were installed"
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 19464)"
+cat >"$workdir/smoke.yaml" <<YAML
+redis:
+  prefix: ${prefix}
+plans: []
+http:
+  host: 127.0.0.1
+  port: ${port}
+YAML
+
+step "starting 'node dist/src/cli.js run' (redis prefix ${prefix}, http port ${port})"
+(cd "$workdir" && NODE_ENV=production exec node dist/src/cli.js run --config smoke.yaml >"$log" 2>&1) &
+pid=$!
+base="http://127.0.0.1:${port}"
+
+# Polls a URL until it answers 2xx, for at most $2 seconds; fails early if the service died.
+wait_for() {
+  local url=$1 seconds=$2
+  local deadline=$((SECONDS + seconds))
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || fail "dbswatch exited before $url answered"
+    ((SECONDS < deadline)) || fail "$url did not answer 2xx within ${seconds}s"
+    sleep 0.2
+  done
+}
+
+step "GET /healthz → 200"
+wait_for "$base/healthz" 30
+step "GET /readyz → 200"
+wait_for "$base/readyz" 30
+step "GET /metrics contains dbswatch_polls_total"
+metrics="$(curl -fsS --max-time 5 "$base/metrics")" || fail "/metrics did not answer 200"
+grep -q '^# TYPE dbswatch_polls_total counter' <<<"$metrics" || fail "/metrics has no dbswatch_polls_total"
+
+step "SIGTERM → clean exit within 30s"
+kill -TERM "$pid"
+deadline=$((SECONDS + 30))
+while kill -0 "$pid" 2>/dev/null; do
+  ((SECONDS < deadline)) || fail "still running 30s after SIGTERM"
+  sleep 0.2
+done
+set +e
+wait "$pid"
+code=$?
+set -e
+pid=""
+[[ $code -eq 0 ]] || fail "exit code $code after SIGTERM (want 0)"
+grep -q 'shutdown complete' "$log" || fail "no 'shutdown complete' in the log"
+
+step "OK: production install starts, serves health, readiness and metrics, and stops cleanly"
+cd "$repo"

@@ -1,0 +1,276 @@
+/**
+ * The DBS API edge: two read calls through the official generic
+ * `@alicloud/openapi-client` (V3 signature), each behind the global request
+ * gate, counted, validated and normalised. No retries here — the pager and
+ * the queue retry with dbswatch's own policy.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import * as OpenApi from '@alicloud/openapi-client';
+import * as Credentials from '@alicloud/credentials';
+import * as TeaUtil from '@alicloud/tea-util';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { dbsRequestsTotal } from '../metrics.js';
+import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
+import type { DownloadTask } from './task.js';
+import { DbsApiError, classifyDbsFailure, invalidResponse } from './errors.js';
+import { normaliseTask } from './normalise.js';
+import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
+
+/** DBS OpenAPI version. */
+export const DBS_API_VERSION = '2019-03-06';
+
+/** One page of download tasks, items normalised. */
+export interface DownloadTaskPage {
+  readonly requestId?: string;
+  /** 0-based. */
+  readonly pageNum: number;
+  readonly pageSize: number;
+  readonly totalPages: number;
+  readonly totalElements: number;
+  readonly items: DownloadTask[];
+}
+
+/** What discovery needs to know about one backup plan. */
+export interface BackupPlanSummary {
+  readonly planId: string;
+  readonly name?: string;
+  /** e.g. `running`, `pause`, `wait`. */
+  readonly status?: string;
+  /** e.g. `MySQL`. */
+  readonly dbType?: string;
+  /** Region of the source database. */
+  readonly region?: string;
+}
+
+/** One page of backup plans. */
+export interface BackupPlanPage {
+  readonly requestId?: string;
+  readonly pageNum: number;
+  readonly pageSize: number;
+  readonly totalPages: number;
+  readonly totalElements: number;
+  readonly items: BackupPlanSummary[];
+}
+
+/** A page of one plan's download tasks, or one task by id. */
+export type DownloadTaskQuery = { planId: string; pageNum: number; pageSize: number } | { taskId: string };
+
+/** The DBS reads dbswatch makes; the port the pager and the poll worker depend on. */
+export interface DbsApi {
+  describeDownloadTaskPage(query: DownloadTaskQuery): Promise<DownloadTaskPage>;
+  describeBackupPlanPage(query: { pageNum: number; pageSize: number }): Promise<BackupPlanPage>;
+}
+
+/** Alias kept for readers of the brief: the client is just a `DbsApi`. */
+export type DbsClient = DbsApi;
+
+/** Anything openapi-client accepts as a credential (an `@alicloud/credentials` Credential). */
+export type CredentialLike = InstanceType<typeof CredentialClass>;
+
+export interface DbsClientOptions {
+  /** `host[:port]`, no scheme. */
+  readonly endpoint: string;
+  readonly protocol: 'http' | 'https';
+  /** Connect and read timeout per request. */
+  readonly timeoutMs: number;
+  /** Default: the standard credential chain (env, profile, ECS RAM role, OIDC). */
+  readonly credential?: CredentialLike;
+  /** Global request rate. Default: OPEN_GATE (no limit). */
+  readonly gate?: RequestGate;
+  /** Default: silent. */
+  readonly log?: Logger;
+}
+
+// The @alicloud packages are CommonJS with `exports.default = Class`; under ESM the class sits one level down.
+// TypeScript (NodeNext) models `default` as module.exports, so the class type is `.default.default`.
+const OpenApiClient = resolveDefault<typeof OpenApi.default.default>(OpenApi.default);
+const CredentialClass = resolveDefault<typeof Credentials.default.default>(Credentials.default);
+
+/** A fixed AccessKey credential (the simulator's key, tests, demos); production uses the default chain. */
+export function accessKeyCredential(key: { accessKeyId: string; accessKeySecret: string }): CredentialLike {
+  return new CredentialClass(new Credentials.Config({ type: 'access_key', ...key }));
+}
+
+function resolveDefault<T>(mod: unknown): T {
+  return (typeof mod === 'function' ? mod : (mod as { default: unknown }).default) as T;
+}
+
+/*
+ * openapi-client 0.4.15 throws away the response headers when it throws for a 4xx/5xx, and the
+ * throttle wait lives in `x-ratelimit-user[-api]`. Node's http diagnostics channels let us see the
+ * response below the library without patching it: the request is tied to the call that made it through
+ * AsyncLocalStorage (http.request runs synchronously inside our call), and only the rate-limit headers
+ * are kept.
+ */
+interface HeaderCapture {
+  rateLimitHeaders?: Record<string, string>;
+}
+const currentCall = new AsyncLocalStorage<HeaderCapture>();
+const captureOfRequest = new WeakMap<object, HeaderCapture>();
+let headerCaptureInstalled = false;
+
+function installHeaderCapture(): void {
+  if (headerCaptureInstalled) return;
+  headerCaptureInstalled = true;
+  diagnosticsChannel.subscribe('http.client.request.start', (message) => {
+    const capture = currentCall.getStore();
+    const request = (message as { request?: object }).request;
+    if (capture && request) captureOfRequest.set(request, capture);
+  });
+  diagnosticsChannel.subscribe('http.client.response.finish', (message) => {
+    const { request, response } = message as { request?: object; response?: { headers?: Record<string, unknown> } };
+    const capture = request ? captureOfRequest.get(request) : undefined;
+    if (!capture || !response?.headers) return;
+    const kept: Record<string, string> = {};
+    for (const name of ['x-ratelimit-user-api', 'x-ratelimit-user']) {
+      const value = response.headers[name];
+      if (typeof value === 'string') kept[name] = value;
+    }
+    capture.rateLimitHeaders = kept;
+  });
+}
+
+export function createDbsClient(options: DbsClientOptions): DbsClient {
+  installHeaderCapture();
+  const log = options.log ?? silentLogger;
+  const gate = options.gate ?? OPEN_GATE;
+  const credential = options.credential ?? new CredentialClass();
+  const client = new OpenApiClient(
+    new OpenApi.Config({
+      credential,
+      endpoint: options.endpoint,
+      protocol: options.protocol,
+      readTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+    }),
+  );
+
+  /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
+  async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
+    await gate.acquire();
+    const params = new OpenApi.Params({
+      action,
+      version: DBS_API_VERSION,
+      protocol: options.protocol,
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    let response: { body?: unknown; headers?: unknown; statusCode?: number };
+    const capture: HeaderCapture = {};
+    try {
+      response = await currentCall.run(capture, () =>
+        client.callApi(
+          params,
+          new OpenApi.OpenApiRequest({ query }),
+          new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+        ),
+      );
+    } catch (thrown) {
+      throw count(classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders }), log, action);
+    }
+    const body = response.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw count(invalidResponse('the body is not a JSON object'), log, action);
+    }
+    const map = body as Record<string, unknown>;
+    if (map.Success === false || map.Success === 'false') {
+      throw count(classifyDbsFailure({ kind: 'business', body: map, httpStatus: response.statusCode, headers: response.headers }), log, action);
+    }
+    return map;
+  }
+
+  async function validated<T>(action: string, parse: () => T): Promise<T> {
+    try {
+      const out = parse();
+      dbsRequestsTotal.inc({ outcome: 'ok' });
+      return out;
+    } catch (error) {
+      if (error instanceof DbsApiError) throw count(error, log, action);
+      throw error;
+    }
+  }
+
+  return {
+    async describeDownloadTaskPage(query) {
+      const action = 'DescribeBackupSetDownloadTaskList';
+      const params: Record<string, string> =
+        'taskId' in query
+          ? { BackupSetDownloadTaskId: query.taskId }
+          : { BackupPlanId: query.planId, PageNum: String(query.pageNum), PageSize: String(query.pageSize) };
+      const body = await call(action, params);
+      return validated(action, () => {
+        const list = parseDownloadTaskListBody(body);
+        const planId = 'planId' in query ? query.planId : '';
+        const warn = (message: string, fields?: object) => log.warn({ ...fields, planId: planId || undefined }, message);
+        const items = list.items.map((raw) => normaliseTask(raw, { planId, warn }));
+        return pageOf(list, 'pageNum' in query ? query.pageNum : 0, 'pageSize' in query ? query.pageSize : items.length, items);
+      });
+    },
+
+    async describeBackupPlanPage(query) {
+      const action = 'DescribeBackupPlanList';
+      const body = await call(action, { PageNum: String(query.pageNum), PageSize: String(query.pageSize) });
+      return validated(action, () => {
+        const list = parseBackupPlanListBody(body);
+        return pageOf(list, query.pageNum, query.pageSize, list.items.map(normalisePlan));
+      });
+    },
+  };
+}
+
+function pageOf<T>(list: ListBody, pageNum: number, pageSize: number, items: T[]) {
+  const page = {
+    pageNum: list.pageNum ?? pageNum,
+    pageSize: list.pageSize ?? pageSize,
+    totalPages: list.totalPages,
+    totalElements: list.totalElements,
+    items,
+  };
+  return list.requestId ? { requestId: list.requestId, ...page } : page;
+}
+
+/** Raw `BackupPlanDetail` → summary; a plan without an id makes the answer invalid. */
+export function normalisePlan(raw: unknown): BackupPlanSummary {
+  const item = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const field = (name: string, max = 256): string | undefined => {
+    const value = item[name];
+    const s = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
+    return s ? s.slice(0, max) : undefined;
+  };
+  const planId = field('BackupPlanId');
+  if (!planId) throw invalidResponse('a BackupPlanDetail has no BackupPlanId');
+  const plan: { -readonly [K in keyof BackupPlanSummary]: BackupPlanSummary[K] } = { planId };
+  const name = field('BackupPlanName', 4_096);
+  const status = field('BackupPlanStatus');
+  const dbType = field('DatabaseType');
+  const region = field('SourceEndpointRegion');
+  if (name) plan.name = name;
+  if (status) plan.status = status;
+  if (dbType) plan.dbType = dbType;
+  if (region) plan.region = region;
+  return plan;
+}
+
+/** Counts the failure by outcome and logs it once, without secrets (the message is ours). */
+function count(error: DbsApiError, log: Logger, action: string): DbsApiError {
+  const outcome =
+    error.code === 'InvalidResponse'
+      ? 'invalid'
+      : error.retry.kind === 'rate-limited'
+        ? 'throttled'
+        : error.retry.kind === 'permanent'
+          ? 'permanent'
+          : 'retryable';
+  dbsRequestsTotal.inc({ outcome });
+  log.debug(
+    { action, code: error.code, apiCode: error.apiCode, httpStatus: error.httpStatus, requestId: error.requestId, retry: error.retry },
+    error.message,
+  );
+  return error;
+}

@@ -1,0 +1,175 @@
+/**
+ * Raw `BackupSetDownloadTaskDetail` → `DownloadTask`. Pure: no I/O, no
+ * clock; problems are reported through `warn` and the caller logs them.
+ *
+ * DBS is lenient in what it sends (numbers as strings, empty strings for
+ * "none", URLs in literal quotes or without a scheme), so this is lenient in
+ * what it accepts — except for the two fields the whole tracker keys on (task
+ * id and status): without them the answer is unusable and the poll fails.
+ */
+import { type DownloadTask, type TaskStatus, KNOWN_STATUSES, isKnownStatus } from './task.js';
+import { invalidResponse } from './errors.js';
+
+/** Longest text kept from the API (names, codes, error messages). Default: 4 kB — a 1 MB name must not travel downstream. */
+export const MAX_TEXT_LENGTH = 4_096;
+/** Longest download URL accepted; longer ones are dropped (a cut URL would be broken). Default: 8 kB. */
+export const MAX_URL_LENGTH = 8_192;
+/** Longest task id accepted; an id is a key, so a longer one makes the answer invalid. */
+export const MAX_ID_LENGTH = 256;
+
+/** Receives non-fatal problems; fields never hold a whole pre-signed URL. */
+export type Warn = (message: string, fields?: object) => void;
+
+export interface NormaliseContext {
+  /** The plan being read; used when the item carries no BackupPlanId of its own. */
+  readonly planId: string;
+  readonly warn?: Warn;
+}
+
+const noWarn: Warn = () => {};
+
+// Unknown statuses are logged once per process, not once per poll per task. Bounded so a hostile API cannot grow it.
+const warnedStatuses = new Set<string>();
+const MAX_WARNED_STATUSES = 100;
+
+/** Normalises one raw task; throws an invalid-response `DbsApiError` when it has no id or status. */
+export function normaliseTask(raw: unknown, context: NormaliseContext): DownloadTask {
+  const warn = context.warn ?? noWarn;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalidResponse('a BackupSetDownloadTaskDetail item is not an object');
+  }
+  const item = raw as Record<string, unknown>;
+
+  const taskId = text(item.BackupSetDownloadTaskId, MAX_ID_LENGTH + 1);
+  if (!taskId) throw invalidResponse('a task has no BackupSetDownloadTaskId');
+  if (taskId.length > MAX_ID_LENGTH) throw invalidResponse(`a BackupSetDownloadTaskId is longer than ${MAX_ID_LENGTH} characters`);
+
+  const status = normaliseStatus(item.BackupSetDownloadStatus);
+  if (!status) throw invalidResponse(`task ${taskId} has no BackupSetDownloadStatus`);
+  if (!isKnownStatus(status) && !warnedStatuses.has(status) && warnedStatuses.size < MAX_WARNED_STATUSES) {
+    warnedStatuses.add(status);
+    warn('DBS sent an unknown download status; keeping it as-is', { status, taskId, known: KNOWN_STATUSES });
+  }
+
+  const planId = context.planId || text(item.BackupPlanId, MAX_ID_LENGTH) || '';
+  const number = (field: string): number | undefined => {
+    const value = toNumber(item[field]);
+    if (value === 'invalid') {
+      warn('DBS sent a non-numeric value for a numeric field; ignoring it', { field, taskId });
+      return undefined;
+    }
+    return value;
+  };
+  const url = (field: string): string | undefined => normaliseDownloadUrl(item[field], (message, fields) => warn(message, { ...fields, field, taskId }));
+
+  const task: Record<string, unknown> = {
+    taskId,
+    planId,
+    status,
+    name: text(item.BackupSetDownloadTaskName),
+    backupSetId: text(item.BackupSetId),
+    backupSetCode: text(item.BackupSetCode),
+    dbType: text(item.BackupSetDbType),
+    jobType: text(item.BackupSetJobType),
+    dataFormat: text(item.BackupSetDataFormat),
+    dataSize: nonNegative(number('BackupSetDataSize')),
+    downloadWay: text(item.BackupSetDownloadWay),
+    internetUrl: url('BackupSetDownloadInternetUrl'),
+    intranetUrl: url('BackupSetDownloadIntranetUrl'),
+    targetType: text(item.BackupSetDownloadTargetType),
+    downloadDir: text(item.BackupSetDownloadDir),
+    // 0 is what DBS sends for "no gateway" (manual downloads).
+    gatewayId: positive(number('BackupGatewayId')),
+    createdAt: epochMs(number('BackupSetDownloadCreateTime')),
+    finishedAt: epochMs(number('BackupSetDownloadFinishTime')),
+    errorMessage: text(item.ErrMessage),
+  };
+  // Absent rather than `undefined`-valued: equality checks and JSON round-trips downstream stay simple.
+  for (const key of Object.keys(task)) if (task[key] === undefined) delete task[key];
+  return task as unknown as DownloadTask;
+}
+
+/**
+ * Cleans a download URL: strips literal surrounding double quotes (also
+ * backslash-escaped ones), turns `//host/…` into `https://host/…`, and
+ * returns undefined for anything that is not an absolute http(s) URL. The
+ * URL itself is returned unchanged otherwise (re-encoding it could break the
+ * signature in its query string).
+ */
+export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let value = raw.trim();
+  for (;;) {
+    const stripped = value.replace(/^(?:\\?")+/, '').replace(/(?:\\?")+$/, '').trim();
+    if (stripped === value) break;
+    value = stripped;
+  }
+  if (!value) return undefined;
+  if (value.length > MAX_URL_LENGTH) {
+    warn('DBS sent a download URL that is too long; ignoring it', { url: redactUrl(value), length: value.length });
+    return undefined;
+  }
+  if (value.startsWith('//')) value = `https:${value}`;
+  let parsed: URL | undefined;
+  try {
+    // Whitespace or control characters inside are never part of a real pre-signed URL.
+    parsed = /[\s\x00-\x1f\x7f"<>\\]/.test(value) ? undefined : new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || !parsed.hostname) {
+    warn('DBS sent a download URL that is not http(s); ignoring it', { url: redactUrl(value) });
+    return undefined;
+  }
+  return value;
+}
+
+/** A URL fit for a log line: no query string or fragment (pre-signed URLs carry credentials there), cut short. */
+export function redactUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  const base = cut === -1 ? url : `${url.slice(0, cut)}?…`;
+  return base.length > 200 ? `${base.slice(0, 200)}…` : base;
+}
+
+function normaliseStatus(value: unknown): TaskStatus | undefined {
+  const status = text(value, 64);
+  if (!status) return undefined;
+  const lower = status.toLowerCase();
+  return isKnownStatus(lower) ? lower : status;
+}
+
+/** A trimmed non-empty string cut to `max`; numbers are accepted as their decimal text. */
+function text(value: unknown, max = MAX_TEXT_LENGTH): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return undefined;
+  const trimmed = (value.length > max * 2 ? value.slice(0, max * 2) : value).trim();
+  if (!trimmed) return undefined;
+  return trimmed.length > max ? trimmed.slice(0, max) : trimmed;
+}
+
+/** A number from a number or a numeric string; undefined for absent/empty; 'invalid' for anything else. */
+function toNumber(value: unknown): number | undefined | 'invalid' {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : 'invalid';
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (!trimmed) return undefined;
+    const n = Number(trimmed);
+    return Number.isFinite(n) ? n : 'invalid';
+  }
+  return 'invalid';
+}
+
+function nonNegative(n: number | undefined): number | undefined {
+  return n !== undefined && n >= 0 ? n : undefined;
+}
+
+function positive(n: number | undefined): number | undefined {
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
+/** DBS sends epoch ms; 0 means "not yet". A value below 1e11 can only be seconds (1973 in ms), so it is scaled. */
+function epochMs(n: number | undefined): number | undefined {
+  if (n === undefined || n <= 0) return undefined;
+  return Math.round(n < 1e11 ? n * 1000 : n);
+}

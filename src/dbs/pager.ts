@@ -1,0 +1,170 @@
+/**
+ * Reads a plan's COMPLETE download-task list, or throws. A partial list that
+ * looks complete would make the tracker think tasks vanished (or miss
+ * transitions), so every way paging can go wrong ends in an error the queue
+ * retries: a page that keeps failing, or a list that keeps changing while we
+ * page through it.
+ *
+ * DBS lists newest first, so a task created mid-read pushes older tasks one
+ * slot down: the same task can show up on two pages (deduped here) and one
+ * can fall off the page we already read (detected by counting, then re-read).
+ */
+import { backoffDelay, DbswatchError, RETRYABLE } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { DbsApi } from './client.js';
+import { DbsApiError, invalidResponse } from './errors.js';
+import type { DownloadTask } from './task.js';
+
+/** Every task of one plan at (about) one moment. */
+export interface TaskSnapshot {
+  readonly planId: string;
+  /** Distinct by taskId, in the order DBS listed them. */
+  readonly tasks: DownloadTask[];
+  /** DBS requests made, retries and re-reads included. */
+  readonly requests: number;
+  /** Pages read in the final, complete pass. */
+  readonly pages: number;
+}
+
+/** Paging knobs. */
+export interface PagerOptions {
+  /** DBS accepts 30, 50 or 100. */
+  readonly pageSize: 30 | 50 | 100;
+  /** Re-reads from page 0 after the list changed mid-way. Default: 2. */
+  readonly maxRereads?: number;
+  /** Attempts per page for retryable / rate-limited failures. Default: 3. */
+  readonly pageAttempts?: number;
+  /** Default: silent. */
+  readonly log?: Logger;
+  /** Injected for tests. Default: setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Base of the per-page backoff. Default: 250 ms. */
+  readonly backoffBaseMs?: number;
+}
+
+/** One read of a paged list: fetches page `pageNum` (0-based). */
+export type PageReader<T> = (pageNum: number) => Promise<{
+  readonly pageNum: number;
+  readonly totalPages: number;
+  readonly totalElements: number;
+  readonly items: readonly T[];
+}>;
+
+/** Options of the generic complete-list reader. */
+export interface CompleteListOptions<T> {
+  readonly keyOf: (item: T) => string;
+  /** What is being read, for messages: e.g. `download tasks of plan p1`. */
+  readonly what: string;
+  readonly maxRereads?: number;
+  readonly pageAttempts?: number;
+  readonly log?: Logger;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly backoffBaseMs?: number;
+}
+
+/** Result of a complete read. */
+export interface CompleteList<T> {
+  readonly items: T[];
+  readonly requests: number;
+  readonly pages: number;
+}
+
+/** Pages one pass may read before the answers are judged nonsensical (10 000 pages ≈ 1M tasks). */
+const MAX_PAGES_PER_PASS = 10_000;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Every download task of `planId`, complete and duplicate-free, or a thrown `DbsApiError`. */
+export async function listAllDownloadTasks(api: DbsApi, planId: string, options: PagerOptions): Promise<TaskSnapshot> {
+  const result = await readCompleteList<DownloadTask>(
+    (pageNum) => api.describeDownloadTaskPage({ planId, pageNum, pageSize: options.pageSize }),
+    { ...options, keyOf: (task) => task.taskId, what: `download tasks of plan ${planId}` },
+  );
+  return { planId, tasks: result.items, requests: result.requests, pages: result.pages };
+}
+
+/** Thrown inside one pass when the list moved under us; the caller re-reads. */
+class ListShifted extends Error {}
+
+/**
+ * The paging algorithm, independent of what is listed (tasks, plans). Stops
+ * at the first of: last page (`pageNum >= totalPages - 1`), an empty page,
+ * `totalElements` distinct items seen. Re-reads from page 0 when the totals
+ * change between pages or the distinct count falls short at the end.
+ */
+export async function readCompleteList<T>(readPage: PageReader<T>, options: CompleteListOptions<T>): Promise<CompleteList<T>> {
+  const log = options.log ?? silentLogger;
+  const sleep = options.sleep ?? defaultSleep;
+  const maxRereads = options.maxRereads ?? 2;
+  const pageAttempts = Math.max(1, options.pageAttempts ?? 3);
+  const backoffBaseMs = options.backoffBaseMs ?? 250;
+  let requests = 0;
+
+  const fetchPage = async (pageNum: number) => {
+    for (let attempt = 1; ; attempt++) {
+      requests++;
+      try {
+        return await readPage(pageNum);
+      } catch (error) {
+        const retry = error instanceof DbswatchError ? error.retry : RETRYABLE;
+        if (retry.kind === 'permanent' || attempt >= pageAttempts) throw error;
+        const backoff = backoffDelay(attempt, backoffBaseMs, 10_000);
+        const wait = retry.kind === 'rate-limited' ? Math.max(retry.delayMs, backoff) : backoff;
+        log.info(
+          { pageNum, attempt, waitMs: wait, code: error instanceof DbswatchError ? error.code : undefined },
+          `DBS page read failed; retrying the page (${options.what})`,
+        );
+        await sleep(wait);
+      }
+    }
+  };
+
+  const onePass = async (): Promise<{ items: T[]; pages: number }> => {
+    const byKey = new Map<string, T>();
+    let expected: { totalPages: number; totalElements: number } | undefined;
+    let pages = 0;
+    for (let pageNum = 0; ; pageNum++) {
+      // Pages of nothing but repeats under a huge TotalPages would otherwise page forever.
+      if (pageNum >= MAX_PAGES_PER_PASS) throw invalidResponse(`more than ${MAX_PAGES_PER_PASS} pages of ${options.what}`);
+      const page = await fetchPage(pageNum);
+      pages++;
+      if (expected && (page.totalPages !== expected.totalPages || page.totalElements !== expected.totalElements)) {
+        throw new ListShifted(
+          `totals changed from ${expected.totalElements} items/${expected.totalPages} pages to ${page.totalElements}/${page.totalPages}`,
+        );
+      }
+      expected ??= { totalPages: page.totalPages, totalElements: page.totalElements };
+      for (const item of page.items) {
+        const key = options.keyOf(item);
+        // A task seen on two pages: keep the later copy (read later, so fresher) at its first position.
+        byKey.set(key, item);
+      }
+      if (page.items.length === 0 || pageNum >= page.totalPages - 1 || byKey.size >= page.totalElements) break;
+    }
+    const total = expected?.totalElements ?? 0;
+    if (byKey.size < total) throw new ListShifted(`saw ${byKey.size} distinct items of ${total}`);
+    if (byKey.size > total) {
+      // More than announced: tasks were added after the first page's totals. Complete for what it claims, but stale.
+      throw new ListShifted(`saw ${byKey.size} distinct items but DBS announced ${total}`);
+    }
+    return { items: [...byKey.values()], pages };
+  };
+
+  for (let pass = 0; ; pass++) {
+    try {
+      const { items, pages } = await onePass();
+      return { items, requests, pages };
+    } catch (error) {
+      if (!(error instanceof ListShifted)) throw error;
+      if (pass >= maxRereads) {
+        throw new DbsApiError(
+          `the list of ${options.what} kept changing while it was read (${error.message}, ${pass + 1} reads); will retry the poll`,
+          'ListChangedWhilePaging',
+          RETRYABLE,
+        );
+      }
+      log.info({ pass, reason: error.message }, `list changed while paging; re-reading from page 0 (${options.what})`);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * `npm run demo`: dbswatch working end to end in one command, with nothing to
+ * configure. Starts the DBS simulator (demo scenario), a Slack-webhook sink
+ * and an SMTP sink that print each message in the terminal (emails are also
+ * saved as .eml under demo-output/), and the full `run` pipeline against them.
+ * Redis: REDIS_URL or 127.0.0.1:6379 if it answers, else a private
+ * redis-server, else a clear message on how to get one.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { startRole } from '../workers/roles.js';
+import { parseConfig } from './config.js';
+import { accessKeyCredential } from './dbs/client.js';
+import { createLogger } from './logger.js';
+import { DEFAULT_SIM_CREDENTIAL, startSimulator } from './simulator/index.js';
+import { formatSlackMessageForTerminal, startSlackSink } from './sinks/slack-sink.js';
+import { startSmtpSink } from './sinks/smtp-sink.js';
+
+export interface DemoOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Stop after this long. Default: run until Ctrl-C. */
+  readonly durationMs?: number;
+  /** Port of the demo's HTTP server (status page, metrics). Default: 9464; 0 = any. */
+  readonly httpPort?: number;
+  readonly logLevel?: string;
+  /** Where .eml files go. Default: demo-output/. */
+  readonly outputDir?: string;
+  /** Where the narration goes. Default: stdout. */
+  readonly print?: (text: string) => void;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface DemoRedis {
+  readonly url: string;
+  readonly source: string;
+  stop(): void;
+}
+
+/** Finds a Redis for the demo, starting a private one if needed. */
+async function demoRedis(env: DemoOptions['env']): Promise<DemoRedis | undefined> {
+  for (const url of [env.REDIS_URL, 'redis://127.0.0.1:6379']) {
+    if (url && (await answers(url))) return { url, source: url === env.REDIS_URL ? 'REDIS_URL' : 'local Redis', stop() {} };
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'dbswatch-demo-redis-'));
+  let child: ChildProcess;
+  try {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdio: 'ignore',
+    });
+    await new Promise<void>((resolveSpawn, reject) => {
+      child.once('spawn', () => resolveSpawn());
+      child.once('error', reject);
+    });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && !(await answers(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    url,
+    source: 'a private redis-server',
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const outputDir = resolve(options.outputDir ?? 'demo-output');
+  const redis = await demoRedis(options.env);
+  if (!redis) {
+    process.stderr.write(
+      [
+        'dbswatch demo needs Redis, and none answered:',
+        '  - nothing at REDIS_URL or 127.0.0.1:6379, and',
+        '  - redis-server is not installed, so a private one could not be started.',
+        'Get one of these and run the demo again:',
+        '  apt-get install -y redis-server        (Debian/Ubuntu)',
+        '  docker run -d -p 6379:6379 redis:7     (then REDIS_URL=redis://127.0.0.1:6379)',
+        '',
+      ].join('\n'),
+    );
+    return 1;
+  }
+
+  const sim = await startSimulator({ scenario: 'demo', credentials: [DEFAULT_SIM_CREDENTIAL] });
+  let delivered = 0;
+  const slack = await startSlackSink({
+    onMessage: (message) => {
+      delivered++;
+      print(`\n── Slack (${message.path}) ───────────────────────────────\n${formatSlackMessageForTerminal(message.body)}`);
+    },
+  });
+  const smtp = await startSmtpSink({
+    saveDir: outputDir,
+    onMessage: (mail) => {
+      delivered++;
+      const subject = /^Subject: (.*)$/im.exec(mail.raw)?.[1] ?? '(no subject)';
+      print(`\n── Email to ${mail.to.join(', ')} ─────────────────────────\nSubject: ${subject}\n(saved under ${outputDir})`);
+    },
+  });
+
+  const prefix = `dbswatch-demo-${randomBytes(3).toString('hex')}`;
+  const plans = sim.world.planIds();
+  const yaml = `
+redis: { url: "${redis.url}", prefix: "${prefix}" }
+dbs: { endpoint: "${sim.endpoint}", protocol: http, pageSize: 30, requestsPerSecond: 10, timeout: 5s }
+defaults: { interval: 5s, notify: [demo-slack, demo-email], events: [finished, failed] }
+plans:
+${plans.map((id) => `  - { id: ${id}, name: "${sim.world.plan(id)?.name ?? id}" }`).join('\n')}
+channels:
+  demo-slack: { type: slack, webhookUrl: "${slack.url('/services/TDEMO/BDEMO/demo')}", mentionOnFailure: "<!here>" }
+  demo-email: { type: email, smtpUrl: "${smtp.url}", from: "dbswatch demo <dbswatch@example.com>", to: [dba@example.com] }
+notify: { backoff: 1s, maxBackoff: 10s, digestThreshold: 5 }
+http: { port: ${options.httpPort ?? 9464}, host: 127.0.0.1 }
+shutdown: { deadline: 10s }
+`;
+  const config = parseConfig(yaml, {}, 'demo');
+  const log = createLogger({ level: options.logLevel ?? options.env.LOG_LEVEL ?? 'warn', format: options.env.LOG_FORMAT });
+  const role = await startRole({
+    role: 'run',
+    config,
+    env: options.env,
+    log,
+    handleSignals: false,
+    dbsCredential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL),
+  });
+
+  print(
+    [
+      'dbswatch demo',
+      `  DBS simulator   ${sim.url}  (${plans.length} plans: ${plans.join(', ')})`,
+      `  Slack sink      ${slack.url()}`,
+      `  SMTP sink       ${smtp.url}  (emails saved in ${outputDir})`,
+      `  Redis           ${redis.source}, key prefix ${prefix}`,
+      role.http ? `  Status & metrics ${role.http.url}/metrics  ${role.http.url}/readyz` : '',
+      '',
+      'Each plan is polled every 5 s. The first poll records history silently; over the next',
+      'minute downloads finish and fail, and each one is announced here exactly once.',
+      'Press Ctrl-C to stop.',
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n'),
+  );
+
+  let stopping: Promise<number> | undefined;
+  const stop = (reason: string): Promise<number> => {
+    stopping ??= (async () => {
+      print(`\nstopping (${reason}) — ${delivered} message(s) delivered`);
+      await role.shutdown.run(reason);
+      await Promise.allSettled([sim.close(), slack.close(), smtp.close()]);
+      await deleteKeys(redis.url, prefix).catch(() => {});
+      redis.stop();
+      return 0;
+    })();
+    return stopping;
+  };
+
+  return new Promise<number>((resolveExit) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(1);
+      void stop(signal).then(resolveExit);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (options.durationMs !== undefined) {
+      setTimeout(() => void stop('demo duration reached').then(resolveExit), options.durationMs).unref();
+    }
+  });
+}

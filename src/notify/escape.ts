@@ -1,0 +1,101 @@
+/**
+ * Escaping for text that comes from the DBS API (task names, error
+ * messages) and lands in Slack mrkdwn, HTML or a mail header. Everything here
+ * is pure and total: any string in, a safe string out.
+ */
+
+// C0/C1 controls except TAB/LF, DEL, and the bidi overrides that can make a
+// name read differently from what it is ("Trojan Source").
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Removes control characters, keeping tabs and line feeds (CR is dropped, CRLF becomes LF). */
+export function stripControl(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(CONTROL, '');
+}
+
+/** One line: every control character (CR, LF and tab included) becomes a space, runs collapse. */
+export function oneLine(text: string): string {
+  return text.replace(ANY_CONTROL, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
+/**
+ * Slack mrkdwn escaping: exactly `&`, `<`, `>` as Slack documents it. This
+ * is what turns `<!channel>` and `<https://evil|click>` into inert text.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** HTML escaping, safe for element content and double- or single-quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/**
+ * Cuts a text to at most `max` UTF-16 code units, ending with `…` when cut,
+ * never splitting a surrogate pair.
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return max === 1 ? '…' : '';
+  let cut = max - 1;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // would leave half a surrogate pair
+  return `${text.slice(0, cut)}…`;
+}
+
+/**
+ * Cuts already-escaped text without leaving half an entity (`&am…`) behind:
+ * a dangling `&…` at the cut is dropped whole.
+ */
+export function truncateEscaped(escaped: string, max: number): string {
+  if (escaped.length <= max) return escaped;
+  const cut = truncate(escaped, max);
+  const body = cut.slice(0, -1);
+  const partial = /&[a-z#0-9]*$/i.exec(body);
+  return partial ? `${body.slice(0, partial.index)}…` : cut;
+}
+
+/** API text for mrkdwn: controls removed, escaped, cut to `max` (of the escaped form). */
+export function mrkdwnText(text: string, max: number, options: { multiline?: boolean } = {}): string {
+  const clean = options.multiline ? stripControl(text) : oneLine(text);
+  return truncateEscaped(escapeMrkdwn(clean), max);
+}
+
+/** API text for HTML: controls removed, cut to `max` characters (of the raw text), then escaped. */
+export function htmlText(text: string, max: number, options: { multiline?: boolean } = {}): string {
+  const clean = options.multiline ? stripControl(text) : oneLine(text);
+  return escapeHtml(truncate(clean, max));
+}
+
+/**
+ * The URL if (and only if) it is a well-formed http(s) URL, in its
+ * canonical form; anything else (`javascript:`, `data:`, garbage) is not a
+ * link and comes back `undefined`.
+ */
+export function safeHttpUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (!url.hostname) return undefined;
+  return url.href;
+}
+
+/**
+ * A URL for a Slack `<url|label>` link: `|` and `>` would end the link early
+ * and `&` must be entity-escaped like everywhere else in mrkdwn.
+ */
+export function slackLinkUrl(url: string): string {
+  return url.replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/&/g, '&amp;');
+}

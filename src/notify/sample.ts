@@ -1,0 +1,76 @@
+/**
+ * Realistic sample notifications: what `dbswatch test-notify` sends, and the
+ * fixtures of the notification tests and the demo. URLs look like DBS's
+ * pre-signed OSS links (they point nowhere real).
+ */
+import type { DownloadTask } from '../dbs/task.js';
+import type { Notification } from './event.js';
+import { notificationId } from './event.js';
+
+const BASE_TIME = Date.UTC(2024, 4, 1, 2, 0, 0);
+
+/** A task as DBS would report it for the given event. */
+export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0, overrides: Partial<DownloadTask> = {}): DownloadTask {
+  const taskId = `dt-sample${String(index).padStart(4, '0')}`;
+  const createdAt = BASE_TIME + index * 60_000;
+  const common: DownloadTask = {
+    taskId,
+    planId: 'dbsplan-sample',
+    status: event === 'finished' ? 'finish' : event === 'failed' ? 'stop' : 'running',
+    name: `orders-db nightly ${index === 0 ? 'full' : `incremental #${index}`}`,
+    backupSetId: `bs-${100_000 + index}`,
+    dbType: 'MySQL',
+    jobType: index === 0 ? 'cbs_backup_sub_full' : 'cbs_backup_sub_cont',
+    dataFormat: 'CSV',
+    dataSize: 1_288_490_188 + index * 1_048_576,
+    downloadWay: 'manual',
+    createdAt,
+  };
+  if (event === 'finished') {
+    const object = `dbs-sample/${taskId}/backup.tar.gz`;
+    const query = `Expires=1714600000&OSSAccessKeyId=LTAI-sample&Signature=c2FtcGxlLXNpZ25hdHVyZQ%3D%3D`;
+    return {
+      ...common,
+      finishedAt: createdAt + 754_000,
+      internetUrl: `https://dbs-sample.oss-cn-hangzhou.aliyuncs.com/${object}?${query}`,
+      intranetUrl: `https://dbs-sample.oss-cn-hangzhou-internal.aliyuncs.com/${object}?${query}`,
+      ...overrides,
+    };
+  }
+  if (event === 'failed') {
+    return {
+      ...common,
+      finishedAt: createdAt + 42_000,
+      errorMessage: 'java.lang.IndexOutOfBoundsException: backup set conversion failed (sample error)',
+      ...overrides,
+    };
+  }
+  return { ...common, ...overrides };
+}
+
+/** One notification for a channel, with a stable id. */
+export function sampleNotification(
+  event: 'finished' | 'failed' | 'progress',
+  channel = 'sample',
+  options: { index?: number; task?: Partial<DownloadTask>; planName?: string; seq?: number } = {},
+): Notification {
+  const index = options.index ?? 0;
+  const task = sampleTask(event, index, options.task);
+  const seq = options.seq ?? 2;
+  return {
+    id: notificationId(task.planId, task.taskId, seq, task.status, channel),
+    event,
+    plan: { id: task.planId, name: options.planName ?? 'orders-db (production)' },
+    task,
+    previousStatus: event === 'progress' ? 'schedule' : 'running',
+    seq,
+    detectedAt: (task.finishedAt ?? task.createdAt ?? BASE_TIME) + 15_000,
+  };
+}
+
+/** `count` notifications (every `failEvery`-th one failed) — a nightly burst. */
+export function sampleBurst(count: number, channel = 'sample', failEvery = 20): Notification[] {
+  return Array.from({ length: count }, (_, i) =>
+    sampleNotification((i + 1) % failEvery === 0 ? 'failed' : 'finished', channel, { index: i + 1 }),
+  );
+}

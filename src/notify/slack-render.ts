@@ -1,0 +1,308 @@
+/**
+ * Slack Block Kit rendering (pure). Every piece of API text (task names,
+ * plan names, error messages, statuses) goes through `mrkdwnText`: controls
+ * removed, `& < >` escaped — which makes `<!channel>` and
+ * `<https://evil|click>` inert — and cut to Block Kit's limits. Only http(s)
+ * URLs become links. The configured `mentionOnFailure` is operator text and
+ * is deliberately left unescaped so `<!here>` still pings.
+ */
+import { jobTypeLabel } from '../dbs/task.js';
+import { assertNever } from '../errors.js';
+import type { RenderedMessage } from './channel.js';
+import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from './escape.js';
+import type { Notification } from './event.js';
+import { formatBytes, formatTimestamp, taskDuration } from './format.js';
+
+/** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
+export const SLACK_LIMITS = {
+  headerText: 150,
+  sectionText: 3000,
+  fieldText: 2000,
+  fieldsPerSection: 10,
+  blocksPerMessage: 50,
+  buttonText: 75,
+  buttonUrl: 3000,
+  contextElements: 10,
+  contextText: 2000,
+  /** Slack truncates top-level `text` beyond ~40k, but notifications show ~3000 at most. */
+  fallbackText: 3000,
+} as const;
+
+/** Digest lines per message: beyond this a digest is split (readability, not a Slack limit). */
+export const DIGEST_LINES_PER_MESSAGE = 50;
+
+export interface TextObject {
+  readonly type: 'plain_text' | 'mrkdwn';
+  readonly text: string;
+  readonly emoji?: boolean;
+}
+
+export type SlackBlock =
+  | { readonly type: 'header'; readonly text: TextObject }
+  | { readonly type: 'section'; readonly text?: TextObject; readonly fields?: readonly TextObject[] }
+  | { readonly type: 'context'; readonly elements: readonly TextObject[] }
+  | { readonly type: 'divider' }
+  | {
+      readonly type: 'actions';
+      readonly elements: readonly {
+        readonly type: 'button';
+        readonly text: TextObject;
+        readonly url: string;
+        readonly style?: 'primary' | 'danger';
+      }[];
+    };
+
+/** A Slack payload plus the notification ids it delivers. */
+export interface SlackMessage extends RenderedMessage {
+  /** Fallback text for notifications and screen readers. */
+  readonly text: string;
+  readonly blocks: readonly SlackBlock[];
+}
+
+export interface SlackRenderOptions {
+  /** Operator-configured mention (e.g. `<!here>`) put in front of failures. Not escaped. */
+  readonly mentionOnFailure?: string;
+}
+
+const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
+const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
+
+/** A status as a short, inert word (statuses come from the API too). */
+function statusWord(status: string): string {
+  return truncate(oneLine(status).replace(/[^A-Za-z0-9_ -]/g, ''), 40) || 'unknown';
+}
+
+function emojiOf(n: Notification): string {
+  switch (n.event) {
+    case 'finished':
+      return '✅';
+    case 'failed':
+      return '❌';
+    case 'progress':
+      return 'ℹ️';
+    default:
+      return assertNever(n.event, 'event');
+  }
+}
+
+function titleOf(n: Notification): string {
+  switch (n.event) {
+    case 'finished':
+      return 'Download ready';
+    case 'failed':
+      return 'Download failed';
+    case 'progress':
+      return `Download ${statusWord(n.task.status)}`;
+    default:
+      return assertNever(n.event, 'event');
+  }
+}
+
+function taskName(n: Notification): string {
+  return n.task.name ?? n.task.taskId;
+}
+
+/** A field `*Label*\nvalue`, value escaped and cut so the field fits its limit. */
+function field(label: string, value: string): TextObject {
+  const head = `*${label}*\n`;
+  return mrkdwn(head + mrkdwnText(value, SLACK_LIMITS.fieldText - head.length));
+}
+
+function link(url: string, label: string): string {
+  return `<${slackLinkUrl(url)}|${label}>`;
+}
+
+/** Prefix for failures: the configured mention, verbatim (config text, not API text). */
+function mentionPrefix(n: { event: Notification['event'] }, options: SlackRenderOptions): string {
+  return n.event === 'failed' && options.mentionOnFailure ? `${options.mentionOnFailure} ` : '';
+}
+
+function fallbackFor(n: Notification, options: SlackRenderOptions): string {
+  const core = `${emojiOf(n)} ${titleOf(n)}: ${oneLine(taskName(n))} (${oneLine(n.plan.name)})`;
+  return mentionPrefix(n, options) + mrkdwnText(core, SLACK_LIMITS.fallbackText - 110);
+}
+
+/** One notification → one message. */
+export function renderSlackSingle(n: Notification, options: SlackRenderOptions = {}): SlackMessage {
+  const task = n.task;
+  const blocks: SlackBlock[] = [];
+  blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n)}`, SLACK_LIMITS.headerText)) });
+
+  const intro = `*${mrkdwnText(taskName(n), 1000)}* in plan *${mrkdwnText(n.plan.name, 1000)}*`;
+  blocks.push({ type: 'section', text: mrkdwn(mentionPrefix(n, options) + intro) });
+
+  const fields: TextObject[] = [
+    field('Plan', `${n.plan.name} (${n.plan.id})`),
+    field('Task', `${taskName(n)} (${task.taskId})`),
+  ];
+  if (task.dbType) fields.push(field('Database', task.dbType));
+  const jobType = jobTypeLabel(task.jobType);
+  if (jobType) fields.push(field('Backup', jobType));
+  if (task.dataFormat) fields.push(field('Format', task.dataFormat));
+  const size = formatBytes(task.dataSize);
+  if (size) fields.push(field('Size', size));
+  const created = formatTimestamp(task.createdAt);
+  if (created) fields.push(field('Created', created));
+  const finished = formatTimestamp(task.finishedAt);
+  if (finished) fields.push(field('Finished', finished));
+  const duration = taskDuration(task.createdAt, task.finishedAt);
+  if (duration) fields.push(field('Duration', duration));
+  if (n.event === 'progress' && n.previousStatus) {
+    fields.push(field('Status', `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`));
+  }
+  blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) });
+
+  if (task.downloadWay === 'auto') {
+    const parts: string[] = [];
+    if (task.gatewayId !== undefined) parts.push(`backup gateway \`${mrkdwnText(String(task.gatewayId), 100)}\``);
+    if (task.downloadDir) parts.push(`directory \`${mrkdwnText(task.downloadDir, 1000)}\``);
+    if (parts.length > 0 && n.event === 'finished') {
+      blocks.push({ type: 'section', text: mrkdwn(`*Pushed to* ${parts.join(', ')}`) });
+    } else if (parts.length > 0) {
+      blocks.push({ type: 'section', text: mrkdwn(`*Destination:* ${parts.join(', ')}`) });
+    }
+  } else {
+    const internet = safeHttpUrl(task.internetUrl);
+    if (internet && internet.length <= SLACK_LIMITS.buttonUrl) {
+      blocks.push({
+        type: 'actions',
+        elements: [{ type: 'button', text: plain('Download (public URL)'), url: internet, style: 'primary' }],
+      });
+    }
+    const intranet = safeHttpUrl(task.intranetUrl);
+    // A link longer than a section can hold is left out rather than cut (a cut URL is a broken URL).
+    const intranetText = intranet ? `*Intranet (VPC) URL:* ${link(intranet, 'intranet download link')}` : undefined;
+    if (intranetText && intranetText.length <= SLACK_LIMITS.sectionText) {
+      blocks.push({ type: 'section', text: mrkdwn(intranetText) });
+    }
+  }
+
+  if (n.event === 'failed') {
+    const error = task.errorMessage ?? 'DBS gave no error message';
+    // Quote every line; `>` at a line start is our markup, escaped `&gt;` inside the text is not.
+    const escaped = mrkdwnText(error, SLACK_LIMITS.sectionText - 200, { multiline: true });
+    const quoted = escaped
+      .split('\n')
+      .map((line) => `>${line}`)
+      .join('\n');
+    blocks.push({ type: 'section', text: mrkdwn(truncateEscaped(`*Error*\n${quoted}`, SLACK_LIMITS.sectionText)) });
+  }
+
+  const detected = formatTimestamp(n.detectedAt);
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`dbswatch${detected ? ` · detected ${detected}` : ''} · notification ${mrkdwnText(n.id, 300)}`)],
+  });
+  return { ids: [n.id], text: fallbackFor(n, options), blocks };
+}
+
+/** One compact digest line: emoji, task, plan, size, link (or the start of the error). */
+export function digestLine(n: Notification): string {
+  const parts = [`${emojiOf(n)} *${mrkdwnText(taskName(n), 200)}*`, mrkdwnText(n.plan.name, 100)];
+  const size = formatBytes(n.task.dataSize);
+  if (n.event === 'progress') parts.push(statusWord(n.task.status));
+  if (size && n.event !== 'failed') parts.push(size);
+  if (n.event === 'failed') parts.push(`_${mrkdwnText(n.task.errorMessage ?? 'no error message', 200)}_`);
+  const url = safeHttpUrl(n.task.internetUrl) ?? safeHttpUrl(n.task.intranetUrl);
+  if (n.event === 'finished' && n.task.downloadWay !== 'auto' && url) {
+    const anchor = link(url, 'download');
+    // A pathological URL that would not fit is left out; the line still names the task.
+    if (anchor.length <= SLACK_LIMITS.sectionText - 600) parts.push(anchor);
+  }
+  return parts.join(' · ');
+}
+
+interface Counts {
+  readonly ready: number;
+  readonly failed: number;
+  readonly other: number;
+}
+
+function countsOf(ns: readonly Notification[]): Counts {
+  let ready = 0;
+  let failed = 0;
+  for (const n of ns) {
+    if (n.event === 'finished') ready += 1;
+    else if (n.event === 'failed') failed += 1;
+  }
+  return { ready, failed, other: ns.length - ready - failed };
+}
+
+/** `40 downloads: 38 ready, 2 failed` */
+export function digestSummary(ns: readonly Notification[]): string {
+  const c = countsOf(ns);
+  const parts: string[] = [];
+  if (c.ready) parts.push(`${c.ready} ready`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.other) parts.push(`${c.other} updated`);
+  return `${ns.length} download${ns.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/**
+ * Many notifications → as few messages as Block Kit allows (usually one).
+ * Lines are packed into sections of ≤ 3000 characters; a message takes at
+ * most DIGEST_LINES_PER_MESSAGE lines and 50 blocks. The fallback text lists
+ * what fits and ends with `+N more`.
+ */
+export function renderSlackDigest(ns: readonly Notification[], options: SlackRenderOptions = {}): SlackMessage[] {
+  const lines = ns.map((n) => ({ n, line: digestLine(n) }));
+  // Pack into chunks (messages), each a list of sections.
+  const chunks: { ns: Notification[]; sections: string[] }[] = [];
+  // header + summary/mention section + context = 3 fixed blocks.
+  const maxSections = SLACK_LIMITS.blocksPerMessage - 3;
+  let current: { ns: Notification[]; sections: string[] } | undefined;
+  for (const { n, line } of lines) {
+    if (!current || current.ns.length >= DIGEST_LINES_PER_MESSAGE) {
+      current = { ns: [], sections: [] };
+      chunks.push(current);
+    }
+    const last = current.sections.at(-1);
+    if (last !== undefined && last.length + 1 + line.length <= SLACK_LIMITS.sectionText) {
+      current.sections[current.sections.length - 1] = `${last}\n${line}`;
+    } else if (current.sections.length < maxSections) {
+      current.sections.push(truncateEscaped(line, SLACK_LIMITS.sectionText));
+    } else {
+      current = { ns: [], sections: [truncateEscaped(line, SLACK_LIMITS.sectionText)] };
+      chunks.push(current);
+    }
+    current.ns.push(n);
+  }
+
+  const summary = digestSummary(ns);
+  const anyFailed = ns.some((n) => n.event === 'failed');
+  const mention = anyFailed && options.mentionOnFailure ? `${options.mentionOnFailure} ` : '';
+  return chunks.map((chunk, index) => {
+    const part = chunks.length > 1 ? ` (part ${index + 1} of ${chunks.length})` : '';
+    const blocks: SlackBlock[] = [
+      { type: 'header', text: plain(truncate(`📦 ${summary}${part}`, SLACK_LIMITS.headerText)) },
+    ];
+    const chunkSummary = chunks.length > 1 ? `This part: ${digestSummary(chunk.ns)}` : 'One line per download task.';
+    blocks.push({ type: 'section', text: mrkdwn(`${index === 0 ? mention : ''}${chunkSummary}`) });
+    for (const section of chunk.sections) blocks.push({ type: 'section', text: mrkdwn(section) });
+    blocks.push({ type: 'context', elements: [mrkdwn('dbswatch digest: several tasks changed in one poll')] });
+    return { ids: chunk.ns.map((n) => n.id), text: digestFallback(chunk.ns, summary + part, mention), blocks };
+  });
+}
+
+function digestFallback(ns: readonly Notification[], summary: string, mention: string): string {
+  const max = SLACK_LIMITS.fallbackText;
+  let text = `${mention}📦 ${summary}`;
+  for (let i = 0; i < ns.length; i++) {
+    const n = ns[i] as Notification;
+    const line = `\n${emojiOf(n)} ${mrkdwnText(taskName(n), 150)} (${mrkdwnText(n.plan.name, 80)})`;
+    const tail = `\n+${ns.length - i} more`;
+    if (text.length + line.length + `\n+${ns.length} more`.length > max) {
+      text += tail;
+      break;
+    }
+    text += line;
+  }
+  return text;
+}
+
+/** Notifications of one job → messages: a single message, or a digest. */
+export function renderSlack(ns: readonly Notification[], options: SlackRenderOptions = {}): SlackMessage[] {
+  if (ns.length === 0) return [];
+  if (ns.length === 1) return [renderSlackSingle(ns[0] as Notification, options)];
+  return renderSlackDigest(ns, options);
+}

@@ -1,0 +1,42 @@
+/**
+ * `dbswatch test-notify CHANNEL`: sends a realistic sample through the real
+ * channel (no queue, no delivery guard) and reports the exact reason when it
+ * fails, so an operator can check a webhook or SMTP setup in one command.
+ */
+import type { Config } from '../config.js';
+import { type Logger, stripUrlQueries } from '../logger.js';
+import { DeliveryError } from './channel.js';
+import { createChannel } from './registry.js';
+import { sampleNotification } from './sample.js';
+
+export type TestNotifyResult = { ok: true } | { ok: false; reason: string };
+
+export async function testNotify(
+  config: Config,
+  channelName: string,
+  event: 'finished' | 'failed',
+  log: Logger,
+): Promise<TestNotifyResult> {
+  const channelConfig = config.channels[channelName];
+  if (!channelConfig) {
+    const known = Object.keys(config.channels).join(', ') || 'none defined';
+    return { ok: false, reason: `no channel "${channelName}" in ${config.source} (channels: ${known})` };
+  }
+  const channel = createChannel(channelConfig, { log });
+  try {
+    const notification = sampleNotification(event, channelName, { planName: 'dbswatch test-notify (sample)' });
+    for (const message of channel.render([notification])) await channel.send(message);
+    log.info({ channel: channelName, type: channelConfig.type, event }, 'test notification sent');
+    return { ok: true };
+  } catch (error) {
+    // DeliveryError messages are written for operators and hold no secret; anything else is summarised.
+    const reason =
+      error instanceof DeliveryError
+        ? error.message
+        : `unexpected error: ${error instanceof Error ? stripUrlQueries(error.message) : String(error)}`;
+    log.warn({ channel: channelName, type: channelConfig.type, event, reason }, 'test notification failed');
+    return { ok: false, reason };
+  } finally {
+    await channel.close();
+  }
+}

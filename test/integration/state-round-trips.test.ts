@@ -1,0 +1,78 @@
+/**
+ * Redis work per poll must not grow with the number of tasks: counted with
+ * MONITOR, filtered to this test's own state connection (the Redis is shared).
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NotifyJobData } from '../../src/notify/event.js';
+import { QUEUE_NAMES } from '../../src/queues.js';
+import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { pollPlan } from '../../workers/poll.js';
+import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
+import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+
+/** Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips). */
+async function commandsDuring(client: Redis, action: () => Promise<unknown>): Promise<string[]> {
+  const port = (client as unknown as { stream: { localPort: number } }).stream.localPort;
+  const monitorClient = connect('monitor');
+  const monitor = await monitorClient.monitor();
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source.endsWith(`:${port}`)) seen.push(String(args[0]).toLowerCase());
+  });
+  // Wait until MONITOR is live: our own marker command must show up.
+  await client.ping('monitor-start');
+  for (let i = 0; i < 100 && !seen.includes('ping'); i++) await new Promise((r) => setImmediate(r));
+  seen.length = 0;
+  await action();
+  await client.ping('monitor-end');
+  for (let i = 0; i < 1000 && seen.at(-1) !== 'ping'; i++) await new Promise((r) => setTimeout(r, 5));
+  seen.pop();
+  monitor.disconnect();
+  await close(monitorClient);
+  return seen;
+}
+
+describe('Redis commands per poll', () => {
+  const prefix = uniquePrefix('round-trips');
+  const redis = connect('round-trips', { worker: true });
+  let sim: RunningSimulator;
+  let notifyQueue: Queue<NotifyJobData>;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: 'empty', clock: 'manual' });
+    sim.world.addPlan({ planId: 'small0001' });
+    sim.world.addPlan({ planId: 'large0001' });
+    sim.world.addTasks('small0001', 100, { status: 'running' });
+    sim.world.addTasks('large0001', 2_000, { status: 'running' });
+    notifyQueue = new Queue(QUEUE_NAMES.notify, { connection: redis, prefix });
+  });
+
+  afterAll(async () => {
+    await notifyQueue.close();
+    await sim.close();
+    await close(redis);
+    await deletePrefix(prefix);
+  });
+
+  it('is the same for 100 and 2,000 tasks: baseline, steady and transition polls', async () => {
+    const config = pipelineConfig({ prefix, sim, plans: ['small0001', 'large0001'], pageSize: 100 });
+    const deps = pollDeps(config, redis, notifyQueue);
+    const counts: Record<string, Record<string, number>> = {};
+    for (const planId of ['small0001', 'large0001']) {
+      const baseline = await commandsDuring(redis, () => pollPlan(deps, planId));
+      const steady = await commandsDuring(redis, () => pollPlan(deps, planId));
+      // 1% of the tasks finish (1 vs 20): the notification jobs go out in one addBulk.
+      const tasks = sim.world.tasksOf(planId);
+      for (const task of tasks.slice(0, tasks.length / 100)) sim.world.setStatus(task.BackupSetDownloadTaskId, 'finish');
+      const moving = await commandsDuring(redis, () => pollPlan(deps, planId));
+      counts[planId] = { baseline: baseline.length, steady: steady.length, moving: moving.length };
+      expect(baseline.length).toBeGreaterThan(0);
+    }
+    expect(counts.large0001?.baseline).toBe(counts.small0001?.baseline);
+    expect(counts.large0001?.steady).toBe(counts.small0001?.steady);
+    // addBulk is one MULTI whose size grows with the jobs (not the tasks): compare round trips, i.e. without MULTI bodies.
+    expect(counts.large0001?.steady).toBeLessThanOrEqual(8);
+  });
+});
