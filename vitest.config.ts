@@ -1,15 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three projects, run one after the other by `npm test`: fast unit tests,
+ * integration tests on real Redis/HTTP/SMTP (two files at a time), and
+ * end-to-end tests with child processes (one file at a time: they measure
+ * and kill processes, and the machine has two cores).
+ */
+const shared = {
+  globalSetup: ['test/setup/redis-global.ts'],
+  setupFiles: ['test/setup/leak-guard.ts'],
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/redis-global.ts'],
-    setupFiles: ['test/setup/leak-guard.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Two cores: integration tests share one Redis and spawn processes; keep parallelism modest.
-    maxWorkers: 2,
-    pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      {
+        test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000, maxWorkers: 2 },
+      },
+      {
+        test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false },
+      },
+    ],
   },
 });

@@ -162,7 +162,6 @@ export async function collectStatus(deps: {
  * bidi overrides become spaces, runs of whitespace collapse, long text is cut.
  */
 export function plain(text: string, max = 200): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
   return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
 }
@@ -187,7 +186,11 @@ export function relativeTime(at: number | undefined, now: number): string {
 /** Lays out rows as left-aligned columns two spaces apart. */
 function table(rows: readonly (readonly string[])[], indent = '  '): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
 }
 

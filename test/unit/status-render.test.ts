@@ -56,7 +56,6 @@ const failingPlan: PlanStatus = {
   lastErrorAt: NOW - 180_000,
 };
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for them
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('renderStatusText', () => {
