@@ -26,6 +26,12 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * What a handler returns when it wrote the response itself through
+ * `ctx.res` (an embedded framework such as bull-board's express app).
+ */
+export const RESPONDED: unique symbol = Symbol('responded');
+
 /** What a route handler answers. */
 export interface HttpReply {
   readonly status: number;
@@ -38,6 +44,8 @@ export interface HttpReply {
 /** What a route handler gets. */
 export interface RouteContext {
   readonly req: IncomingMessage;
+  /** Only for handlers that answer themselves (and then return RESPONDED); the body is left unread for them. */
+  readonly res: ServerResponse;
   /** Path without the query string. */
   readonly path: string;
   readonly query: URLSearchParams;
@@ -45,13 +53,15 @@ export interface RouteContext {
 
 /** One entry of the route table. */
 export interface Route {
-  /** Exact path, e.g. `/healthz`. */
+  /** Exact path, e.g. `/healthz`; with `prefix`, also every path below it (`/queues/…`). */
   readonly path: string;
+  /** Match `path` and everything under `path/`. Default: false (exact match only). */
+  readonly prefix?: boolean;
   /** Methods answered; GET routes answer HEAD too. */
   readonly methods: readonly string[];
   /** True: no token needed. Default for added routes: false (token needed when one is configured). */
   readonly open?: boolean;
-  handle(ctx: RouteContext): Promise<HttpReply>;
+  handle(ctx: RouteContext): Promise<HttpReply | typeof RESPONDED>;
 }
 
 export type HttpRole = 'run' | 'scheduler' | 'worker';
@@ -194,11 +204,16 @@ function authorised(req: IncomingMessage, token: string | undefined): boolean {
 }
 
 /** Routes one request; pure with respect to the socket, so it never throws past the caller. */
-async function dispatch(routes: ReadonlyMap<string, Route>, deps: HttpDeps, req: IncomingMessage): Promise<HttpReply> {
+async function dispatch(
+  routes: ReadonlyMap<string, Route>,
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<HttpReply | typeof RESPONDED> {
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
-  const route = routes.get(path);
+  const route = routes.get(path) ?? prefixRoute(routes, path);
   if (!route) return json(404, { status: 'not found', path: path.slice(0, 200) });
   const method = req.method ?? 'GET';
   const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
@@ -209,7 +224,17 @@ async function dispatch(routes: ReadonlyMap<string, Route>, deps: HttpDeps, req:
     return { ...json(401, { status: 'unauthorised' }), headers: { 'www-authenticate': 'Basic realm="dbswatch", charset="UTF-8"' } };
   }
   const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
-  return route.handle({ req, path, query });
+  return route.handle({ req, res, path, query });
+}
+
+/** The longest prefix route covering `path` (`/queues` covers `/queues/api/…`). */
+function prefixRoute(routes: ReadonlyMap<string, Route>, path: string): Route | undefined {
+  let best: Route | undefined;
+  for (const route of routes.values()) {
+    if (!route.prefix || !path.startsWith(`${route.path}/`)) continue;
+    if (!best || route.path.length > best.path.length) best = route;
+  }
+  return best;
 }
 
 function send(res: ServerResponse, reply: HttpReply): void {
@@ -234,14 +259,17 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
 
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
-    // Requests have no body we read; drain it so a sender is not left hanging.
-    req.resume();
-    dispatch(routes, deps, req)
+    dispatch(routes, deps, req, res)
       .catch((error: unknown) => {
         log.warn({ err: error, method: req.method }, 'HTTP handler failed');
         return json(500, { status: 'error' });
       })
-      .then((reply) => {
+      .then((answer) => {
+        // A handler that answered itself (bull-board) owns the body too; for the others,
+        // whose requests have no body we read, drain it so a sender is not left hanging.
+        if (answer === RESPONDED) return;
+        req.resume();
+        const reply = answer;
         send(res, reply);
         log.debug(
           {

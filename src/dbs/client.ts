@@ -15,7 +15,7 @@ import { dbsRequestsTotal } from '../metrics.js';
 import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
 import type { DownloadTask } from './task.js';
 import { DbsApiError, classifyDbsFailure, invalidResponse } from './errors.js';
-import { normaliseTask } from './normalise.js';
+import { normaliseTask, type Warn } from './normalise.js';
 import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
 
 /** DBS OpenAPI version. */
@@ -174,15 +174,11 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
     } catch (thrown) {
       throw count(classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders }), log, action);
     }
-    const body = response.body;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw count(invalidResponse('the body is not a JSON object'), log, action);
+    try {
+      return checkAnswer(response);
+    } catch (error) {
+      throw error instanceof DbsApiError ? count(error, log, action) : error;
     }
-    const map = body as Record<string, unknown>;
-    if (map.Success === false || map.Success === 'false') {
-      throw count(classifyDbsFailure({ kind: 'business', body: map, httpStatus: response.statusCode, headers: response.headers }), log, action);
-    }
-    return map;
   }
 
   async function validated<T>(action: string, parse: () => T): Promise<T> {
@@ -205,11 +201,9 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
           : { BackupPlanId: query.planId, PageNum: String(query.pageNum), PageSize: String(query.pageSize) };
       const body = await call(action, params);
       return validated(action, () => {
-        const list = parseDownloadTaskListBody(body);
         const planId = 'planId' in query ? query.planId : '';
         const warn = (message: string, fields?: object) => log.warn({ ...fields, planId: planId || undefined }, message);
-        const items = list.items.map((raw) => normaliseTask(raw, { planId, warn }));
-        return pageOf(list, 'pageNum' in query ? query.pageNum : 0, 'pageSize' in query ? query.pageSize : items.length, items);
+        return decodeDownloadTaskPage(body, query, warn);
       });
     },
 
@@ -222,6 +216,29 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
       });
     },
   };
+}
+
+/**
+ * The checks every parsed answer passes before anything reads it (pure):
+ * a JSON object, and not a DBS business error (`Success: false`, also as the
+ * string `"false"`). Throws a classified `DbsApiError`.
+ */
+export function checkAnswer(response: { body?: unknown; headers?: unknown; statusCode?: number }): Record<string, unknown> {
+  const body = response.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidResponse('the body is not a JSON object');
+  const map = body as Record<string, unknown>;
+  if (map.Success === false || map.Success === 'false') {
+    throw classifyDbsFailure({ kind: 'business', body: map, httpStatus: response.statusCode, headers: response.headers });
+  }
+  return map;
+}
+
+/** Validates (schema.ts) and normalises (normalise.ts) one DescribeBackupSetDownloadTaskList answer (pure). */
+export function decodeDownloadTaskPage(body: unknown, query: DownloadTaskQuery, warn?: Warn): DownloadTaskPage {
+  const list = parseDownloadTaskListBody(body);
+  const planId = 'planId' in query ? query.planId : '';
+  const items = list.items.map((raw) => normaliseTask(raw, warn ? { planId, warn } : { planId }));
+  return pageOf(list, 'pageNum' in query ? query.pageNum : 0, 'pageSize' in query ? query.pageSize : items.length, items);
 }
 
 function pageOf<T>(list: ListBody, pageNum: number, pageSize: number, items: T[]) {

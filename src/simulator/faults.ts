@@ -5,7 +5,7 @@
  * request consumes at most one fault.
  */
 
-export type FaultKind = 'throttle' | 'unavailable' | 'internal' | 'timeout' | 'malformed' | 'shift' | 'business-error';
+export type FaultKind = 'throttle' | 'unavailable' | 'internal' | 'timeout' | 'malformed' | 'shift' | 'business-error' | 'raw';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'throttle',
@@ -15,6 +15,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'malformed',
   'shift',
   'business-error',
+  'raw',
 ];
 
 export type FaultSpec = {
@@ -41,6 +42,12 @@ export type FaultSpec = {
   timeLeftMs?: number;
   /** `malformed`: a truncated JSON body (default), an HTML page, or an empty body. */
   variant?: 'truncated' | 'html' | 'empty';
+  /** `raw`: the exact response body to send (hostile-input tests). Default: empty. */
+  body?: string;
+  /** `raw`: HTTP status. Default 200. */
+  status?: number;
+  /** `raw`: content type. Default `application/json;charset=utf-8`. */
+  contentType?: string;
 };
 
 export interface FaultTarget {
@@ -59,6 +66,11 @@ export function faultProblem(spec: unknown): string | undefined {
   if (f.action !== undefined && typeof f.action !== 'string') return 'action must be a string';
   if (f.pageNum !== undefined && (!Number.isInteger(f.pageNum) || (f.pageNum as number) < 0)) {
     return 'pageNum must be a non-negative integer';
+  }
+  if (f.body !== undefined && typeof f.body !== 'string') return 'body must be a string';
+  if (f.contentType !== undefined && typeof f.contentType !== 'string') return 'contentType must be a string';
+  if (f.status !== undefined && (!Number.isInteger(f.status) || (f.status as number) < 100 || (f.status as number) > 599)) {
+    return 'status must be an HTTP status (100-599)';
   }
   for (const key of ['delayMs', 'shiftBy', 'timeLeftMs'] as const) {
     if (f[key] !== undefined && (!Number.isInteger(f[key]) || (f[key] as number) < 0)) {

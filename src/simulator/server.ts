@@ -305,6 +305,18 @@ async function handleApi(ctx: SimContext, req: IncomingMessage, res: ServerRespo
         if (target && ctx.world.hasPlan(target)) ctx.world.addTasks(target, fault.shiftBy ?? 1);
         break;
       }
+      case 'raw': {
+        // Exactly the bytes a test asks for: hostile bodies the real client must survive.
+        const out = fault.body ?? '';
+        ctx.stats.outcome('raw');
+        res.writeHead(fault.status ?? 200, {
+          'content-type': fault.contentType ?? 'application/json;charset=utf-8',
+          'content-length': Buffer.byteLength(out),
+          'x-acs-request-id': requestId,
+        });
+        res.end(out);
+        return;
+      }
       case 'malformed': {
         const normal = answer(ctx, verified.action, requestId, params);
         const text = JSON.stringify(normal.body);
