@@ -28,14 +28,24 @@ export class ConfigError extends Error {
 // ---------------------------------------------------------------------------
 // Building blocks
 
-const duration = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDuration(value);
+/** Longest duration a Node timer can hold (~24.8 days); a longer one would fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** Longest schedule-like duration (intervals, retention): one year. */
+export const MAX_SCHEDULE_MS = 365 * 86_400_000;
+
+const duration = (what: string, maxMs = MAX_TIMER_MS) =>
+  z.unknown().transform((value, ctx) => {
+    const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
     if (ms === undefined) {
+      const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value === 'number' ? String(value) : `a ${value === null ? 'null' : typeof value}`;
       ctx.addIssue({
         code: 'custom',
-        message: `"${String(value)}" is not a duration for ${what}: use e.g. "90s", "5m", "1h" or milliseconds`,
+        message: `${shown} is not a duration for ${what}: use e.g. "90s", "5m", "1h" or milliseconds`,
       });
+      return z.NEVER;
+    }
+    if (ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `${what} is too long (at most ${maxMs === MAX_TIMER_MS ? '24d' : '365d'})` });
       return z.NEVER;
     }
     return ms;
@@ -144,7 +154,7 @@ const planSchema = z
     id: z.string().regex(PLAN_ID, 'is not a DBS backup plan id'),
     /** Human name used in messages. Default: the id. */
     name: z.string().min(1).max(200).optional(),
-    interval: duration('interval').optional(),
+    interval: duration('interval', MAX_SCHEDULE_MS).optional(),
     notify: z.array(z.string()).optional(),
     events: eventList.optional(),
   })
@@ -181,7 +191,7 @@ const rawSchema = z
       .prefault({}),
     defaults: z
       .object({
-        interval: duration('defaults.interval').default(60_000),
+        interval: duration('defaults.interval', MAX_SCHEDULE_MS).default(60_000),
         notify: z.array(z.string()).default([]),
         events: eventList.default(['finished', 'failed']),
         /** Notify tasks already finished/stopped on a plan's very first poll. Default: false (silent baseline). */
@@ -195,7 +205,7 @@ const rawSchema = z
     discover: z
       .object({
         enabled: z.boolean().default(false),
-        interval: duration('discover.interval').default(600_000),
+        interval: duration('discover.interval', MAX_SCHEDULE_MS).default(600_000),
         notify: z.array(z.string()).optional(),
         events: eventList.optional(),
       })
@@ -223,7 +233,7 @@ const rawSchema = z
         /** More notifications than this for one channel in one poll become a digest. Default: 5. */
         digestThreshold: z.number().int().min(1).default(5),
         /** How long delivered notification ids are kept for dedupe. Default: 7d. */
-        keepDelivered: duration('notify.keepDelivered').default(7 * 86_400_000),
+        keepDelivered: duration('notify.keepDelivered', MAX_SCHEDULE_MS).default(7 * 86_400_000),
       })
       .strict()
       .prefault({}),

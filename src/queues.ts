@@ -27,7 +27,9 @@ export type PollJobData = z.infer<typeof pollJobDataSchema>;
 export function createRedis(url: string, role: 'worker' | 'producer', log?: Logger): Redis {
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
-    enableOfflineQueue: role === 'worker',
+    // Producers queue commands only until the first connect; a Redis that is down fails them after one retry.
+    enableOfflineQueue: true,
+    connectTimeout: role === 'worker' ? 10_000 : 3_000,
     // Reconnect forever with a capped delay: Redis restarts must not crash the process.
     retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5_000),
     connectionName: `dbswatch-${role}`,

@@ -18,7 +18,7 @@ export async function listTasks(config: Config, planId: string, options: { json:
   try {
     const snapshot = await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize, log: options.log });
     process.stdout.write(
-      options.json ? `${JSON.stringify(tasksToJson(snapshot.tasks), null, 2)}\n` : `${formatTaskTable(snapshot.tasks)}\n`,
+      options.json ? tasksToJson(snapshot.tasks) : `${formatTaskTable(snapshot.tasks)}\n`,
     );
     return 0;
   } catch (error) {

@@ -125,7 +125,12 @@ export function createEmailChannel(config: EmailChannelConfig): Channel<EmailMes
           text: message.text,
           html: message.html,
           // Pre-signed links must not be rewritten or tracked by intermediaries that honour this.
-          headers: { 'X-Auto-Response-Suppress': 'All', 'Auto-Submitted': 'auto-generated' },
+          // X-Dbswatch-Notification-Ids: which notifications this email delivers (one, or a digest's), machine-readable.
+          headers: {
+            'X-Auto-Response-Suppress': 'All',
+            'Auto-Submitted': 'auto-generated',
+            'X-Dbswatch-Notification-Ids': message.ids.join(', '),
+          },
         });
       } catch (error) {
         throw classifySmtpError(config.name, error, secrets);

@@ -279,9 +279,38 @@ export function renderSlackDigest(ns: readonly Notification[], options: SlackRen
     const chunkSummary = chunks.length > 1 ? `This part: ${digestSummary(chunk.ns)}` : 'One line per download task.';
     blocks.push({ type: 'section', text: mrkdwn(`${index === 0 ? mention : ''}${chunkSummary}`) });
     for (const section of chunk.sections) blocks.push({ type: 'section', text: mrkdwn(section) });
-    blocks.push({ type: 'context', elements: [mrkdwn('dbswatch digest: several tasks changed in one poll')] });
-    return { ids: chunk.ns.map((n) => n.id), text: digestFallback(chunk.ns, summary + part, mention), blocks };
+    const ids = chunk.ns.map((n) => n.id);
+    blocks.push({ type: 'context', elements: [mrkdwn('dbswatch digest: several tasks changed in one poll'), ...idElements(ids)] });
+    return { ids, text: digestFallback(chunk.ns, summary + part, mention), blocks };
   });
+}
+
+/**
+ * The notification ids a digest delivers, as small context text (`notifications id1 id2 …`),
+ * so a reader or a tool can tell exactly which notifications one message carried
+ * (a single message names its id the same way). Packed into at most
+ * `contextElements - 1` elements of ≤ `contextText` characters; ids that would
+ * not fit (only absurdly long ids could) are counted as `+N more`.
+ */
+function idElements(ids: readonly string[]): TextObject[] {
+  const max = SLACK_LIMITS.contextText;
+  const texts: string[] = [];
+  let current = 'notifications';
+  for (let i = 0; i < ids.length; i++) {
+    const id = mrkdwnText(ids[i] as string, 300);
+    if (current.length + 1 + id.length <= max - 12) {
+      current += ` ${id}`;
+      continue;
+    }
+    if (texts.length + 2 >= SLACK_LIMITS.contextElements) {
+      current += ` +${ids.length - i} more`;
+      break;
+    }
+    texts.push(current);
+    current = id;
+  }
+  texts.push(current);
+  return texts.map(mrkdwn);
 }
 
 function digestFallback(ns: readonly Notification[], summary: string, mention: string): string {
