@@ -6,16 +6,13 @@
  * Redis: REDIS_URL or 127.0.0.1:6379 if it answers, else a private
  * redis-server, else a clear message on how to get one.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRole } from '../workers/roles.js';
 import { parseConfig } from './config.js';
 import { accessKeyCredential } from './dbs/client.js';
+import { redisAnswers, startPrivateRedis } from './local-redis.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_SIM_CREDENTIAL, startSimulator } from './simulator/index.js';
 import { formatSlackMessageForTerminal, startSlackSink } from './sinks/slack-sink.js';
@@ -34,66 +31,23 @@ export interface DemoOptions {
   readonly print?: (text: string) => void;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 interface DemoRedis {
   readonly url: string;
   readonly source: string;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** Finds a Redis for the demo, starting a private one if needed. */
 async function demoRedis(env: DemoOptions['env']): Promise<DemoRedis | undefined> {
   for (const url of [env.REDIS_URL, 'redis://127.0.0.1:6379']) {
-    if (url && (await answers(url))) return { url, source: url === env.REDIS_URL ? 'REDIS_URL' : 'local Redis', stop() {} };
+    if (url && (await redisAnswers(url))) return { url, source: url === env.REDIS_URL ? 'REDIS_URL' : 'local Redis', stop: async () => {} };
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'dbswatch-demo-redis-'));
-  let child: ChildProcess;
   try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: 'ignore',
-    });
-    await new Promise<void>((resolveSpawn, reject) => {
-      child.once('spawn', () => resolveSpawn());
-      child.once('error', reject);
-    });
+    const redis = await startPrivateRedis();
+    return { url: redis.url, source: 'a private redis-server', stop: () => redis.destroy() };
   } catch {
-    rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answers(url)); i++) await new Promise((r) => setTimeout(r, 100));
-  return {
-    url,
-    source: 'a private redis-server',
-    stop() {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
@@ -197,7 +151,7 @@ shutdown: { deadline: 10s }
       await role.shutdown.run(reason);
       await Promise.allSettled([sim.close(), slack.close(), smtp.close()]);
       await deleteKeys(redis.url, prefix).catch(() => {});
-      redis.stop();
+      await redis.stop();
       return 0;
     })();
     return stopping;
