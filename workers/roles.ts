@@ -20,6 +20,7 @@ import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '
 import { Shutdown } from '../src/shutdown.js';
 import { RedisHistory } from '../src/tracking/history.js';
 import { RedisStateStore } from '../src/tracking/state.js';
+import { statusPageRoutes } from '../src/web/routes.js';
 import { startNotifyWorker } from './notify.js';
 import { type PollDeps, startPollWorker } from './poll.js';
 
@@ -139,6 +140,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       prefix,
       channels,
       log,
+      // A retried job whose links were dropped when it failed re-reads its tasks by id.
+      dbs: api,
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });
@@ -151,11 +154,23 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   if (runsScheduler) {
     void untilRedisAnswers(log, 'reconciling poll schedules', reconcile, () => shutdown.started);
+    // A Redis that comes back empty (restarted without persistence, failed over to an
+    // empty replica) has lost every Job Scheduler: nothing would ever poll again.
+    // Reconciling is idempotent, so do it again on every reconnect.
+    let readyBefore = false;
+    redis.on('ready', () => {
+      if (!readyBefore) {
+        readyBefore = true;
+        return;
+      }
+      if (shutdown.started) return;
+      void untilRedisAnswers(log, 'reconciling poll schedules after a Redis reconnect', reconcile, () => shutdown.started);
+    });
   }
 
   let http: HttpServer | undefined;
   if (config.http.port !== 0) {
-    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log });
+    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
     const server = http;
     shutdown.register('http', () => server.close());
   }

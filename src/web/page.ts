@@ -162,8 +162,8 @@ function linksCell(row: TransitionRow): string {
   return deliveries
     .map((d) =>
       d.delivered
-        ? `<span class="ok" title="links delivered to ${h(d.channel)}">✓ delivered · ${h(d.channel)}</span>`
-        : `<span class="warn" title="no delivery recorded for ${h(d.channel)}">✗ not delivered · ${h(d.channel)}</span>`,
+        ? `<span class="ok delivered" title="links delivered to ${h(d.channel)}">✓ delivered · ${h(d.channel)}</span>`
+        : `<span class="warn undelivered" title="no delivery recorded for ${h(d.channel)}">✗ not delivered · ${h(d.channel)}</span>`,
     )
     .join('<br>');
 }
@@ -227,7 +227,7 @@ function notificationsSection(model: PageModel, now: number): string {
   const counts =
     model.channels.length === 0
       ? '<p class="muted">No notifications sent yet.</p>'
-      : `<table id="channels"><thead><tr><th>Channel</th><th>Delivered</th><th>Retrying</th><th>Failed</th></tr></thead><tbody>${model.channels
+      : `<table id="channels" class="compact"><thead><tr><th>Channel</th><th class="num">Delivered</th><th class="num">Retrying</th><th class="num">Failed</th></tr></thead><tbody>${model.channels
           .map(
             (c) =>
               `<tr data-channel="${h(c.channel)}"><td>${h(c.channel)}</td><td class="num">${c.delivered}</td><td class="num">${c.retrying}</td><td class="num${c.failed > 0 ? ' bad' : ''}">${c.failed}</td></tr>`,
@@ -251,11 +251,11 @@ ${renderChart(model.chart)}</section>`;
 }
 
 function queuesSection(report: StatusReport): string {
-  const head = QUEUE_STATES.map((s) => `<th>${h(s)}</th>`).join('');
+  const head = QUEUE_STATES.map((s) => `<th class="num">${h(s)}</th>`).join('');
   const row = (name: 'poll' | 'notify') =>
     `<tr><td>${name}</td>${QUEUE_STATES.map((s) => `<td class="num${s === 'failed' && report.queues[name][s] > 0 ? ' bad' : ''}">${report.queues[name][s]}</td>`).join('')}</tr>`;
   return `<section><h2>Queues <a class="sub" href="queues/">bull-board →</a></h2>
-<table id="queues"><thead><tr><th>Queue</th>${head}</tr></thead><tbody>${row('poll')}${row('notify')}</tbody></table></section>`;
+<table id="queues" class="compact"><thead><tr><th>Queue</th>${head}</tr></thead><tbody>${row('poll')}${row('notify')}</tbody></table></section>`;
 }
 
 const STYLE = `
@@ -268,7 +268,8 @@ h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:1.6rem 0 .5rem}h3{font-
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--head);font-weight:600;font-size:.85rem}
-td.num{text-align:right}
+td.num,th.num{text-align:right}
+table.compact{width:auto;min-width:24rem}
 .muted,.sub{color:var(--muted)}.sub{font-size:.82rem}
 .count{font-weight:400;color:var(--muted);font-size:.9rem}
 .badge{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.8rem;font-weight:600}
@@ -375,7 +376,7 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const summary =
     problems === 0 && failedNotifications === 0
       ? '<span class="badge ok">all good</span>'
-      : `<span class="badge failing">${problems > 0 ? `${problems} plan${problems === 1 ? '' : 's'} need attention` : ''}${problems > 0 && failedNotifications > 0 ? ' · ' : ''}${failedNotifications > 0 ? `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}` : ''}</span>`;
+      : `<span class="badge failing">${problems > 0 ? `${problems} plan${problems === 1 ? ' needs' : 's need'} attention` : ''}${problems > 0 && failedNotifications > 0 ? ' · ' : ''}${failedNotifications > 0 ? `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}` : ''}</span>`;
   return `<!doctype html>
 <html lang="en">
 <head>
