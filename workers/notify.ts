@@ -10,6 +10,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChannelConfig, Config } from '../src/config.js';
+import type { DbsApi } from '../src/dbs/client.js';
 import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../src/errors.js';
 import { type Logger, stripUrlQueries } from '../src/logger.js';
 import { notificationsTotal } from '../src/metrics.js';
@@ -61,6 +62,7 @@ export const notifyJobDataSchema = z.object({
   channel: z.string().min(1),
   notifications: z.array(notificationSchema),
   delivered: z.object({ at: z.number(), ids: z.array(z.string()) }).optional(),
+  urlsRemoved: z.literal(true).optional(),
 });
 
 /** Describes zod issues by path and problem only: values (signed URLs) never reach a message. */
@@ -82,6 +84,11 @@ export interface NotifyDeps {
   readonly prefix: string;
   readonly channels: ChannelPool;
   readonly log: Logger;
+  /**
+   * Re-reads a task by id when a retried job had its links stripped (see `stripLinks`). Default: none —
+   * such a job is then sent without links.
+   */
+  readonly dbs?: Pick<DbsApi, 'describeDownloadTaskPage'>;
 }
 
 export type NotifyResult =
@@ -122,6 +129,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       const message = `malformed notify job payload (${describeIssues(parsed.error)})`;
       log.error({ reason: message }, 'notify job dropped: malformed payload');
       notificationsTotal.inc({ channel_type: 'unknown', result: 'failed' });
+      await stripLinks(job, log);
       throw new UnrecoverableError(message);
     }
     const data = parsed.data;
@@ -134,6 +142,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       const message = `channel "${data.channel}" is no longer configured`;
       log.error({ reason: message }, 'notify job failed permanently');
       notificationsTotal.inc({ channel_type: 'unknown', result: 'failed' });
+      await stripLinks(job, log);
       throw new UnrecoverableError(message);
     }
     const channelType = channel.kind;
@@ -153,7 +162,8 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       duplicate = claim.delivered.length;
       for (const id of claim.claimed) pending.add(id);
       const claimed = new Set(claim.claimed);
-      const toSend = notifications.filter((n) => claimed.has(n.id));
+      let toSend = notifications.filter((n) => claimed.has(n.id));
+      if (data.urlsRemoved) toSend = await restoreLinks(toSend, deps.dbs, log);
       const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
       const gate = gateFor(channel);
       for (const message of rendered) {
@@ -206,6 +216,7 @@ async function handleFailure(
     case 'permanent':
       log.error({ reason, sentSoFar: ctx.sentSoFar }, 'notification failed permanently');
       notificationsTotal.inc({ channel_type: channelType, result: 'failed' });
+      await stripLinks(job, log);
       throw new UnrecoverableError(reason);
     case 'rate-limited':
       log.warn({ reason, delayMs: policy.delayMs }, 'delivery delayed');
@@ -219,6 +230,7 @@ async function handleFailure(
       if (last) {
         log.error({ reason, attempts }, 'notification failed after its last attempt');
         notificationsTotal.inc({ channel_type: channelType, result: 'failed' });
+        await stripLinks(job, log);
       } else {
         log.warn({ reason, attempt: job.attemptsMade + 1, attempts }, 'delivery failed; will retry');
         notificationsTotal.inc({ channel_type: channelType, result: 'retry' });
@@ -229,6 +241,79 @@ async function handleFailure(
     default:
       return assertNever(policy, 'retry policy');
   }
+}
+
+// ---------------------------------------------------------------------------
+// Signed URLs in failed jobs. A permanently failed job stays in Redis (failed set) until an operator
+// retries or removes it — for days, maybe. Its download URLs are bearer credentials to a database
+// backup, and the design rule is "held in Redis no longer than it takes to deliver": so a job that
+// gives up drops them, and a retry fetches the task again from DBS by id.
+
+const URL_LIKE = /(https?:)?\/\/[^\s"'<>]+/gi;
+
+/** Drops every download URL from a job's data and marks it `urlsRemoved`. Never throws (the job is failing anyway). */
+export async function stripLinks(job: Job<NotifyJobData>, log: Logger): Promise<void> {
+  const data = job.data as unknown;
+  try {
+    const parsed = notifyJobDataSchema.safeParse(data);
+    if (parsed.success) {
+      if (parsed.data.urlsRemoved || parsed.data.notifications.length === 0) return;
+      const notifications = parsed.data.notifications.map((n) => {
+        const { internetUrl: _internet, intranetUrl: _intranet, ...rest } = n.task;
+        // API text (an ErrMessage, a name) can quote a signed URL too: keep the text, drop its query string.
+        const task = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'string' ? stripUrlQueries(v) : v]));
+        return { ...n, task: task as typeof rest };
+      });
+      await job.updateData({ ...parsed.data, notifications, urlsRemoved: true } as NotifyJobData);
+      return;
+    }
+    // A malformed payload: keep its shape for whoever inspects it, with anything URL-like cut out.
+    const scrub = (value: unknown): unknown =>
+      typeof value === 'string'
+        ? value.replace(URL_LIKE, '[url removed]')
+        : Array.isArray(value)
+          ? value.map(scrub)
+          : value && typeof value === 'object'
+            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]))
+            : value;
+    await job.updateData(scrub(data) as NotifyJobData);
+  } catch (error) {
+    log.warn({ err: error }, 'could not drop the download links of a failed notification job');
+  }
+}
+
+/**
+ * For a retried job whose links were stripped: re-reads each finished manual task by id from DBS and
+ * puts its current links back. A task DBS no longer lists is sent without links (the message still
+ * names it; the links are in the DBS console). A DBS failure fails this attempt like a send failure.
+ */
+export async function restoreLinks(
+  notifications: readonly Notification[],
+  dbs: Pick<DbsApi, 'describeDownloadTaskPage'> | undefined,
+  log: Logger,
+): Promise<Notification[]> {
+  const wanted = [...new Set(notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto').map((n) => n.task.taskId))];
+  const fresh = new Map<string, { internetUrl?: string; intranetUrl?: string }>();
+  if (!dbs) {
+    if (wanted.length) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
+    return [...notifications];
+  }
+  for (const taskId of wanted) {
+    const page = await dbs.describeDownloadTaskPage({ taskId });
+    const task = page.items.find((t) => t.taskId === taskId);
+    if (!task) {
+      log.warn({ taskId }, 'DBS no longer lists this task: the retried notification goes out without links');
+      continue;
+    }
+    fresh.set(taskId, {
+      ...(task.internetUrl ? { internetUrl: task.internetUrl } : {}),
+      ...(task.intranetUrl ? { intranetUrl: task.intranetUrl } : {}),
+    });
+  }
+  return notifications.map((n) => {
+    const links = fresh.get(n.task.taskId);
+    return links && n.event === 'finished' ? { ...n, task: { ...n.task, ...links } } : n;
+  });
 }
 
 export interface NotifyWorkerDeps extends NotifyDeps {

@@ -151,12 +151,22 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
     return { items: [...byKey.values()], pages };
   };
 
+  const reasons: string[] = [];
   for (let pass = 0; ; pass++) {
     try {
       const { items, pages } = await onePass();
       return { items, requests, pages };
     } catch (error) {
       if (!(error instanceof ListShifted)) throw error;
+      reasons.push(error.message);
+      if (pass >= maxRereads && reasons.length > 1 && reasons.every((r) => r === reasons[0]) && !error.message.startsWith('totals changed')) {
+        // The same mismatch on every read: not a list moving under us, but totals that contradict the items.
+        throw new DbsApiError(
+          `DBS's paging totals contradict its items for ${options.what} (${error.message}, the same on all ${pass + 1} reads: TotalPages/TotalElements are wrong or task ids repeat); will retry the poll`,
+          'InconsistentList',
+          RETRYABLE,
+        );
+      }
       if (pass >= maxRereads) {
         throw new DbsApiError(
           `the list of ${options.what} kept changing while it was read (${error.message}, ${pass + 1} reads); will retry the poll`,

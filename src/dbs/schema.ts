@@ -25,7 +25,9 @@ const envelope = {
 /** Items wrapper: an array is required (an empty list is `[]`), except that an empty plan may omit it. */
 function itemsOf(field: string) {
   return z
-    .object({ [field]: z.array(z.unknown(), { error: 'must be an array' }).nullish() } as Record<string, z.ZodType>)
+    .object({ [field]: z.array(z.unknown(), { error: 'must be an array' }).nullish() } as Record<string, z.ZodType>, {
+      error: `must be an object holding ${field}`,
+    })
     .loose();
 }
 

@@ -32,6 +32,11 @@ export interface NotifyJobData {
   readonly notifications: readonly Notification[];
   /** Set once delivered: the payload (with its signed URLs) is dropped, the ids stay for dedupe. */
   readonly delivered?: { readonly at: number; readonly ids: readonly string[] };
+  /**
+   * Set when the job failed for good: its download URLs were dropped (a failed job stays in Redis until an
+   * operator acts). A retry re-reads the tasks from DBS for fresh links.
+   */
+  readonly urlsRemoved?: true;
 }
 
 /** Makes one id component BullMQ-safe: no `:` (BullMQ's separator), readable where possible. */
