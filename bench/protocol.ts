@@ -93,7 +93,7 @@ export interface NotifyRunResult {
 }
 
 export type ChildMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; rssBytes: number; heapUsedBytes: number }
   | { type: 'phase-done'; result: PhaseResult }
   | { type: 'notify-baseline-done'; wallMs: number; failures: number }
   | { type: 'notify-run-done'; result: NotifyRunResult }
