@@ -56,17 +56,22 @@ export interface StateStore {
 const COMMIT_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
+-- Variadic HSET/HDEL in chunks: one server command per 500 tasks, not one per task
+-- (chunked because unpack() is bounded by Lua's C stack).
 local i = 5
-local n = tonumber(ARGV[4])
-for _ = 1, n do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
+local last = i + 2 * tonumber(ARGV[4]) - 1
+while i <= last do
+  local stop = math.min(i + 999, last)
+  redis.call('HSET', KEYS[2], unpack(ARGV, i, stop))
+  i = stop + 1
 end
 local m = tonumber(ARGV[i])
 i = i + 1
-for _ = 1, m do
-  redis.call('HDEL', KEYS[2], ARGV[i])
-  i = i + 1
+last = i + m - 1
+while i <= last do
+  local stop = math.min(i + 499, last)
+  redis.call('HDEL', KEYS[2], unpack(ARGV, i, stop))
+  i = stop + 1
 end
 local version = current + 1
 redis.call('HSET', KEYS[1], 'version', version, 'baseline', '1', 'lastPollAt', ARGV[2], 'lastSuccessAt', ARGV[2],

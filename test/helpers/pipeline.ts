@@ -25,12 +25,14 @@ export interface PipelineConfigOptions {
   readonly extra?: string;
   readonly pageSize?: 30 | 50 | 100;
   readonly digestThreshold?: number;
+  /** Default: the shared test Redis. */
+  readonly redisUrl?: string;
 }
 
 /** A config YAML for tests: two channels (never delivered unless a notify worker runs). */
 export function pipelineYaml(options: PipelineConfigOptions): string {
   return `
-redis: { url: "${redisUrl()}", prefix: "${options.prefix}" }
+redis: { url: "${options.redisUrl ?? redisUrl()}", prefix: "${options.prefix}" }
 dbs: { endpoint: "${options.sim.endpoint}", protocol: http, pageSize: ${options.pageSize ?? 30}, requestsPerSecond: 200, timeout: 5s }
 defaults: { interval: 1h, notify: [slack-a, mail-b] }
 plans:

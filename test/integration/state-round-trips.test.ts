@@ -1,21 +1,22 @@
 /**
  * Redis work per poll must not grow with the number of tasks: counted with
- * MONITOR, filtered to this test's own state connection (the Redis is shared).
+ * MONITOR on a private redis-server (no other traffic), filtered to the
+ * poll's own connection.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyJobData } from '../../src/notify/event.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
 import { pollPlan } from '../../workers/poll.js';
 import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
-import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { type PrivateRedis, startPrivateRedis } from '../../src/local-redis.js';
 
 /** Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips). */
-async function commandsDuring(client: Redis, action: () => Promise<unknown>): Promise<string[]> {
+async function commandsDuring(url: string, client: Redis, action: () => Promise<unknown>): Promise<string[]> {
   const port = (client as unknown as { stream: { localPort: number } }).stream.localPort;
-  const monitorClient = connect('monitor');
+  const monitorClient = new Redis(url);
   const monitor = await monitorClient.monitor();
   const seen: string[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
@@ -30,17 +31,20 @@ async function commandsDuring(client: Redis, action: () => Promise<unknown>): Pr
   for (let i = 0; i < 1000 && seen.at(-1) !== 'ping'; i++) await new Promise((r) => setTimeout(r, 5));
   seen.pop();
   monitor.disconnect();
-  await close(monitorClient);
+  monitorClient.disconnect();
   return seen;
 }
 
 describe('Redis commands per poll', () => {
-  const prefix = uniquePrefix('round-trips');
-  const redis = connect('round-trips', { worker: true });
+  const prefix = 'round-trips';
+  let privateRedis: PrivateRedis;
+  let redis: Redis;
   let sim: RunningSimulator;
   let notifyQueue: Queue<NotifyJobData>;
 
   beforeAll(async () => {
+    privateRedis = await startPrivateRedis();
+    redis = new Redis(privateRedis.url, { maxRetriesPerRequest: null });
     sim = await startSimulator({ scenario: 'empty', clock: 'manual' });
     sim.world.addPlan({ planId: 'small0001' });
     sim.world.addPlan({ planId: 'large0001' });
@@ -52,21 +56,21 @@ describe('Redis commands per poll', () => {
   afterAll(async () => {
     await notifyQueue.close();
     await sim.close();
-    await close(redis);
-    await deletePrefix(prefix);
+    redis.disconnect();
+    await privateRedis.destroy();
   });
 
   it('is the same for 100 and 2,000 tasks: baseline, steady and transition polls', async () => {
-    const config = pipelineConfig({ prefix, sim, plans: ['small0001', 'large0001'], pageSize: 100 });
+    const config = pipelineConfig({ prefix, sim, plans: ['small0001', 'large0001'], pageSize: 100, redisUrl: privateRedis.url });
     const deps = pollDeps(config, redis, notifyQueue);
     const counts: Record<string, Record<string, number>> = {};
     for (const planId of ['small0001', 'large0001']) {
-      const baseline = await commandsDuring(redis, () => pollPlan(deps, planId));
-      const steady = await commandsDuring(redis, () => pollPlan(deps, planId));
+      const baseline = await commandsDuring(privateRedis.url, redis, () => pollPlan(deps, planId));
+      const steady = await commandsDuring(privateRedis.url, redis, () => pollPlan(deps, planId));
       // 1% of the tasks finish (1 vs 20): the notification jobs go out in one addBulk.
       const tasks = sim.world.tasksOf(planId);
       for (const task of tasks.slice(0, tasks.length / 100)) sim.world.setStatus(task.BackupSetDownloadTaskId, 'finish');
-      const moving = await commandsDuring(redis, () => pollPlan(deps, planId));
+      const moving = await commandsDuring(privateRedis.url, redis, () => pollPlan(deps, planId));
       counts[planId] = { baseline: baseline.length, steady: steady.length, moving: moving.length };
       expect(baseline.length).toBeGreaterThan(0);
     }
