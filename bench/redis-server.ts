@@ -2,9 +2,8 @@
  * The benchmark's Redis: a private `redis-server` on a free loopback port
  * (no persistence, nothing else talking to it), or REDIS_URL when given.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { startPrivateRedis } from '../src/local-redis.js';
 
 export interface BenchRedis {
   readonly url: string;
@@ -14,16 +13,6 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function ping(url: string): Promise<string | undefined> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -46,40 +35,13 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     if (!version) throw new Error(`REDIS_URL=${external} does not answer`);
     return { url: external, private: false, version, stop: async () => {} };
   }
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess;
-  try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-      stdio: 'ignore',
-    });
-  } catch (error) {
-    throw new Error(`cannot start redis-server (is it installed?): ${String(error)}`);
-  }
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`redis-server: ${e.message}`))));
-  spawnError.catch(() => {});
-  let version: string | undefined;
-  for (let i = 0; i < 200 && !version; i++) {
-    if (child.exitCode !== null) break;
-    version = await ping(url);
-    if (!version) await new Promise((r) => setTimeout(r, 50));
-  }
+  const redis = await startPrivateRedis();
+  const version = await ping(redis.url);
   if (!version) {
-    child.kill('SIGKILL');
-    throw new Error(`private redis-server on port ${port} did not start`);
+    await redis.destroy();
+    throw new Error(`private redis-server at ${redis.url} does not answer INFO`);
   }
-  return {
-    url,
-    private: true,
-    version,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+  return { url: redis.url, private: true, version, stop: () => redis.destroy() };
 }
 
 /** The parts of INFO the benchmark compares before/after a phase. */

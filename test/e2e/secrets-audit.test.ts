@@ -12,12 +12,12 @@
  * MUST have received the signed URLs (that is their purpose): the positive
  * control that the URLs really flowed through everything audited.
  */
-import { createServer } from 'node:net';
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NotifyJobData } from '../../src/notify/event.js';
+import { freePort } from '../../src/local-redis.js';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
@@ -35,16 +35,6 @@ const CONFIG_SECRETS = [AK_SECRET, WRONG_AK_SECRET, SLACK_TOKEN, SMTP_PASS, HTTP
 const PLAN_A = 'planaudit001';
 const PLAN_B = 'planaudit002';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Every key under the prefix with its full content, whatever its type. */
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Array<{ key: string; type: string; content: string }>> {

@@ -6,9 +6,9 @@
  * rules, and the refusal to start on a public host without a token.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local-redis.js';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
@@ -36,16 +36,6 @@ const PLANS = {
   analytics: { id: 'dbspageanalytics', name: 'analytics' },
 } as const;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Polls `check` until it returns a value (not undefined); fails with `what` after `timeoutMs`. */
 async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
