@@ -3,6 +3,7 @@
  * records every POST and answers like Slack (`200 ok`, or a scripted error
  * with Slack's real bodies such as `no_service`, and `Retry-After` on 429).
  */
+import { arrivals } from './arrivals.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -58,12 +59,9 @@ export async function startSlackSink(
 ): Promise<SlackSink> {
   const host = options.host ?? '127.0.0.1';
   const messages: ReceivedSlackMessage[] = [];
+  const arrived = arrivals(messages, 'Slack sink');
   const requests: SlackSinkRequest[] = [];
   const script: SlackSinkResponse[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const check of [...waiters]) check();
-  };
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -78,7 +76,7 @@ export async function startSlackSink(
       if (scripted.retryAfter !== undefined) headers['retry-after'] = String(scripted.retryAfter);
       requests.push({ path, status: scripted.status, at });
       res.writeHead(scripted.status, headers).end(scripted.body ?? DEFAULT_BODIES[scripted.status] ?? 'error');
-      notify();
+      arrived.notify();
       return;
     }
     let body: unknown;
@@ -87,7 +85,7 @@ export async function startSlackSink(
     } catch {
       requests.push({ path, status: 400, at });
       res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
-      notify();
+      arrived.notify();
       return;
     }
     const message: ReceivedSlackMessage = { path, body, receivedAt: at };
@@ -97,7 +95,7 @@ export async function startSlackSink(
     try {
       options.onMessage?.(message);
     } finally {
-      notify();
+      arrived.notify();
     }
   };
 
@@ -120,26 +118,7 @@ export async function startSlackSink(
     respondWith: (...responses) => {
       script.push(...responses);
     },
-    waitFor(countOrPredicate, timeoutMs = 10_000) {
-      const done =
-        typeof countOrPredicate === 'number'
-          ? () => messages.length >= countOrPredicate
-          : () => countOrPredicate(messages);
-      if (done()) return Promise.resolve([...messages]);
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!done()) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve([...messages]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`Slack sink: condition not met within ${timeoutMs} ms (${messages.length} message(s) received)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    waitFor: arrived.waitFor,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

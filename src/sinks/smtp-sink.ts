@@ -5,6 +5,7 @@
  * dependency, so it is imported dynamically: a production install without it
  * still loads the module graph, and only starting a sink needs it.
  */
+import { arrivals } from './arrivals.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -45,12 +46,9 @@ export async function startSmtpSink(
   const { SMTPServer } = await import('smtp-server');
   const host = options.host ?? '127.0.0.1';
   const messages: ReceivedMail[] = [];
+  const arrived = arrivals(messages, 'SMTP sink');
   const answers: { code: number; at: number }[] = [];
   const script: SmtpSinkResponse[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const check of [...waiters]) check();
-  };
   if (options.saveDir) await mkdir(options.saveDir, { recursive: true });
   let saved = 0;
 
@@ -79,7 +77,7 @@ export async function startSmtpSink(
           };
           error.responseCode = scripted.code;
           callback(error);
-          notify();
+          arrived.notify();
           return;
         }
         const envelope = session.envelope;
@@ -96,7 +94,7 @@ export async function startSmtpSink(
           try {
             options.onMessage?.(mail);
           } finally {
-            notify();
+            arrived.notify();
           }
         };
         if (options.saveDir) {
@@ -126,26 +124,7 @@ export async function startSmtpSink(
     respondWith: (...responses) => {
       script.push(...responses);
     },
-    waitFor(countOrPredicate, timeoutMs = 10_000) {
-      const done =
-        typeof countOrPredicate === 'number'
-          ? () => messages.length >= countOrPredicate
-          : () => countOrPredicate(messages);
-      if (done()) return Promise.resolve([...messages]);
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!done()) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve([...messages]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`SMTP sink: condition not met within ${timeoutMs} ms (${messages.length} message(s) received)`));
-        }, timeoutMs);
-        waiters.add(check);
-      });
-    },
+    waitFor: arrived.waitFor,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
