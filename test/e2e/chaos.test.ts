@@ -26,9 +26,9 @@ import {
   compareWithLedger,
   deliveriesOf,
   isNotifiable,
-  type PrivateRedis,
+  type CrashableRedis,
   pollUntil,
-  startPrivateRedis,
+  startCrashableRedis,
 } from '../helpers/chaos.js';
 import { childEnv, killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 
@@ -79,14 +79,14 @@ shutdown: { deadline: 15s }
 }
 
 describe('chaos: three dbswatch processes, every fault, one ledger', () => {
-  let redis: PrivateRedis;
+  let redis: CrashableRedis;
   let slack: SlackSink;
   let smtp: SmtpSink;
   let sim: RunningSimulator;
   const clients: Redis[] = [];
 
   beforeAll(async () => {
-    redis = await startPrivateRedis({ persistent: true });
+    redis = await startCrashableRedis({ persistent: true });
     slack = await startSlackSink();
     smtp = await startSmtpSink();
     sim = await startSimulator({ scenario: 'empty', seed: SEED });
@@ -171,6 +171,24 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     };
     let killedWorker: ManagedProcess | undefined;
+    let activeAtKill: { poll: string[]; notify: string[] } | undefined;
+    let orphaned: number | undefined;
+    const heldAtKill = () => [
+      ...(activeAtKill?.poll ?? []).map((id) => [pollQueue, id] as const),
+      ...(activeAtKill?.notify ?? []).map((id) => [notifyQueue, id] as const),
+    ];
+    const stillActive = async () => {
+      const held = heldAtKill();
+      const states = await Promise.all(held.map(([queue, id]) => queue.getJobState(id)));
+      return held.filter((_, i) => states[i] === 'active').map(([queue, id]) => `${queue.name}:${id}`);
+    };
+    const queueConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    queueConnection.on('error', () => {});
+    clients.push(queueConnection);
+    const notifyQueue = new Queue(QUEUE_NAMES.notify, { connection: queueConnection, prefix: PREFIX });
+    const pollQueue = new Queue(QUEUE_NAMES.poll, { connection: queueConnection, prefix: PREFIX });
+    notifyQueue.on('error', () => {});
+    pollQueue.on('error', () => {});
     const schedule = async () => {
       await untilT(3_000);
       dbs({ kind: 'throttle', count: 12, timeLeftMs: 1_000 });
@@ -187,16 +205,25 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
       dbs({ kind: 'malformed', count: 2, pageNum: 1, variant: 'truncated' }, 'malformed page 1 (truncated)');
       dbs({ kind: 'malformed', count: 2, pageNum: 1, variant: 'html' }, 'malformed page 1 (html)');
       dbs({ kind: 'malformed', count: 2, pageNum: 1, variant: 'empty' }, 'malformed page 1 (empty)');
+      await untilT(19_000);
+      // Slow answers just before the kill, so the killed worker surely dies with polls in flight.
+      dbs({ kind: 'timeout', count: 6, delayMs: 5_000, afterDelay: 'answer' }, 'slow answer (around the kill)');
       await untilT(20_000);
       // One worker dies hard, mid-work, and comes back.
       killedWorker = workerA;
       count('worker SIGKILL', 1);
+      activeAtKill = {
+        poll: (await pollQueue.getActive()).map((j) => j.id as string),
+        notify: (await notifyQueue.getActive()).map((j) => j.id as string),
+      };
       expect(await workerA.stop('SIGKILL')).toBe('SIGKILL');
       const restarted = spawnNamed('worker-a (restarted)', workerArgs);
       await restarted.waitForLine(/dbswatch started/, 60_000);
       await untilT(26_000);
       dbs({ kind: 'shift', count: 3, pageNum: 1, shiftBy: 2 }, 'shift (tasks added mid-read)');
       await untilT(32_000);
+      // Twelve seconds after the kill the survivor has long finished its own jobs: what is still active was the dead worker's.
+      orphaned = (await stillActive()).length;
       // Redis crashes and restarts from its AOF.
       count('redis SIGKILL + restart', 1);
       await redis.kill('SIGKILL');
@@ -227,19 +254,18 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
     await pollUntil(() => compare().losses.length === 0, 150_000, 1_000);
 
     // --- and until the notify queue has drained (late duplicates would show up now)
-    const queueConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    queueConnection.on('error', () => {});
-    clients.push(queueConnection);
-    const notifyQueue = new Queue(QUEUE_NAMES.notify, { connection: queueConnection, prefix: PREFIX });
-    const pollQueue = new Queue(QUEUE_NAMES.poll, { connection: queueConnection, prefix: PREFIX });
-    const pendingStates = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'failed'] as const;
+    const pendingStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
     let notifyCounts: Record<string, number> = {};
     await pollUntil(async () => {
       notifyCounts = await notifyQueue.getJobCounts(...pendingStates);
       return Object.values(notifyCounts).every((n) => n === 0);
     }, 60_000);
+    // Jobs the killed worker held are recovered as stalled (lock expiry + stalled check): none may stay active.
+    await pollUntil(async () => (await stillActive()).length === 0, 120_000, 1_000);
+    const stuck = await stillActive();
     const pollFailed = await pollQueue.getJobCounts('failed');
     const result = compare();
+    await Promise.all([notifyQueue.close(), pollQueue.close()]);
 
     // --- the report
     const stats = sim.stats();
@@ -265,6 +291,7 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
           dbsRequests: stats.requests,
           injected,
           consumed,
+          activeAtKill: { poll: activeAtKill?.poll.length, notify: activeAtKill?.notify.length, orphanedByTheKill: orphaned },
         },
       }),
     );
@@ -279,6 +306,8 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
     expect(result.delivered).toBe(result.expected);
     expect(notifyCounts, 'notify queue drained').toEqual(Object.fromEntries(pendingStates.map((s) => [s, 0])));
     expect(pollFailed.failed, 'no poll failed for good').toBe(0);
+    expect(heldAtKill().length, 'jobs were in flight at the kill').toBeGreaterThan(0);
+    expect(stuck, 'jobs held by the killed worker were recovered').toEqual([]);
     // The faults really happened.
     expect(consumed.slack).toBeGreaterThanOrEqual(10);
     expect(consumed.smtp).toBeGreaterThanOrEqual(7);
@@ -289,4 +318,96 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
       if (proc !== killedWorker) expect(await proc.exited, `${name} exit`).toBe(0);
     }
   }, 290_000);
+});
+
+describe('Redis loses its data (restarted without persistence)', () => {
+  const plans = ['lossplan1', 'lossplan2', 'lossplan3'];
+  let redis: CrashableRedis;
+  let slack: SlackSink;
+  let sim: RunningSimulator;
+  const clients: Redis[] = [];
+
+  beforeAll(async () => {
+    redis = await startCrashableRedis({ persistent: false });
+    slack = await startSlackSink();
+    sim = await startSimulator({ scenario: 'empty', seed: 5 });
+    for (const planId of plans) {
+      sim.world.addPlan({ planId });
+      sim.world.addTasks(planId, 2, { status: 'finish', createdAt: sim.world.startMs - 3_600_000 });
+    }
+  });
+
+  afterAll(async () => {
+    await killAll();
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await sim?.close();
+    await slack?.close();
+    await redis?.close();
+  });
+
+  it('re-creates the poll schedules, re-baselines silently, and notifies what happens afterwards once', async () => {
+    const configPath = writeConfig(`
+redis: { url: "${redis.url}", prefix: "${PREFIX}" }
+dbs: { endpoint: "${sim.endpoint}", protocol: http, pageSize: 30, requestsPerSecond: 20, timeout: 2s }
+defaults: { interval: 5s, notify: [slack-a] }
+plans:
+${plans.map((id) => `  - { id: ${id} }`).join('\n')}
+channels:
+  slack-a: { type: slack, webhookUrl: "${slack.url('/services/T0LOSS/B0LOSS/hook')}", timeout: 3s }
+poll: { backoff: 1s, attempts: 6 }
+notify: { backoff: 1s, maxBackoff: 5s }
+http: { port: 0 }
+`);
+    const env = childEnv({ REDIS_URL: redis.url, LOG_LEVEL: 'info' });
+    const scheduler = startDbswatch(['scheduler', '--config', configPath], env);
+    const worker = startDbswatch(['worker', '--config', configPath], env);
+    await Promise.all([scheduler, worker].map((p) => p.waitForLine(/dbswatch started/, 60_000)));
+
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    clients.push(client);
+    const store = new RedisStateStore(client, PREFIX);
+    const baselined = () => pollUntil(async () => (await store.meta(plans)).every((m) => m.baselineDone), 60_000);
+    /** Adds one running task per plan and waits until a poll of every plan has seen it. */
+    const addRunning = async () => {
+      const added = plans.map((planId) => sim.world.addTask(planId, { status: 'running' }));
+      const seen = await pollUntil(async () => {
+        const tracked = await Promise.all(added.map((t) => client.hget(store.tasksKey(t.BackupPlanId), t.BackupSetDownloadTaskId)));
+        return tracked.every((v) => v?.endsWith('|running'));
+      }, 60_000);
+      expect(seen, 'every plan polled after the tasks appeared').toBe(true);
+      return added;
+    };
+    const idOf = (t: { BackupPlanId: string; BackupSetDownloadTaskId: string }) => `${t.BackupPlanId}.${t.BackupSetDownloadTaskId}.2-finish.slack-a`;
+    const delivered = () => deliveriesOf(slack.messages, []).deliveries.map((d) => d.id);
+
+    expect(await baselined()).toBe(true);
+    // Before: a transition is notified.
+    const before = await addRunning();
+    for (const t of before) sim.world.setStatus(t.BackupSetDownloadTaskId, 'finish');
+    expect(await pollUntil(() => before.every((t) => delivered().includes(idOf(t))), 60_000)).toBe(true);
+
+    // Redis crashes without persistence: every key is gone — states, queues, Job Schedulers, delivery markers.
+    const during = await addRunning();
+    const reconciles = () => scheduler.lines.filter((l) => l.includes('poll schedules reconciled')).length;
+    expect(reconciles()).toBe(1);
+    await redis.kill('SIGKILL');
+    for (const t of during) sim.world.setStatus(t.BackupSetDownloadTaskId, 'finish'); // while Redis is down
+    await redis.start();
+
+    // The scheduler notices the reconnect and re-creates the schedules; the next polls are a silent baseline.
+    expect(await pollUntil(() => reconciles() >= 2, 30_000), 'schedules re-created after the reconnect').toBe(true);
+    expect(await baselined(), 'every plan re-baselined').toBe(true);
+
+    // After: transitions are notified again, once.
+    const after = await addRunning();
+    for (const t of after) sim.world.setStatus(t.BackupSetDownloadTaskId, 'finish');
+    expect(await pollUntil(() => after.every((t) => delivered().includes(idOf(t))), 60_000)).toBe(true);
+
+    await Promise.all([scheduler, worker].map((p) => p.stop('SIGTERM')));
+    // The documented loss: what finished while Redis was down (and its data gone) is not notified;
+    // everything before and after is, exactly once.
+    expect(delivered().sort()).toEqual([...before, ...after].map(idOf).sort());
+    for (const p of [scheduler, worker]) expect(alarmingLines(p.lines)).toEqual([]);
+  }, 200_000);
 });

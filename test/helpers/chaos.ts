@@ -6,10 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { freePort, redisAnswers } from '../../src/local-redis.js';
 import { mulberry32, type SimEvent, type SimStep, type SimWorld } from '../../src/simulator/index.js';
 import type { ReceivedSlackMessage } from '../../src/sinks/slack-sink.js';
 import type { ReceivedMail } from '../../src/sinks/smtp-sink.js';
@@ -17,31 +16,11 @@ import type { ReceivedMail } from '../../src/sinks/smtp-sink.js';
 // ---------------------------------------------------------------------------
 // Private Redis
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-export interface PrivateRedis {
+/**
+ * Like `src/local-redis.ts`'s private Redis, but it can be *crashed*
+ * (SIGKILL, no shutdown save) and counts its starts.
+ */
+export interface CrashableRedis {
   readonly url: string;
   readonly port: number;
   /** Data directory (AOF lives here when persistent). */
@@ -56,7 +35,7 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
-export interface PrivateRedisOptions {
+export interface CrashableRedisOptions {
   /**
    * AOF with `appendfsync always`: every acknowledged write survives a crash
    * (SIGKILL) and restart. Without it (`--save "" --appendonly no`) a restart
@@ -65,8 +44,8 @@ export interface PrivateRedisOptions {
   readonly persistent: boolean;
 }
 
-/** Starts a private redis-server on a free loopback port. */
-export async function startPrivateRedis(options: PrivateRedisOptions): Promise<PrivateRedis> {
+/** Starts a private redis-server on a free loopback port (never the shared one). */
+export async function startCrashableRedis(options: CrashableRedisOptions): Promise<CrashableRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'dbswatch-chaos-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -93,7 +72,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions): Promise<P
     starts += 1;
     // Bounded: 200 × 50 ms. Loading a large AOF takes a moment.
     for (let i = 0; i < 200; i++) {
-      if (await answers(url)) return;
+      if (await redisAnswers(url)) return;
       if (spawned.exitCode !== null) throw new Error(`redis-server exited with ${spawned.exitCode} (port ${port})`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -185,7 +164,9 @@ export function addChaosTimeline(world: SimWorld, options: ChaosTimelineOptions)
           const lead = 300 + Math.floor(rnd() * 3_000);
           const path = ['check_pass', 'schedule', 'running'];
           if (rnd() < 0.1) path.push('pause', 'running');
-          path.forEach((status, k) => steps.push({ atMs: Math.max(options.startMs + 1, end - (path.length - k) * lead), status }));
+          path.forEach((status, k) => {
+            steps.push({ atMs: Math.max(options.startMs + 1, end - (path.length - k) * lead), status });
+          });
           steps.push(r < 0.17 ? { atMs: end, status: 'stop', errMessage: 'disk full: no space left on device' } : { atMs: end, status: 'finish' });
         }
         notifiable += 1;
