@@ -3,6 +3,8 @@
  * MONITOR on a private redis-server (no other traffic), filtered to the
  * poll's own connection.
  */
+import { once } from 'node:events';
+import { connect as connectSocket } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,25 +15,46 @@ import { pollPlan } from '../../workers/poll.js';
 import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
 import { type PrivateRedis, startPrivateRedis } from '../../src/local-redis.js';
 
-/** Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips). */
+/**
+ * Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips).
+ * MONITOR is read over a plain socket: ioredis' monitor mode can misparse a reply that arrives together
+ * with the first monitored lines.
+ */
 async function commandsDuring(url: string, client: Redis, action: () => Promise<unknown>): Promise<string[]> {
   const port = (client as unknown as { stream: { localPort: number } }).stream.localPort;
-  const monitorClient = new Redis(url);
-  const monitor = await monitorClient.monitor();
+  const { hostname, port: redisPort } = new URL(url);
+  const socket = connectSocket(Number(redisPort), hostname);
+  await once(socket, 'connect');
   const seen: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source.endsWith(`:${port}`)) seen.push(String(args[0]).toLowerCase());
+  let buffer = '';
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let end = buffer.indexOf('\r\n');
+    while (end >= 0) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      // +<time> [<db> <source>] "<command>" ...
+      const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+      if (match && match[1]?.endsWith(`:${port}`)) seen.push(String(match[2]).toLowerCase());
+      end = buffer.indexOf('\r\n');
+    }
   });
-  // Wait until MONITOR is live: our own marker command must show up.
-  await client.ping('monitor-start');
-  for (let i = 0; i < 100 && !seen.includes('ping'); i++) await new Promise((r) => setImmediate(r));
+  socket.write('MONITOR\r\n');
+  // Wait until MONITOR is live: ping until our own marker command shows up.
+  for (let i = 0; !seen.includes('ping'); i++) {
+    if (i > 500) throw new Error('MONITOR never showed our commands');
+    await client.ping('monitor-start');
+    await new Promise((r) => setTimeout(r, 10));
+  }
   seen.length = 0;
   await action();
   await client.ping('monitor-end');
-  for (let i = 0; i < 1000 && seen.at(-1) !== 'ping'; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; seen.at(-1) !== 'ping'; i++) {
+    if (i > 1000) throw new Error('MONITOR never showed the end marker');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   seen.pop();
-  monitor.disconnect();
-  monitorClient.disconnect();
+  socket.destroy();
   return seen;
 }
 
