@@ -35,7 +35,7 @@ async function commandsDuring(url: string, client: Redis, action: () => Promise<
       buffer = buffer.slice(end + 2);
       // +<time> [<db> <source>] "<command>" ...
       const match = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
-      if (match && match[1]?.endsWith(`:${port}`)) seen.push(String(match[2]).toLowerCase());
+      if (match?.[1]?.endsWith(`:${port}`)) seen.push(String(match[2]).toLowerCase());
       end = buffer.indexOf('\r\n');
     }
   });
