@@ -109,9 +109,18 @@ describe('control API', () => {
   it('applies timeline steps as real time passes with the real clock', async () => {
     await control('POST', '/plans', { planId: 'rt' });
     const elapsed = sim.world.elapsedMs();
-    await control('POST', '/plans/rt/tasks', { tasks: [{ taskId: 'realtime0001', steps: [{ atMs: elapsed + 50, status: 'check_pass' }] }] });
-    await new Promise((r) => setTimeout(r, 120));
-    expect((await api({ BackupPlanId: 'rt' })).json().Items.BackupSetDownloadTaskDetail[0].BackupSetDownloadStatus).toBe('check_pass');
+    await control('POST', '/plans/rt/tasks', { tasks: [{ taskId: 'realtime0001', steps: [{ atMs: elapsed + 400, status: 'check_pass' }] }] });
+    const statusNow = async () => (await api({ BackupPlanId: 'rt' })).json().Items.BackupSetDownloadTaskDetail[0].BackupSetDownloadStatus;
+    expect(await statusNow()).toBe('checking');
+    // Poll until the real clock has passed the step (bounded), instead of sleeping a guessed amount.
+    const deadline = Date.now() + 5_000;
+    let status = await statusNow();
+    while (status !== 'check_pass' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await statusNow();
+    }
+    expect(status).toBe('check_pass');
+    expect(sim.world.elapsedMs()).toBeGreaterThanOrEqual(elapsed + 400);
   });
 
   it('answers only loopback callers: the address check', () => {
