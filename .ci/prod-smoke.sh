@@ -45,7 +45,11 @@ log="$workdir/dbswatch.log"
 
 step "npm ci --omit=dev (production dependencies only)"
 (cd "$workdir" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --loglevel=error)
-[[ ! -d "$workdir/node_modules/typescript" && ! -d "$workdir/node_modules/vitest" ]] || fail "dev dependencies were installed"
+# typescript may appear: it is an optional peer of valibot (via @bull-board/api), which npm installs
+# with production dependencies. The test-only packages must not.
+for dev in vitest smtp-server playwright-core tsx @biomejs/biome; do
+  [[ ! -d "$workdir/node_modules/$dev" ]] || fail "dev dependency $dev was installed"
+done
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 19464)"
 cat >"$workdir/smoke.yaml" <<YAML
