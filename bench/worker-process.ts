@@ -12,7 +12,7 @@ import * as OpenApi from '@alicloud/openapi-client';
 import * as TeaUtil from '@alicloud/tea-util';
 import { Redis } from 'ioredis';
 import { type Config, parseConfig } from '../src/config.js';
-import { accessKeyCredential, createDbsClient, DBS_API_VERSION, type DbsApi } from '../src/dbs/client.js';
+import { accessKeyCredential, createDbsClient, type DbsApi, dbsRpcParams } from '../src/dbs/client.js';
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
 import { silentLogger } from '../src/logger.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
@@ -230,17 +230,7 @@ async function runPollMode(init: PollInit): Promise<void> {
   );
   const rawPage = async (planId: string, pageNum: number): Promise<number> => {
     await w.gate.acquire();
-    const params = new OpenApi.Params({
-      action: 'DescribeBackupSetDownloadTaskList',
-      version: DBS_API_VERSION,
-      protocol: 'http',
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
+    const params = dbsRpcParams('DescribeBackupSetDownloadTaskList', 'http');
     const response = (await official.callApi(
       params,
       new OpenApi.OpenApiRequest({ query: { BackupPlanId: planId, PageNum: String(pageNum), PageSize: String(init.pageSize) } }),

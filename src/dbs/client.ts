@@ -132,6 +132,21 @@ function installHeaderCapture(): void {
   });
 }
 
+/** The openapi-client call shape of a DBS RPC operation (what a generated SDK would pass). */
+export function dbsRpcParams(action: string, protocol: 'http' | 'https'): InstanceType<typeof OpenApi.Params> {
+  return new OpenApi.Params({
+    action,
+    version: DBS_API_VERSION,
+    protocol,
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+}
+
 export function createDbsClient(options: DbsClientOptions): DbsClient {
   installHeaderCapture();
   const log = options.log ?? silentLogger;
@@ -150,17 +165,7 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
   /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
   async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
     await gate.acquire();
-    const params = new OpenApi.Params({
-      action,
-      version: DBS_API_VERSION,
-      protocol: options.protocol,
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
+    const params = dbsRpcParams(action, options.protocol);
     let response: { body?: unknown; headers?: unknown; statusCode?: number };
     const capture: HeaderCapture = {};
     try {
