@@ -5,7 +5,7 @@
  * "Values seen in the wild"), picked deterministically per task.
  */
 import { randomUUID } from 'node:crypto';
-import { type SimPlan, type SimTask, taskSeq } from './world.js';
+import { type SimPlan, type SimTask, taskSeq, toPlainTask } from './world.js';
 
 export const HOST_ID = 'dbs-api.cn-hangzhou.aliyuncs.com';
 
@@ -60,27 +60,13 @@ export function taskToWire(task: SimTask, quirks: boolean): Record<string, unkno
   const internet = task.BackupSetDownloadInternetUrl;
   const intranet = task.BackupSetDownloadIntranetUrl;
   if (!quirks) {
+    // The clean wire form: the plain task with full http(s) URLs; absent fields stay out of the JSON.
     const out: Record<string, unknown> = {
-      BackupSetDownloadTaskId: task.BackupSetDownloadTaskId,
-      BackupSetDownloadTaskName: task.BackupSetDownloadTaskName,
-      BackupPlanId: task.BackupPlanId,
-      BackupSetId: task.BackupSetId,
-      BackupSetCode: task.BackupSetCode,
-      BackupSetDbType: task.BackupSetDbType,
-      BackupSetJobType: task.BackupSetJobType,
-      BackupSetDataFormat: task.BackupSetDataFormat,
-      BackupSetDataSize: task.BackupSetDataSize,
-      BackupSetDownloadStatus: task.BackupSetDownloadStatus,
-      BackupSetDownloadWay: task.BackupSetDownloadWay,
-      BackupSetDownloadCreateTime: task.BackupSetDownloadCreateTime,
+      ...toPlainTask(task),
+      BackupSetDownloadInternetUrl: internet ? `https:${internet}` : undefined,
+      BackupSetDownloadIntranetUrl: intranet ? `https:${intranet}` : undefined,
     };
-    if (internet) out.BackupSetDownloadInternetUrl = `https:${internet}`;
-    if (intranet) out.BackupSetDownloadIntranetUrl = `https:${intranet}`;
-    if (task.BackupSetDownloadTargetType) out.BackupSetDownloadTargetType = task.BackupSetDownloadTargetType;
-    if (task.BackupSetDownloadDir) out.BackupSetDownloadDir = task.BackupSetDownloadDir;
-    if (task.BackupGatewayId !== undefined) out.BackupGatewayId = task.BackupGatewayId;
-    if (task.BackupSetDownloadFinishTime !== undefined) out.BackupSetDownloadFinishTime = task.BackupSetDownloadFinishTime;
-    if (task.ErrMessage) out.ErrMessage = task.ErrMessage;
+    for (const [key, value] of Object.entries(out)) if (value === undefined || value === '') delete out[key];
     return out;
   }
 
