@@ -42,6 +42,8 @@ step "copying package.json, package-lock.json, dist/ and config/ into a clean di
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/dbswatch-smoke.XXXXXX")"
 cp -R package.json package-lock.json dist config "$workdir/"
 log="$workdir/dbswatch.log"
+devfiles="$(cd "$workdir" && find dist \( -path '*/dev/*' -o -path '*simulator*' -o -path '*sinks*' -o -name 'demo.js' -o -name 'local-redis.js' \) -print)"
+[[ -z "$devfiles" ]] || fail "dev tooling was built into dist/: $devfiles"
 
 step "npm ci --omit=dev (production dependencies only)"
 (cd "$workdir" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --loglevel=error)

@@ -3,7 +3,7 @@
  * (no persistence, nothing else talking to it), or REDIS_URL when given.
  */
 import { Redis } from 'ioredis';
-import { startPrivateRedis } from '../src/local-redis.js';
+import { startPrivateRedis } from '../dev/local-redis.js';
 
 export interface BenchRedis {
   readonly url: string;

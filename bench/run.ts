@@ -19,7 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { buildScenario, planIdFor, type RunningSimulator, startSimulator } from '../src/simulator/index.js';
+import { buildScenario, planIdFor, type RunningSimulator, startSimulator } from '../dev/simulator/index.js';
 import type { ChildMessage, NotifyInit, NotifyRunResult, ParentMessage, PhaseResult, PollInit, PollPhase } from './protocol.js';
 import { type BenchRedis, deletePrefix, type RedisDelta, redisDelta, redisInfo, startBenchRedis } from './redis-server.js';
 import { renderMarkdown } from './report.js';

@@ -21,12 +21,12 @@ import { ChannelPool, createChannel } from '../src/notify/registry.js';
 import { createRedis, type PollJobData, pollJobOptions, QUEUE_NAMES } from '../src/queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 import { planResolver } from '../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL } from '../src/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../src/sinks/slack-sink.js';
+import { DEFAULT_SIM_CREDENTIAL } from '../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../dev/sinks/slack-sink.js';
 import { RedisHistory } from '../src/tracking/history.js';
 import { RedisStateStore } from '../src/tracking/state.js';
-import { startNotifyWorker } from '../workers/notify.js';
-import { type PollDeps, pollPlan, startPollWorker } from '../workers/poll.js';
+import { startNotifyWorker } from '../src/jobs/notify.js';
+import { type PollDeps, pollPlan, startPollWorker } from '../src/jobs/poll.js';
 import type {
   ChildMessage,
   NotifyInit,

@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRole } from '../workers/roles.js';
-import { parseConfig } from './config.js';
-import { accessKeyCredential } from './dbs/client.js';
+import { startRole } from '../src/roles.js';
+import { parseConfig } from '../src/config.js';
+import { accessKeyCredential } from '../src/dbs/client.js';
 import { redisAnswers, startPrivateRedis } from './local-redis.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../src/logger.js';
 import { DEFAULT_SIM_CREDENTIAL, startSimulator } from './simulator/index.js';
 import { formatSlackMessageForTerminal, startSlackSink } from './sinks/slack-sink.js';
 import { startSmtpSink } from './sinks/smtp-sink.js';

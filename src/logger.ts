@@ -62,9 +62,9 @@ export function registerSecrets(secrets: readonly string[]): void {
 
 export interface LoggerSettings {
   /** Default: info. */
-  level?: string;
+  level?: string | undefined;
   /** `json` (default) or `pretty` (needs the dev-only pino-pretty). */
-  format?: string;
+  format?: string | undefined;
   /** Where lines go. Default: stdout. */
   destination?: pino.DestinationStream;
 }

@@ -25,7 +25,8 @@ export type PollJobData = z.infer<typeof pollJobDataSchema>;
  * so an HTTP request or CLI call does not hang while Redis is down.
  */
 export function createRedis(url: string, role: 'worker' | 'producer', log?: Logger): Redis {
-  const options: RedisOptions = {
+  // ioredis 6 types `replyMapping` twice, incompatibly under exactOptionalPropertyTypes; we never set it.
+  const options: Omit<RedisOptions, 'replyMapping'> = {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     // Producers queue commands only until the first connect; a Redis that is down fails them after one retry.
     enableOfflineQueue: true,

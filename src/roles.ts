@@ -7,25 +7,24 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, loadConfig, secretValues } from '../src/config.js';
-import { type CredentialLike, createDbsClient } from '../src/dbs/client.js';
-import { listAllDownloadTasks } from '../src/dbs/pager.js';
-import { listAllBackupPlans } from '../src/dbs/plans.js';
-import { type HttpServer, startHttpServer } from '../src/http.js';
-import { type Logger, registerSecrets } from '../src/logger.js';
-import { ChannelPool } from '../src/notify/registry.js';
-import { createRedis, openQueues, type Queues } from '../src/queues.js';
-import { createRedisRateLimiter } from '../src/rate-limit.js';
-import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
-import { Shutdown } from '../src/shutdown.js';
-import { RedisHistory } from '../src/tracking/history.js';
-import { RedisStateStore } from '../src/tracking/state.js';
-import { statusPageRoutes } from '../src/web/routes.js';
-import { startNotifyWorker } from './notify.js';
-import { type PollDeps, startPollWorker } from './poll.js';
+import { type Config, loadConfig, secretValues } from './config.js';
+import { type CredentialLike, createDbsClient } from './dbs/client.js';
+import { listAllDownloadTasks } from './dbs/pager.js';
+import { listAllBackupPlans } from './dbs/plans.js';
+import { type HttpServer, startHttpServer } from './http.js';
+import { type Logger, registerSecrets } from './logger.js';
+import { ChannelPool } from './notify/registry.js';
+import { createRedis, openQueues, type QueueName, type Queues } from './queues.js';
+import { createRedisRateLimiter } from './rate-limit.js';
+import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from './scheduler.js';
+import { Shutdown } from './shutdown.js';
+import { RedisHistory } from './tracking/history.js';
+import { RedisStateStore } from './tracking/state.js';
+import { statusPageRoutes } from './web/routes.js';
+import { startNotifyWorker } from './jobs/notify.js';
+import { type PollDeps, startPollWorker } from './jobs/poll.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
-export type WorkerQueue = 'poll' | 'notify';
 
 export interface RoleOptions {
   readonly role: Role;
@@ -35,7 +34,7 @@ export interface RoleOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: Logger;
   /** Worker role: which queues to consume. Default: both. */
-  readonly queues?: readonly WorkerQueue[];
+  readonly queues?: readonly QueueName[];
   /** Overrides poll.concurrency / notify.concurrency. */
   readonly concurrency?: number;
   /** DBS credential. Default: the standard Alibaba Cloud credential chain. */
@@ -46,7 +45,7 @@ export interface RoleOptions {
 
 export interface RunningRole {
   readonly shutdown: Shutdown;
-  readonly http?: HttpServer;
+  readonly http?: HttpServer | undefined;
   readonly workers: readonly Worker[];
   /** Re-reads the config file and applies it (SIGHUP). */
   reload(): Promise<void>;
@@ -82,7 +81,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   shutdown.register('queues', () => queues.close());
 
   const runsScheduler = role === 'run' || role === 'scheduler';
-  const consumes = new Set<WorkerQueue>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
+  const consumes = new Set<QueueName>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
 
   const gate = createRedisRateLimiter(redis, { key: `${prefix}:ratelimit:dbs`, limit: config.dbs.requestsPerSecond });

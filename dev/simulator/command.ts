@@ -3,7 +3,7 @@
  * (or any official client) at it. Only the simulator's own fixed test key is
  * ever printed in full; a key passed in is named by its id alone.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../src/logger.js';
 import { DBS_API_VERSION, DEFAULT_SIM_CREDENTIAL, type RunningSimulator, type SimCredential, startSimulator } from './server.js';
 import { resolveScenario } from './scenarios.js';
 

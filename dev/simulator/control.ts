@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type FaultSpec, faultProblem } from './faults.js';
-import type { SimContext } from './server.js';
+import type { SimContext } from './context.js';
 import type { SimTaskInput } from './world.js';
 
 class HttpProblem extends Error {

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { SimContext } from './context.js';
 import { handleControl } from './control.js';
 import { type FaultSpec, FaultQueue } from './faults.js';
 import { resolveScenario, type Scenario } from './scenarios.js';
@@ -64,16 +65,6 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-/** What the request handlers share. */
-export interface SimContext {
-  world: SimWorld;
-  faults: FaultQueue;
-  stats: StatsRecorder;
-  quirks: boolean;
-  credentials: ReadonlyMap<string, string>;
-  nonces: NonceCache;
-  timers: Set<NodeJS.Timeout>;
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

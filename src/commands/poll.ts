@@ -2,11 +2,12 @@
  * `dbswatch poll --plan ID [--dry-run]`: one poll of one plan, now, with the
  * same code path as the poll worker; prints the transitions it found.
  */
-import { pollPlan } from '../../workers/poll.js';
+import { pollPlan } from '../jobs/poll.js';
 import type { Config } from '../config.js';
 import { createDbsClient } from '../dbs/client.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { Logger } from '../logger.js';
+import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 import { createRedis, openQueues } from '../queues.js';
 import { planResolver } from '../scheduler.js';
 import { RedisHistory } from '../tracking/history.js';
@@ -61,3 +62,16 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
     await redis.quit().catch(() => redis.disconnect());
   }
 }
+
+export const registerPoll: RegisterCommand = (program, cli) => {
+  program
+    .command('poll')
+    .description('poll one plan now and print the transitions found')
+    .requiredOption('--plan <id>', 'backup plan id')
+    .option('--dry-run', 'change nothing and enqueue nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { plan: string; dryRun?: boolean; json?: boolean }) => {
+      const { config } = configOrExit(cli);
+      process.exitCode = await pollOnce(config, opts.plan, { dryRun: !!opts.dryRun, json: !!opts.json, log: makeLogger(cli) });
+    });
+};

@@ -7,6 +7,7 @@ import { createDbsClient } from '../dbs/client.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import { formatTaskTable, tasksToJson } from '../dbs/tasks-table.js';
 import type { Logger } from '../logger.js';
+import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 
 export async function listTasks(config: Config, planId: string, options: { json: boolean; log: Logger }): Promise<number> {
   const api = createDbsClient({
@@ -26,3 +27,15 @@ export async function listTasks(config: Config, planId: string, options: { json:
     return 1;
   }
 }
+
+export const registerTasks: RegisterCommand = (program, cli) => {
+  program
+    .command('tasks')
+    .description('list every download task of a plan (straight from the DBS API)')
+    .requiredOption('--plan <id>', 'backup plan id')
+    .option('--json', 'print JSON')
+    .action(async (opts: { plan: string; json?: boolean }) => {
+      const { config } = configOrExit(cli);
+      process.exitCode = await listTasks(config, opts.plan, { json: !!opts.json, log: makeLogger(cli) });
+    });
+};

@@ -3,11 +3,13 @@
  * channel (no queue, no delivery guard) and reports the exact reason when it
  * fails, so an operator can check a webhook or SMTP setup in one command.
  */
+import { Option } from 'commander';
 import type { Config } from '../config.js';
 import { type Logger, stripUrlQueries } from '../logger.js';
-import { DeliveryError } from './channel.js';
-import { createChannel } from './registry.js';
-import { sampleNotification } from './sample.js';
+import { DeliveryError } from '../notify/channel.js';
+import { createChannel } from '../notify/registry.js';
+import { sampleNotification } from '../notify/sample.js';
+import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 
 export type TestNotifyResult = { ok: true } | { ok: false; reason: string };
 
@@ -40,3 +42,24 @@ export async function testNotify(
     await channel.close();
   }
 }
+
+export const registerTestNotify: RegisterCommand = (program, cli) => {
+  program
+    .command('test-notify')
+    .description('send a realistic sample notification through one channel and report the result')
+    .argument('<channel>', 'channel name from the config')
+    .addOption(new Option('--event <event>', 'which sample to send').choices(['finished', 'failed']).default('finished'))
+    .action(async (channel: string, opts: { event: 'finished' | 'failed' }) => {
+      const { config } = configOrExit(cli);
+      const log = makeLogger(cli);
+      if (!config.channels[channel]) {
+        process.stderr.write(`unknown channel "${channel}" (channels: ${Object.keys(config.channels).join(', ') || 'none'})\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const result = await testNotify(config, channel, opts.event, log);
+      if (result.ok) process.stdout.write(`sent a sample "${opts.event}" notification to ${channel}\n`);
+      else process.stderr.write(`sending to ${channel} failed: ${result.reason}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+};

@@ -19,11 +19,11 @@ export const MAX_THROTTLE_DELAY_MS = 5 * 60_000;
 /** What DBS (or the network) said, kept for logs and support tickets. */
 export interface DbsErrorDetails {
   /** RequestId of the failed call, when DBS sent one (quote it to Alibaba support). */
-  readonly requestId?: string;
+  readonly requestId?: string | undefined;
   /** HTTP status, when a response arrived. */
-  readonly httpStatus?: number;
+  readonly httpStatus?: number | undefined;
   /** `Code` / `ErrCode` as DBS sent it; absent for network and invalid-response failures. */
-  readonly apiCode?: string;
+  readonly apiCode?: string | undefined;
 }
 
 /** A failed DBS call. `code` is the apiCode when DBS sent one, else a dbswatch reason (`InvalidResponse`, `Timeout`, …). */
@@ -155,7 +155,7 @@ export type DbsFailure =
   /** Whatever openapi-client (or the network below it) threw. `headers` when the caller could reach them. */
   | { readonly kind: 'thrown'; readonly error: unknown; readonly headers?: unknown }
   /** A parsed answer with `Success: false` (usually HTTP 200, sometimes 400). */
-  | { readonly kind: 'business'; readonly body: Record<string, unknown>; readonly httpStatus?: number; readonly headers?: unknown };
+  | { readonly kind: 'business'; readonly body: Record<string, unknown>; readonly httpStatus?: number | undefined; readonly headers?: unknown };
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

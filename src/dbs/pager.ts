@@ -58,8 +58,8 @@ export interface CompleteListOptions<T> {
   readonly what: string;
   readonly maxRereads?: number;
   readonly pageAttempts?: number;
-  readonly log?: Logger;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: Logger | undefined;
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly backoffBaseMs?: number;
 }
 

@@ -9,17 +9,17 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { ChannelConfig, Config } from '../src/config.js';
-import type { DbsApi } from '../src/dbs/client.js';
-import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../src/errors.js';
-import { type Logger, stripUrlQueries } from '../src/logger.js';
-import { notificationsTotal } from '../src/metrics.js';
-import type { Channel, RenderedMessage } from '../src/notify/channel.js';
-import { openDeliveryClaims } from '../src/notify/delivery-guard.js';
-import type { Notification, NotifyJobData } from '../src/notify/event.js';
-import type { ChannelPool } from '../src/notify/registry.js';
-import { JITTERED_BACKOFF, QUEUE_NAMES } from '../src/queues.js';
-import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
+import type { ChannelConfig, Config } from '../config.js';
+import type { DbsApi } from '../dbs/client.js';
+import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
+import { type Logger, stripUrlQueries } from '../logger.js';
+import { notificationsTotal } from '../metrics.js';
+import type { Channel, RenderedMessage } from '../notify/channel.js';
+import { openDeliveryClaims } from '../notify/delivery-guard.js';
+import type { Notification, NotifyJobData } from '../notify/event.js';
+import type { ChannelPool } from '../notify/registry.js';
+import { JITTERED_BACKOFF, QUEUE_NAMES } from '../queues.js';
+import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
 
 // ---------------------------------------------------------------------------
 // Payload validation: a job written by another version (or by hand) must fail

@@ -8,18 +8,18 @@
  */
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config, PlanConfig } from '../src/config.js';
-import type { DownloadTask } from '../src/dbs/task.js';
-import { DbswatchError, backoffDelay, retryPolicyOf } from '../src/errors.js';
-import type { Logger } from '../src/logger.js';
-import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../src/metrics.js';
-import type { NotifyJobData } from '../src/notify/event.js';
-import { buildNotifyJobs } from '../src/notify/routing.js';
-import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../src/queues.js';
-import { type Transition, diff } from '../src/tracking/diff.js';
-import type { HistoryRecorder } from '../src/tracking/history.js';
-import type { StateStore } from '../src/tracking/state.js';
-import { DISCOVER_JOB_NAME } from '../src/scheduler.js';
+import type { Config, PlanConfig } from '../config.js';
+import type { DownloadTask } from '../dbs/task.js';
+import { DbswatchError, backoffDelay, retryPolicyOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../metrics.js';
+import type { NotifyJobData } from '../notify/event.js';
+import { buildNotifyJobs } from '../notify/routing.js';
+import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../queues.js';
+import { type Transition, diff } from '../tracking/diff.js';
+import type { HistoryRecorder } from '../tracking/history.js';
+import type { StateStore } from '../tracking/state.js';
+import { DISCOVER_JOB_NAME } from '../scheduler.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {

@@ -9,8 +9,16 @@ import { notificationId } from './event.js';
 
 const BASE_TIME = Date.UTC(2024, 4, 1, 2, 0, 0);
 
+/** Overrides for a sample task; `undefined` removes a field (e.g. the links of an `auto` download). */
+export type TaskOverrides = { readonly [K in keyof DownloadTask]?: DownloadTask[K] | undefined };
+
+function withOverrides(base: DownloadTask, overrides: TaskOverrides): DownloadTask {
+  const merged = Object.entries({ ...base, ...overrides }).filter(([, value]) => value !== undefined);
+  return Object.fromEntries(merged) as unknown as DownloadTask;
+}
+
 /** A task as DBS would report it for the given event. */
-export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0, overrides: Partial<DownloadTask> = {}): DownloadTask {
+export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0, overrides: TaskOverrides = {}): DownloadTask {
   const taskId = `dt-sample${String(index).padStart(4, '0')}`;
   const createdAt = BASE_TIME + index * 60_000;
   const common: DownloadTask = {
@@ -29,30 +37,28 @@ export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0,
   if (event === 'finished') {
     const object = `dbs-sample/${taskId}/backup.tar.gz`;
     const query = `Expires=1714600000&OSSAccessKeyId=LTAI-sample&Signature=c2FtcGxlLXNpZ25hdHVyZQ%3D%3D`;
-    return {
+    return withOverrides({
       ...common,
       finishedAt: createdAt + 754_000,
       internetUrl: `https://dbs-sample.oss-cn-hangzhou.aliyuncs.com/${object}?${query}`,
       intranetUrl: `https://dbs-sample.oss-cn-hangzhou-internal.aliyuncs.com/${object}?${query}`,
-      ...overrides,
-    };
+    }, overrides);
   }
   if (event === 'failed') {
-    return {
+    return withOverrides({
       ...common,
       finishedAt: createdAt + 42_000,
       errorMessage: 'java.lang.IndexOutOfBoundsException: backup set conversion failed (sample error)',
-      ...overrides,
-    };
+    }, overrides);
   }
-  return { ...common, ...overrides };
+  return withOverrides(common, overrides);
 }
 
 /** One notification for a channel, with a stable id. */
 export function sampleNotification(
   event: 'finished' | 'failed' | 'progress',
   channel = 'sample',
-  options: { index?: number; task?: Partial<DownloadTask>; planName?: string; seq?: number } = {},
+  options: { index?: number; task?: TaskOverrides; planName?: string; seq?: number } = {},
 ): Notification {
   const index = options.index ?? 0;
   const task = sampleTask(event, index, options.task);

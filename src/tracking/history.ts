@@ -17,7 +17,7 @@ export interface HistoryEntry {
   readonly planId: string;
   readonly planName: string;
   readonly taskId: string;
-  readonly taskName?: string;
+  readonly taskName?: string | undefined;
   readonly event: string;
   readonly from?: string;
   readonly to: string;

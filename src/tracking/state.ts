@@ -23,13 +23,13 @@ export interface PlanMeta {
   readonly planId: string;
   readonly version: number;
   readonly baselineDone: boolean;
-  readonly lastPollAt?: number;
-  readonly lastSuccessAt?: number;
-  readonly taskCount?: number;
-  readonly lastError?: string;
-  readonly lastErrorAt?: number;
+  readonly lastPollAt?: number | undefined;
+  readonly lastSuccessAt?: number | undefined;
+  readonly taskCount?: number | undefined;
+  readonly lastError?: string | undefined;
+  readonly lastErrorAt?: number | undefined;
   /** Task count by status after the last successful poll. */
-  readonly byStatus?: Readonly<Record<string, number>>;
+  readonly byStatus?: Readonly<Record<string, number>> | undefined;
 }
 
 export interface CommitInput {

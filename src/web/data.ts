@@ -12,7 +12,7 @@ import { deliveryKeys } from '../notify/delivery-guard.js';
 import { type NotifyJobData, notificationId } from '../notify/event.js';
 import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
-import { collectStatus } from '../status.js';
+import { collectStatus } from '../status/report.js';
 import { historyKey, readHistory } from '../tracking/history.js';
 import { CHART_HOURS, hourlyBuckets } from './chart.js';
 import type { ChannelCounts, PageModel, TransitionRow } from './page.js';

@@ -12,7 +12,9 @@ import { EVENT_KINDS } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { escapeHtml, oneLine } from '../notify/escape.js';
 import { formatBytes } from '../notify/format.js';
-import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, relativeTime, type StatusReport } from '../status.js';
+import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport } from '../status/report.js';
+import type { QueueName } from '../queues.js';
+import { relativeTime } from '../status/render-text.js';
 import type { HistoryEntry } from '../tracking/history.js';
 import { type HourBucket, renderChart } from './chart.js';
 
@@ -252,7 +254,7 @@ ${renderChart(model.chart)}</section>`;
 
 function queuesSection(report: StatusReport): string {
   const head = QUEUE_STATES.map((s) => `<th class="num">${h(s)}</th>`).join('');
-  const row = (name: 'poll' | 'notify') =>
+  const row = (name: QueueName) =>
     `<tr><td>${name}</td>${QUEUE_STATES.map((s) => `<td class="num${s === 'failed' && report.queues[name][s] > 0 ? ' bad' : ''}">${report.queues[name][s]}</td>`).join('')}</tr>`;
   return `<section><h2>Queues <a class="sub" href="queues/">bull-board →</a></h2>
 <table id="queues" class="compact"><thead><tr><th>Queue</th>${head}</tr></thead><tbody>${row('poll')}${row('notify')}</tbody></table></section>`;

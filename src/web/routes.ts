@@ -26,7 +26,7 @@ import type { Config } from '../config.js';
 import { type HttpReply, RESPONDED, type Route } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queues.js';
-import { collectStatus } from '../status.js';
+import { collectStatus } from '../status/report.js';
 import { BULL_BOARD_PATH, createBullBoards } from './bull-board.js';
 import { collectPageModel, parseFilter } from './data.js';
 import { h, renderStatusPage } from './page.js';

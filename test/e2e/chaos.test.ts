@@ -15,9 +15,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/queues.js';
-import { type FaultSpec, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
-import { type SlackSink, type SlackSinkResponse, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, type SmtpSinkResponse, startSmtpSink } from '../../src/sinks/smtp-sink.js';
+import { type FaultSpec, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, type SlackSinkResponse, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, type SmtpSinkResponse, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import {
   addChaosTimeline,

@@ -1,14 +1,14 @@
 /**
  * The command line as an operator meets it: the built `dbswatch` binary,
  * its help, usage errors (exit 2), check-config (exit 0/1, all problems named,
- * secrets never printed or logged), `tasks` against `dbswatch simulate`, and
+ * secrets never printed or logged), `tasks` against the simulator (`npm run simulate`), and
  * `poll --dry-run`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_PLAN_ID } from '../../src/simulator/scenarios.js';
-import { childEnv, killAll, startBuiltDbswatch, writeConfig } from '../helpers/processes.js';
+import { SAMPLE_PLAN_ID } from '../../dev/simulator/scenarios.js';
+import { childEnv, killAll, startTsx, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const SECRET_TOKEN = 'T000/B000/TopSecretWebhookToken77';
@@ -31,12 +31,21 @@ describe('dbswatch CLI', () => {
   it('lists every command in --help, and each command has its own --help', () => {
     const help = dbswatch(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'scheduler', 'worker', 'poll', 'tasks', 'status', 'test-notify', 'simulate', 'demo', 'check-config']) {
+    for (const command of ['run', 'scheduler', 'worker', 'poll', 'tasks', 'status', 'test-notify', 'check-config']) {
       expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
       const own = dbswatch([command, '--help']);
       expect(own.code).toBe(0);
       expect(own.stdout).toContain(`Usage: dbswatch ${command}`);
     }
+    // Developer tooling is not part of the product.
+    for (const devCommand of ['simulate', 'demo']) expect(help.stdout).not.toMatch(new RegExp(`^\\s+${devCommand}\\b`, 'm'));
+  });
+
+  it('the workers/ entry points are the roles: `node dist/workers/worker.js --help` is `dbswatch worker --help`', () => {
+    const result = spawnSync(process.execPath, ['dist/workers/worker.js', '--help'], { env: childEnv(), encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: dbswatch worker');
+    expect(result.stdout).toContain('--queues <list>');
   });
 
   it.each([
@@ -77,8 +86,8 @@ describe('dbswatch CLI', () => {
     expect(result.stderr).toContain('cannot read the config file: no such file');
   });
 
-  it('tasks prints the seeded plan of `dbswatch simulate`, and poll --dry-run changes nothing', async () => {
-    const sim = startBuiltDbswatch(['simulate', '--port', '0', '--scenario', 'sample']);
+  it('tasks prints the seeded plan of the simulator, and poll --dry-run changes nothing', async () => {
+    const sim = startTsx('dev/cli.ts', ['simulate', '--port', '0', '--scenario', 'sample']);
     const line = await sim.waitForLine(/127\.0\.0\.1:\d+/);
     const endpoint = /127\.0\.0\.1:\d+/.exec(line)?.[0];
     const prefix = uniquePrefix('cli-poll');

@@ -19,7 +19,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/queues.js';
-import { planIdFor, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { planIdFor, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import { alarmingLines, type CrashableRedis, pollUntil, rssKiB, startCrashableRedis } from '../helpers/chaos.js';
 import { childEnv, killAll, startDbswatch, writeConfig } from '../helpers/processes.js';

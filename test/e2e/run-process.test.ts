@@ -8,9 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { type PrivateRedis, freePort, startPrivateRedis } from '../helpers/private-redis.js';
 import { childEnv, killAll, type ManagedProcess, startBuiltDbswatch, writeConfig } from '../helpers/processes.js';
 

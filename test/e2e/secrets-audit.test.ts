@@ -17,10 +17,10 @@ import type { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NotifyJobData } from '../../src/notify/event.js';
-import { freePort } from '../../src/local-redis.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
+import { freePort } from '../../dev/local-redis.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { childEnv, killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 

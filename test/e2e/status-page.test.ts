@@ -8,11 +8,11 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/local-redis.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
-import type { StatusReport } from '../../src/status.js';
+import { freePort } from '../../dev/local-redis.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import type { StatusReport } from '../../src/status/report.js';
 import { killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 

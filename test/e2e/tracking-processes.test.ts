@@ -5,9 +5,9 @@
  */
 import { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { pollPlan } from '../../workers/poll.js';
+import { pollPlan } from '../../src/jobs/poll.js';
 import { expectedNotifications, pipelineConfig, pipelineYaml, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { killAll, startDbswatch, startTsx, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';

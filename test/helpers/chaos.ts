@@ -8,10 +8,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, redisAnswers } from '../../src/local-redis.js';
-import { mulberry32, type SimEvent, type SimStep, type SimWorld } from '../../src/simulator/index.js';
-import type { ReceivedSlackMessage } from '../../src/sinks/slack-sink.js';
-import type { ReceivedMail } from '../../src/sinks/smtp-sink.js';
+import { freePort, redisAnswers } from '../../dev/local-redis.js';
+import { mulberry32, type SimEvent, type SimStep, type SimWorld } from '../../dev/simulator/index.js';
+import type { ReceivedSlackMessage } from '../../dev/sinks/slack-sink.js';
+import type { ReceivedMail } from '../../dev/sinks/smtp-sink.js';
 
 // ---------------------------------------------------------------------------
 // Private Redis

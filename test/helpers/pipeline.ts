@@ -13,8 +13,8 @@ import type { NotifyJobData } from '../../src/notify/event.js';
 import { type PollJobData, QUEUE_NAMES } from '../../src/queues.js';
 import { planResolver } from '../../src/scheduler.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator } from '../../src/simulator/index.js';
-import type { PollDeps } from '../../workers/poll.js';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator } from '../../dev/simulator/index.js';
+import type { PollDeps } from '../../src/jobs/poll.js';
 import { redisUrl } from './redis.js';
 
 export interface PipelineConfigOptions {

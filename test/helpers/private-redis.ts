@@ -3,9 +3,9 @@
  * shared one): append-only with fsync always, so a restart keeps the data —
  * what a production Redis with AOF does.
  */
-import { type PrivateRedis, startPrivateRedis as start } from '../../src/local-redis.js';
+import { type PrivateRedis, startPrivateRedis as start } from '../../dev/local-redis.js';
 
-export { freePort, type PrivateRedis } from '../../src/local-redis.js';
+export { freePort, type PrivateRedis } from '../../dev/local-redis.js';
 
 export function startPrivateRedis(): Promise<PrivateRedis> {
   return start({ persistent: true });

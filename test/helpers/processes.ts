@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SIM_CREDENTIAL } from '../../src/simulator/index.js';
+import { DEFAULT_SIM_CREDENTIAL } from '../../dev/simulator/index.js';
 
 export interface ManagedProcess {
   readonly child: ChildProcess;

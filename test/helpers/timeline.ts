@@ -1,5 +1,5 @@
 /** The scripted 50-task, 3-plan timeline shared by the tracking tests. */
-import type { RunningSimulator } from '../../src/simulator/index.js';
+import type { RunningSimulator } from '../../dev/simulator/index.js';
 import type { ScriptedTask } from './pipeline.js';
 
 const U = undefined;

@@ -8,7 +8,7 @@ import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/
 import { DEFAULT_THROTTLE_DELAY_MS, DbsApiError } from '../../src/dbs/errors.js';
 import { dbsRequestsTotal } from '../../src/metrics.js';
 import type { RequestGate } from '../../src/rate-limit.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 const PLAN = 'plan-client-1';
 let sim: RunningSimulator;

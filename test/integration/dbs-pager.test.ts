@@ -8,7 +8,7 @@ import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/
 import { DbsApiError } from '../../src/dbs/errors.js';
 import { listAllDownloadTasks } from '../../src/dbs/pager.js';
 import { listAllBackupPlans } from '../../src/dbs/plans.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 let sim: RunningSimulator;
 let client: DbsClient;

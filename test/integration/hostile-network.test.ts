@@ -13,8 +13,8 @@ import { ConfigError, parseConfig } from '../../src/config.js';
 import { startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
 import { openQueues, type Queues } from '../../src/queues.js';
-import { startSimulator } from '../../src/simulator/index.js';
-import { isLoopback } from '../../src/simulator/server.js';
+import { startSimulator } from '../../dev/simulator/index.js';
+import { isLoopback } from '../../dev/simulator/server.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 /** This machine's first non-loopback IPv4 address, if it has one. */

@@ -12,9 +12,9 @@ import type { Notification, NotifyJobData } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
-import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
-import { startNotifyWorker } from '../../workers/notify.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
 interface ParsedMail {

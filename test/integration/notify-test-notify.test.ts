@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { testNotify } from '../../src/notify/test-notify.js';
-import { type SlackSink, startSlackSink } from '../../src/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../src/sinks/smtp-sink.js';
+import { testNotify } from '../../src/commands/test-notify.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 
 let slack: SlackSink;
 let smtp: SmtpSink;

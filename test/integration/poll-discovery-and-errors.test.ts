@@ -10,9 +10,9 @@ import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { listAllBackupPlans } from '../../src/dbs/plans.js';
 import { createLogger } from '../../src/logger.js';
 import { discoverPlans, planResolver, trackedPlans } from '../../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { startPollWorker } from '../../workers/poll.js';
+import { startPollWorker } from '../../src/jobs/poll.js';
 import { pipelineConfig, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 

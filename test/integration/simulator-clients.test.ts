@@ -13,8 +13,8 @@ import {
   type RunningSimulator,
   SAMPLE_PLAN_ID,
   startSimulator,
-} from '../../src/simulator/index.js';
-import { acsDate, signRpc, signV3 } from '../../src/simulator/signing.js';
+} from '../../dev/simulator/index.js';
+import { acsDate, signRpc, signV3 } from '../../dev/simulator/signing.js';
 
 type OpenApiClient = {
   callApi(

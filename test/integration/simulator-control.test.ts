@@ -8,9 +8,9 @@ import {
   type FaultSpec,
   type RunningSimulator,
   startSimulator,
-} from '../../src/simulator/index.js';
-import { signV3 } from '../../src/simulator/signing.js';
-import { isLoopback } from '../../src/simulator/server.js';
+} from '../../dev/simulator/index.js';
+import { signV3 } from '../../dev/simulator/signing.js';
+import { isLoopback } from '../../dev/simulator/server.js';
 
 const ACTION = 'DescribeBackupSetDownloadTaskList';
 

@@ -10,10 +10,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyJobData } from '../../src/notify/event.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
-import { pollPlan } from '../../workers/poll.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { pollPlan } from '../../src/jobs/poll.js';
 import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
-import { type PrivateRedis, startPrivateRedis } from '../../src/local-redis.js';
+import { type PrivateRedis, startPrivateRedis } from '../../dev/local-redis.js';
 
 /**
  * Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips).

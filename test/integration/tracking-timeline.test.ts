@@ -6,9 +6,9 @@
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { startPollWorker } from '../../workers/poll.js';
+import { startPollWorker } from '../../src/jobs/poll.js';
 import { expectedNotifications, pipelineConfig, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { applyRound, PLANS, ROUNDS, script } from '../helpers/timeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';

@@ -12,7 +12,7 @@ import { type HttpServer, startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
 import type { NotifyJobData } from '../../src/notify/event.js';
 import { openQueues, type Queues } from '../../src/queues.js';
-import { collectStatus } from '../../src/status.js';
+import { collectStatus } from '../../src/status/report.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 

@@ -3,7 +3,7 @@
  * private `redis-server` on a free port for this run. Tests read the result
  * from process.env.REDIS_URL (inherited by the test workers).
  */
-import { type PrivateRedis, redisAnswers, startPrivateRedis } from '../../src/local-redis.js';
+import { type PrivateRedis, redisAnswers, startPrivateRedis } from '../../dev/local-redis.js';
 
 let privateRedis: PrivateRedis | undefined;
 

@@ -27,7 +27,7 @@ const sample = {
 };
 
 function collectWarnings() {
-  const warnings: { message: string; fields?: object }[] = [];
+  const warnings: { message: string; fields?: object | undefined }[] = [];
   return { warnings, warn: (message: string, fields?: object) => warnings.push({ message, fields }) };
 }
 

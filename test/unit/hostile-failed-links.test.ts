@@ -9,7 +9,7 @@ import type { DbsApi, DownloadTaskQuery } from '../../src/dbs/client.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Notification } from '../../src/notify/event.js';
-import { restoreLinks } from '../../workers/notify.js';
+import { restoreLinks } from '../../src/jobs/notify.js';
 
 function notification(taskId: string, event: Notification['event'], extra: Partial<DownloadTask> = {}): Notification {
   return {

@@ -15,7 +15,7 @@ import {
   verifyRequest,
   type IncomingSignedRequest,
   type VerifyContext,
-} from '../../src/simulator/signing.js';
+} from '../../dev/simulator/signing.js';
 
 describe('V3 ACS3-HMAC-SHA256: the published worked example', () => {
   const headers = {

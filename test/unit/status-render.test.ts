@@ -3,17 +3,8 @@
  * be able to read at a glance, and that hostile names cannot drive the terminal.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  describeFailedJob,
-  planHealth,
-  plain,
-  type PlanStatus,
-  QUEUE_STATES,
-  type QueueDepths,
-  relativeTime,
-  renderStatusText,
-  type StatusReport,
-} from '../../src/status.js';
+import { describeFailedJob, planHealth, type PlanStatus, QUEUE_STATES, type QueueDepths, type StatusReport } from '../../src/status/report.js';
+import { plain, relativeTime, renderStatusText } from '../../src/status/render-text.js';
 
 const NOW = Date.UTC(2024, 5, 1, 3, 0, 0);
 const emptyDepths = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as QueueDepths;

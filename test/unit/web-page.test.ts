@@ -4,7 +4,7 @@
  * delivery, failed notifications with Retry, and the filter form.
  */
 import { describe, expect, it } from 'vitest';
-import type { PlanStatus, QueueDepths, StatusReport } from '../../src/status.js';
+import type { PlanStatus, QueueDepths, StatusReport } from '../../src/status/report.js';
 import { hourlyBuckets } from '../../src/web/chart.js';
 import { type PageModel, renderStatusPage, statusBar, timeAgo, type TransitionRow } from '../../src/web/page.js';
 

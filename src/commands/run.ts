@@ -1,0 +1,46 @@
+/**
+ * The long-running roles: `dbswatch run` (everything in one process, the
+ * container default), `dbswatch scheduler` and `dbswatch worker` (scale-out:
+ * many workers, one Redis). Each hands off to the composition root.
+ */
+import type { QueueName } from '../queues.js';
+import { type Role, startRole } from '../roles.js';
+import { type CliContext, configOrExit, makeLogger, positiveInt, queueList, type RegisterCommand } from './context.js';
+
+export interface RoleCliOptions {
+  queues?: QueueName[];
+  concurrency?: number;
+}
+
+/** Starts `role` with the config and options from the command line. */
+export async function startRoleFromCli(role: Role, cli: CliContext, opts: RoleCliOptions = {}): Promise<void> {
+  const { config, path } = configOrExit(cli);
+  await startRole({
+    role,
+    config,
+    configPath: path,
+    env: cli.env,
+    log: makeLogger(cli),
+    ...(opts.queues ? { queues: opts.queues } : {}),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+}
+
+export const registerRoles: RegisterCommand = (program, cli) => {
+  program
+    .command('run')
+    .description('run everything in one process: scheduler, poll and notify workers, HTTP server (the container default)')
+    .action(() => startRoleFromCli('run', cli));
+
+  program
+    .command('scheduler')
+    .description('keep one poll schedule per plan (run one or more; they agree)')
+    .action(() => startRoleFromCli('scheduler', cli));
+
+  program
+    .command('worker')
+    .description('consume queues; run as many as you need against one Redis')
+    .option('--queues <list>', 'queues to consume: poll, notify or poll,notify', queueList, ['poll', 'notify'])
+    .option('--concurrency <n>', 'jobs at once per queue (default: from config)', positiveInt)
+    .action((opts: RoleCliOptions) => startRoleFromCli('worker', cli, opts));
+};

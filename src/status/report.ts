@@ -1,0 +1,154 @@
+/**
+ * The status report model: is every plan being polled, what failed and why,
+ * what is queued, which notifications gave up. `collectStatus` is the thin
+ * Redis edge; the terminal (`render-text.ts`) and HTML (`web/page.ts`)
+ * renderings and the `status` command build on it.
+ *
+ * Notify jobs carry pre-signed download URLs: the report takes only ids,
+ * events, names, channel names and failure reasons from them.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type Config, maskUrl } from '../config.js';
+import { stripUrlQueries } from '../logger.js';
+import type { NotifyJobData } from '../notify/event.js';
+import type { Queues } from '../queues.js';
+import { trackedPlans } from '../scheduler.js';
+import { type HistoryEntry, readHistory } from '../tracking/history.js';
+import { RedisStateStore } from '../tracking/state.js';
+
+/** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
+export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';
+
+/** A plan counts as stale after this many intervals without a successful poll. */
+export const STALE_AFTER_INTERVALS = 3;
+
+/** One plan's line in the report. */
+export interface PlanStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly intervalMs: number;
+  readonly discovered: boolean;
+  readonly health: PlanHealth;
+  readonly lastPollAt?: number | undefined;
+  readonly lastSuccessAt?: number | undefined;
+  readonly taskCount?: number | undefined;
+  /** Task count by status after the last successful poll. */
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly lastError?: string | undefined;
+  readonly lastErrorAt?: number | undefined;
+}
+
+/** Job counts of one queue by state. */
+export type QueueDepths = Readonly<Record<(typeof QUEUE_STATES)[number], number>>;
+
+/** A notification that gave up: no payload, no URLs. */
+export interface FailedNotification {
+  readonly id: string;
+  readonly channel: string;
+  readonly failedReason: string;
+  readonly attemptsMade: number;
+  readonly failedAt?: number;
+  /** Events of the notifications the job carried (one, or several for a digest). */
+  readonly events: readonly string[];
+  readonly plans: readonly string[];
+  readonly tasks: readonly string[];
+}
+
+/** Everything `dbswatch status` shows; `JSON.stringify` of it is the `--json` output. */
+export interface StatusReport {
+  readonly generatedAt: number;
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly plans: readonly PlanStatus[];
+  readonly queues: { readonly poll: QueueDepths; readonly notify: QueueDepths };
+  /** Newest first; at most FAILED_LIMIT. `queues.notify.failed` has the total. */
+  readonly failedNotifications: readonly FailedNotification[];
+  /** Newest first. */
+  readonly recentTransitions: readonly HistoryEntry[];
+}
+
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+export const FAILED_LIMIT = 100;
+export const HISTORY_LIMIT = 50;
+
+/** A plan's health from its last poll, last success and last error. */
+export function planHealth(
+  meta: { lastPollAt?: number | undefined; lastSuccessAt?: number | undefined; lastError?: string | undefined; lastErrorAt?: number | undefined },
+  intervalMs: number,
+  now: number,
+): PlanHealth {
+  // A successful commit clears lastError, so its presence means "failing since the last success".
+  if (meta.lastError !== undefined || (meta.lastErrorAt !== undefined && (meta.lastSuccessAt ?? 0) < meta.lastErrorAt)) {
+    return 'failing';
+  }
+  if (meta.lastSuccessAt === undefined) return 'pending';
+  if (now - meta.lastSuccessAt > STALE_AFTER_INTERVALS * intervalMs) return 'stale';
+  return 'ok';
+}
+
+function depths(counts: Record<string, number>): QueueDepths {
+  return Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as QueueDepths;
+}
+
+const unique = (values: readonly string[]) => [...new Set(values)];
+
+/** Takes from a failed notify job only what is safe to show. */
+export function describeFailedJob(job: Pick<Job<NotifyJobData>, 'id' | 'data' | 'failedReason' | 'attemptsMade' | 'finishedOn'>): FailedNotification {
+  const data = (job.data ?? {}) as Partial<NotifyJobData>;
+  const notifications = Array.isArray(data.notifications) ? data.notifications : [];
+  return {
+    id: String(job.id ?? ''),
+    channel: typeof data.channel === 'string' ? data.channel : '?',
+    // Reasons come from errors we wrote, but a library's message could still quote a signed URL.
+    failedReason: stripUrlQueries(String(job.failedReason ?? '')),
+    attemptsMade: job.attemptsMade ?? 0,
+    ...(job.finishedOn ? { failedAt: job.finishedOn } : {}),
+    events: unique(notifications.map((n) => String(n?.event ?? '?'))),
+    plans: unique(notifications.map((n) => String(n?.plan?.name ?? n?.plan?.id ?? '?'))),
+    tasks: notifications.map((n) => String(n?.task?.name ?? n?.task?.taskId ?? '?')),
+  };
+}
+
+/** Reads the report from Redis. */
+export async function collectStatus(deps: {
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly now?: () => number;
+}): Promise<StatusReport> {
+  const { config, redis, queues } = deps;
+  const now = deps.now ?? Date.now;
+  const prefix = config.redis.prefix;
+  const plans = await trackedPlans(config, redis);
+  const [metas, pollCounts, notifyCounts, failedJobs, history] = await Promise.all([
+    new RedisStateStore(redis, prefix).meta(plans.map((p) => p.id)),
+    queues.poll.getJobCounts(...QUEUE_STATES),
+    queues.notify.getJobCounts(...QUEUE_STATES),
+    queues.notify.getFailed(0, FAILED_LIMIT - 1),
+    readHistory(redis, prefix, HISTORY_LIMIT),
+  ]);
+  const at = now();
+  return {
+    generatedAt: at,
+    redis: { url: maskUrl(config.redis.url), prefix },
+    plans: plans.map((plan, i): PlanStatus => {
+      const meta = metas[i];
+      return {
+        id: plan.id,
+        name: plan.name,
+        intervalMs: plan.intervalMs,
+        discovered: plan.discovered,
+        health: planHealth(meta ?? {}, plan.intervalMs, at),
+        lastPollAt: meta?.lastPollAt,
+        lastSuccessAt: meta?.lastSuccessAt,
+        taskCount: meta?.taskCount,
+        byStatus: meta?.byStatus ?? {},
+        lastError: meta?.lastError === undefined ? undefined : stripUrlQueries(meta.lastError),
+        lastErrorAt: meta?.lastErrorAt,
+      };
+    }),
+    queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },
+    failedNotifications: failedJobs.filter((job): job is Job<NotifyJobData> => !!job).map(describeFailedJob),
+    recentTransitions: history,
+  };
+}
