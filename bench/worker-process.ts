@@ -16,9 +16,9 @@ import { accessKeyCredential, createDbsClient, type DbsApi, dbsRpcParams } from 
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
 import { silentLogger } from '../src/logger.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
-import type { NotifyJobData } from '../src/notify/event.js';
+import { type NotifyJobData } from '../src/jobs/payloads.js';
 import { ChannelPool, createChannel } from '../src/notify/registry.js';
-import { createRedis, type PollJobData, pollJobOptions, QUEUE_NAMES } from '../src/queues.js';
+import { createRedis, pollJobOptions, QUEUE_NAMES } from '../src/queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 import { planResolver } from '../src/scheduler.js';
 import { DEFAULT_SIM_CREDENTIAL } from '../dev/simulator/index.js';
@@ -38,6 +38,7 @@ import type {
   ProcessUsage,
   RedisTraffic,
 } from './protocol.js';
+import { type PollJobData } from '../src/jobs/payloads.js';
 
 // ---------------------------------------------------------------------------
 // Redis traffic by sender, counted client side. Every ioredis command goes

@@ -6,13 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { parseDuration } from './text/duration.js';
+import { EVENT_KINDS, type EventKind } from './domain.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
 
-/** Events a transition can raise. `finished` and `failed` are on by default; `progress` is opt-in. */
-export const EVENT_KINDS = ['finished', 'failed', 'progress'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Raised when the config cannot be loaded; `problems` lists every issue, each naming its key. */
 export class ConfigError extends Error {
@@ -502,85 +500,4 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
     throw new ConfigError([`cannot read the config file: ${why}`], path);
   }
   return parseConfig(text, env, path);
-}
-
-/** Channels a transition of `event` on `plan` goes to, in config order. */
-export function routeEvent(config: Config, plan: PlanConfig, event: EventKind): ChannelConfig[] {
-  if (!plan.events.includes(event)) return [];
-  const out: ChannelConfig[] = [];
-  for (const name of plan.notify) {
-    const channel = config.channels[name];
-    if (channel && (channel.events ?? EVENT_KINDS).includes(event)) out.push(channel);
-  }
-  return out;
-}
-
-/** The plan settings that discovered plans get. */
-export function discoveredPlan(config: Config, id: string, name: string | undefined): PlanConfig {
-  return {
-    id,
-    name: name || id,
-    intervalMs: config.defaults.interval,
-    notify: config.discover.notify ?? config.defaults.notify,
-    events: config.discover.events ?? config.defaults.events,
-    discovered: true,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Masking, for check-config and the status page
-
-/** Hides credentials in a URL: keeps scheme and host, hides user info, path and query. */
-export function maskUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    const auth = url.username || url.password ? '***@' : '';
-    const path = url.pathname && url.pathname !== '/' ? '/***' : '';
-    return `${url.protocol}//${auth}${url.host}${path}${url.search ? '?***' : ''}`;
-  } catch {
-    return '***';
-  }
-}
-
-/** The resolved config with every secret masked, safe to print. */
-export function maskedConfig(config: Config): unknown {
-  const channels = Object.fromEntries(
-    Object.entries(config.channels).map(([name, channel]) => {
-      if (channel.type === 'slack') return [name, { ...channel, webhookUrl: maskUrl(channel.webhookUrl) }];
-      return [
-        name,
-        {
-          ...channel,
-          ...(channel.smtpUrl ? { smtpUrl: maskUrl(channel.smtpUrl) } : {}),
-          ...(channel.auth ? { auth: { user: channel.auth.user, pass: '***' } } : {}),
-        },
-      ];
-    }),
-  );
-  return {
-    ...config,
-    redis: { ...config.redis, url: maskUrl(config.redis.url) },
-    http: { ...config.http, ...(config.http.authToken ? { authToken: '***' } : {}) },
-    channels,
-  };
-}
-
-/** Every secret value in the config, for redaction of free text. */
-export function secretValues(config: Config): string[] {
-  const out: string[] = [];
-  for (const channel of Object.values(config.channels)) {
-    if (channel.type === 'slack') out.push(channel.webhookUrl);
-    else {
-      if (channel.smtpUrl) out.push(channel.smtpUrl);
-      if (channel.auth) out.push(channel.auth.pass);
-    }
-  }
-  if (config.http.authToken) out.push(config.http.authToken);
-  try {
-    const password = new URL(config.redis.url).password;
-    if (password) out.push(decodeURIComponent(password));
-  } catch {
-    // validated already
-  }
-  return out.filter((s) => s.length >= 6);
 }

@@ -4,61 +4,9 @@
  * free text is scrubbed of pre-signed URL query strings and known secrets.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { REDACT_PATHS, registeredSecrets, scrubSecrets } from './secrets.js';
 
 export type { Logger } from 'pino';
-
-/** Paths that may hold a secret anywhere in a log object. */
-export const REDACT_PATHS = [
-  'accessKeySecret',
-  'accessKeyId',
-  'securityToken',
-  'webhookUrl',
-  'smtpUrl',
-  'password',
-  'pass',
-  'authToken',
-  'authorization',
-  'internetUrl',
-  'intranetUrl',
-  '*.accessKeySecret',
-  '*.securityToken',
-  '*.webhookUrl',
-  '*.smtpUrl',
-  '*.password',
-  '*.pass',
-  '*.authToken',
-  '*.authorization',
-  '*.internetUrl',
-  '*.intranetUrl',
-  'auth.pass',
-  '*.auth.pass',
-  'headers.authorization',
-  'req.headers.authorization',
-  'task.internetUrl',
-  'task.intranetUrl',
-  '*.task.internetUrl',
-  '*.task.intranetUrl',
-];
-
-/** Drops the query string and fragment of every http(s) URL in a text: pre-signed URLs carry credentials there. */
-export function stripUrlQueries(text: string): string {
-  return text.replace(/(https?:)?\/\/[^\s"'<>?#]+[?#][^\s"'<>]*/gi, (url) => url.replace(/[?#].*$/, '?…'));
-}
-
-/** Replaces every occurrence of the given secret values in a text. */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 6) out = out.split(secret).join('***');
-  }
-  return stripUrlQueries(out);
-}
-
-let knownSecrets: readonly string[] = [];
-/** Registers secret values (from the config) that must never be logged, even inside free text. */
-export function registerSecrets(secrets: readonly string[]): void {
-  knownSecrets = [...new Set([...knownSecrets, ...secrets.filter((s) => s.length >= 6)])];
-}
 
 export interface LoggerSettings {
   /** Default: info. */
@@ -75,7 +23,7 @@ function errorSerializer(error: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(base)) {
     if (key === 'data' || key === 'config' || key === 'request' || key === 'response' || key === 'headers') continue;
-    out[key] = typeof value === 'string' ? scrubSecrets(value, knownSecrets) : value;
+    out[key] = typeof value === 'string' ? scrubSecrets(value, registeredSecrets()) : value;
   }
   return out;
 }
@@ -90,7 +38,7 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     hooks: {
       // Free-text messages can carry URLs or secrets (e.g. from a library's error); scrub them.
       logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg, knownSecrets) : arg));
+        const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg, registeredSecrets()) : arg));
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },

@@ -4,10 +4,9 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { NotifyJobData } from './notify/event.js';
+import type { NotifyJobData, PollJobData } from './jobs/payloads.js';
 
 export const QUEUE_NAMES = { poll: 'poll', notify: 'notify' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -15,9 +14,6 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 /** The name of the custom backoff strategy every dbswatch worker registers. */
 export const JITTERED_BACKOFF = 'jittered';
 
-/** Payload of a poll job: the plan to poll; its settings come from config at run time. */
-export const pollJobDataSchema = z.object({ v: z.literal(1), planId: z.string().min(1) }).strict();
-export type PollJobData = z.infer<typeof pollJobDataSchema>;
 
 /**
  * Redis connection with the settings BullMQ asks for: workers wait forever

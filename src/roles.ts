@@ -7,12 +7,12 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, loadConfig, secretValues } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { type CredentialLike, createDbsClient } from './dbs/client.js';
 import { listAllDownloadTasks } from './dbs/pager.js';
 import { listAllBackupPlans } from './dbs/plans.js';
 import { type HttpServer, startHttpServer } from './http.js';
-import { type Logger, registerSecrets } from './logger.js';
+import { type Logger } from './logger.js';
 import { ChannelPool } from './notify/registry.js';
 import { createRedis, openQueues, type QueueName, type Queues } from './queues.js';
 import { createRedisRateLimiter } from './rate-limit.js';
@@ -23,6 +23,9 @@ import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
 import { startNotifyWorker } from './jobs/notify.js';
 import { type PollDeps, startPollWorker } from './jobs/poll.js';
+import { redisKeys } from './keys.js';
+import { registerSecrets } from './secrets.js';
+import { secretValues } from './secrets.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
 
@@ -84,7 +87,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const consumes = new Set<QueueName>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
 
-  const gate = createRedisRateLimiter(redis, { key: `${prefix}:ratelimit:dbs`, limit: config.dbs.requestsPerSecond });
+  const gate = createRedisRateLimiter(redis, { key: redisKeys(prefix).dbsRequestWindow, limit: config.dbs.requestsPerSecond });
   const api = createDbsClient({
     endpoint: config.dbs.endpoint,
     protocol: config.dbs.protocol,

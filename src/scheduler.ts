@@ -7,19 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, type PlanConfig, discoveredPlan } from './config.js';
+import { type Config, type PlanConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { idPart } from './notify/event.js';
-import { type PollJobData, pollJobOptions } from './queues.js';
+import { DISCOVER_SCHEDULER_ID, PLAN_SCHEDULER_PREFIX, planSchedulerId, redisKeys } from './keys.js';
+import { pollJobOptions } from './queues.js';
+import { discoveredPlan } from './discovery.js';
+import { type PollJobData } from './jobs/payloads.js';
 
-const PLAN_SCHEDULER_PREFIX = 'plan.';
-export const DISCOVER_SCHEDULER_ID = 'discover';
 export const DISCOVER_JOB_NAME = 'discover';
 export const POLL_JOB_NAME = 'poll';
-
-export function planSchedulerId(planId: string): string {
-  return `${PLAN_SCHEDULER_PREFIX}${idPart(planId)}`;
-}
 
 /**
  * A stable offset within the interval, so 1,000 plans on the same interval
@@ -30,13 +26,9 @@ export function planOffset(planId: string, intervalMs: number): number {
   return hash % intervalMs;
 }
 
-export function discoveredKey(prefix: string): string {
-  return `${prefix}:discovered`;
-}
-
 /** Plans discovered by `DescribeBackupPlanList`, as stored by the last discovery run. */
 export async function readDiscovered(redis: Redis, prefix: string): Promise<Map<string, string>> {
-  const raw = await redis.hgetall(discoveredKey(prefix));
+  const raw = await redis.hgetall(redisKeys(prefix).discoveredPlans);
   return new Map(Object.entries(raw));
 }
 
@@ -57,7 +49,7 @@ export function planResolver(config: () => Config, redis: Redis) {
     const current = config();
     const configured = current.plans.find((p) => p.id === planId);
     if (configured || !current.discover.enabled) return configured;
-    const name = await redis.hget(discoveredKey(current.redis.prefix), planId);
+    const name = await redis.hget(redisKeys(current.redis.prefix).discoveredPlans, planId);
     return name === null ? undefined : discoveredPlan(current, planId, name);
   };
 }
@@ -115,7 +107,7 @@ export async function discoverPlans(deps: {
   readonly log: Logger;
 }): Promise<number> {
   const found = await deps.listPlans();
-  const key = discoveredKey(deps.config.redis.prefix);
+  const key = redisKeys(deps.config.redis.prefix).discoveredPlans;
   const multi = deps.redis.multi().del(key);
   if (found.length > 0) multi.hset(key, ...found.flatMap((p) => [p.planId, p.name ?? p.planId]));
   await multi.exec();

@@ -1,5 +1,5 @@
 /** `dbswatch check-config`: validate the config and print it resolved, secrets masked. */
-import { maskedConfig } from '../config.js';
+import { maskedConfig } from '../secrets.js';
 import { configOrExit, type RegisterCommand } from './context.js';
 
 export const registerCheckConfig: RegisterCommand = (program, cli) => {

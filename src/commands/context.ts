@@ -4,10 +4,12 @@
  * errors commander prints as usage errors (exit 2).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { ConfigError, type Config, configPath, loadConfig, secretValues } from '../config.js';
-import { parseDuration } from '../duration.js';
-import { createLogger, type Logger, registerSecrets } from '../logger.js';
+import { ConfigError, type Config, configPath, loadConfig } from '../config.js';
+import { parseDuration } from '../text/duration.js';
+import { createLogger, type Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
+import { registerSecrets } from '../secrets.js';
+import { secretValues } from '../secrets.js';
 
 /** Options every command accepts (given before or after the command name). */
 export interface GlobalOptions {

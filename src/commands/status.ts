@@ -3,12 +3,13 @@
  * prints it as text or JSON.
  */
 import type { Redis } from 'ioredis';
-import { type Config, maskUrl } from '../config.js';
-import { stripUrlQueries } from '../logger.js';
+import { type Config } from '../config.js';
+import { stripUrlQueries } from '../secrets.js';
 import { createRedis, openQueues, type Queues } from '../queues.js';
 import { collectStatus } from '../status/report.js';
 import { renderStatusText } from '../status/render-text.js';
 import { configOrExit, type RegisterCommand } from './context.js';
+import { maskUrl } from '../secrets.js';
 
 /** How long the command waits for Redis before giving up. */
 const CONNECT_TIMEOUT_MS = 5_000;

@@ -5,11 +5,12 @@
  */
 import { Option } from 'commander';
 import type { Config } from '../config.js';
-import { type Logger, stripUrlQueries } from '../logger.js';
+import { type Logger } from '../logger.js';
 import { DeliveryError } from '../notify/channel.js';
 import { createChannel } from '../notify/registry.js';
 import { sampleNotification } from '../notify/sample.js';
 import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
+import { stripUrlQueries } from '../secrets.js';
 
 export type TestNotifyResult = { ok: true } | { ok: false; reason: string };
 

@@ -4,6 +4,8 @@
  * Field meanings follow shared/reference/dbs-api.md, not the public page.
  */
 
+import { z } from 'zod';
+
 /** Statuses of the DBS download state machine. Unknown ones are kept as plain strings. */
 export const KNOWN_STATUSES = [
   'checking',
@@ -23,43 +25,49 @@ export function isKnownStatus(status: string): status is KnownStatus {
   return (KNOWN_STATUSES as readonly string[]).includes(status);
 }
 
-/** A normalised download task: camelCase, numbers as numbers, absent instead of empty. */
-export interface DownloadTask {
+/**
+ * A normalised download task: camelCase, numbers as numbers, absent instead
+ * of empty. The schema is the contract of notify job payloads too (a job
+ * written by another version must fail validation, not half-render).
+ */
+export const downloadTaskSchema = z.object({
   /** BackupSetDownloadTaskId — the key. */
-  readonly taskId: string;
-  readonly planId: string;
-  readonly status: TaskStatus;
-  readonly name?: string;
-  readonly backupSetId?: string;
+  taskId: z.string().min(1),
+  planId: z.string(),
+  status: z.custom<TaskStatus>((value) => typeof value === 'string', 'must be a status word'),
+  name: z.string().optional(),
+  backupSetId: z.string().optional(),
   /** e.g. a binlog file name. */
-  readonly backupSetCode?: string;
+  backupSetCode: z.string().optional(),
   /** Database engine, e.g. `MySQL`. */
-  readonly dbType?: string;
+  dbType: z.string().optional(),
   /** `cbs_backup_sub_full` (full) or `cbs_backup_sub_cont` (incremental). */
-  readonly jobType?: string;
+  jobType: z.string().optional(),
   /** `Native`, `SQL`, `CSV` or `JSON`. */
-  readonly dataFormat?: string;
+  dataFormat: z.string().optional(),
   /** Bytes. */
-  readonly dataSize?: number;
+  dataSize: z.number().optional(),
   /** `manual` (URL) or `auto` (pushed through a backup gateway). */
-  readonly downloadWay?: string;
+  downloadWay: z.string().optional(),
   /** Public URL, http(s) only, pre-signed: a bearer credential. */
-  readonly internetUrl?: string;
+  internetUrl: z.string().optional(),
   /** VPC URL, http(s) only, pre-signed. */
-  readonly intranetUrl?: string;
+  intranetUrl: z.string().optional(),
   /** `auto` only: destination type (`agent`). */
-  readonly targetType?: string;
+  targetType: z.string().optional(),
   /** `auto` only: destination directory. */
-  readonly downloadDir?: string;
+  downloadDir: z.string().optional(),
   /** `auto` only. */
-  readonly gatewayId?: number;
+  gatewayId: z.number().optional(),
   /** Epoch ms. */
-  readonly createdAt?: number;
+  createdAt: z.number().optional(),
   /** Epoch ms. */
-  readonly finishedAt?: number;
+  finishedAt: z.number().optional(),
   /** Why the task stopped. */
-  readonly errorMessage?: string;
-}
+  errorMessage: z.string().optional(),
+});
+/** See downloadTaskSchema. */
+export type DownloadTask = Readonly<z.infer<typeof downloadTaskSchema>>;
 
 /** Human label for a job type. */
 export function jobTypeLabel(jobType: string | undefined): string | undefined {

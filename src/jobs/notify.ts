@@ -12,58 +12,22 @@ import { z } from 'zod';
 import type { ChannelConfig, Config } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
 import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
-import { type Logger, stripUrlQueries } from '../logger.js';
+import { type Logger } from '../logger.js';
 import { notificationsTotal } from '../metrics.js';
 import type { Channel, RenderedMessage } from '../notify/channel.js';
 import { openDeliveryClaims } from '../notify/delivery-guard.js';
-import type { Notification, NotifyJobData } from '../notify/event.js';
+import type { Notification } from '../notify/event.js';
 import type { ChannelPool } from '../notify/registry.js';
-import { JITTERED_BACKOFF, QUEUE_NAMES } from '../queues.js';
+import { QUEUE_NAMES } from '../queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
+import { jitteredBackoff } from './backoff.js';
+import { redisKeys } from '../keys.js';
+import { stripUrlQueries } from '../secrets.js';
+import { type NotifyJobData, notifyJobDataSchema } from './payloads.js';
 
 // ---------------------------------------------------------------------------
 // Payload validation: a job written by another version (or by hand) must fail
 // clearly, not half-render.
-
-const taskSchema = z.object({
-  taskId: z.string().min(1),
-  planId: z.string(),
-  status: z.string(),
-  name: z.string().optional(),
-  backupSetId: z.string().optional(),
-  backupSetCode: z.string().optional(),
-  dbType: z.string().optional(),
-  jobType: z.string().optional(),
-  dataFormat: z.string().optional(),
-  dataSize: z.number().optional(),
-  downloadWay: z.string().optional(),
-  internetUrl: z.string().optional(),
-  intranetUrl: z.string().optional(),
-  targetType: z.string().optional(),
-  downloadDir: z.string().optional(),
-  gatewayId: z.number().optional(),
-  createdAt: z.number().optional(),
-  finishedAt: z.number().optional(),
-  errorMessage: z.string().optional(),
-});
-
-const notificationSchema = z.object({
-  id: z.string().min(1),
-  event: z.enum(['finished', 'failed', 'progress']),
-  plan: z.object({ id: z.string(), name: z.string() }),
-  task: taskSchema,
-  previousStatus: z.string().optional(),
-  seq: z.number(),
-  detectedAt: z.number(),
-});
-
-export const notifyJobDataSchema = z.object({
-  v: z.literal(1),
-  channel: z.string().min(1),
-  notifications: z.array(notificationSchema),
-  delivered: z.object({ at: z.number(), ids: z.array(z.string()) }).optional(),
-  urlsRemoved: z.literal(true).optional(),
-});
 
 /** Describes zod issues by path and problem only: values (signed URLs) never reach a message. */
 function describeIssues(error: z.ZodError): string {
@@ -113,7 +77,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     if (!gate) {
       // Keyed by channel name: one webhook per channel, shared by every process.
       gate = createRedisRateLimiter(deps.redis, {
-        key: `${deps.prefix}:ratelimit:slack:${channel.name}`,
+        key: redisKeys(deps.prefix).webhookWindow(channel.name),
         limit: SLACK_MESSAGES_PER_SECOND,
         // Grants are spaced by the window; the send follows a claim round trip of varying length, so a
         // 10% margin keeps messages ≥ 1 s apart where Slack counts them (measured: bench/BENCHMARKS.md).
@@ -332,13 +296,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyJobData,
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? deps.config().notify.concurrency,
-    settings: {
-      backoffStrategy: (attemptsMade: number, type?: string) => {
-        const notify = deps.config().notify;
-        if (type !== undefined && type !== JITTERED_BACKOFF) return notify.backoff;
-        return backoffDelay(attemptsMade, notify.backoff, notify.maxBackoff);
-      },
-    },
+    settings: { backoffStrategy: jitteredBackoff(() => deps.config().notify.maxBackoff) },
   });
   worker.on('error', (error) => deps.log.error({ err: error }, 'notify worker error'));
   return worker;

@@ -13,13 +13,16 @@ import type { DownloadTask } from '../dbs/task.js';
 import { DbswatchError, backoffDelay, retryPolicyOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../metrics.js';
-import type { NotifyJobData } from '../notify/event.js';
+import { type NotifyJobData } from './payloads.js';
 import { buildNotifyJobs } from '../notify/routing.js';
-import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../queues.js';
+import { QUEUE_NAMES, notifyJobOptions } from '../queues.js';
 import { type Transition, diff } from '../tracking/diff.js';
 import type { HistoryRecorder } from '../tracking/history.js';
 import type { StateStore } from '../tracking/state.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
+import { jitteredBackoff } from './backoff.js';
+import { redisKeys } from '../keys.js';
+import { type PollJobData, pollJobDataSchema } from './payloads.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
@@ -137,7 +140,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
 
 /** Logs a permanent failure at error level at most once per plan per hour. */
 async function logPermanentOnce(deps: PollDeps, log: Logger, planId: string, error: unknown): Promise<void> {
-  const key = `${deps.prefix}:plan:${planId}:permanent-logged`;
+  const key = redisKeys(deps.prefix).planPermanentErrorLogged(planId);
   const first = await deps.redis.set(key, '1', 'PX', PERMANENT_LOG_EVERY_MS, 'NX').catch(() => 'OK');
   const message = error instanceof Error ? error.message : String(error);
   if (first === 'OK') {
@@ -191,18 +194,8 @@ export function createPollProcessor(deps: PollDeps) {
   };
 }
 
-/** Backoff for every dbswatch queue: exponential from the job's own delay, with jitter. */
-export function jitteredBackoff(maxMs: number) {
-  return (attemptsMade: number, type?: string, error?: Error, job?: { opts?: { backoff?: unknown } }): number => {
-    const policy = retryPolicyOf(error);
-    const backoff = job?.opts?.backoff as { delay?: number } | undefined;
-    const base = backoff?.delay ?? 5_000;
-    const delay = backoffDelay(attemptsMade, base, maxMs);
-    if (type !== JITTERED_BACKOFF) return delay;
-    // A throttled API told us how long to wait: never retry sooner.
-    return policy.kind === 'rate-limited' ? Math.max(delay, policy.delayMs) : delay;
-  };
-}
+/** Longest wait between two attempts of one poll job. */
+const POLL_MAX_BACKOFF_MS = 10 * 60_000;
 
 export function startPollWorker(
   deps: PollDeps & { readonly connection: Redis; readonly concurrency: number },
@@ -212,7 +205,7 @@ export function startPollWorker(
     connection: deps.connection,
     prefix: config.redis.prefix,
     concurrency: deps.concurrency,
-    settings: { backoffStrategy: jitteredBackoff(10 * 60_000) },
+    settings: { backoffStrategy: jitteredBackoff(() => POLL_MAX_BACKOFF_MS) },
     // A poll of 1,000 tasks at a low request rate can take a while: keep the lock renewed.
     lockDuration: 60_000,
     maxStalledCount: 5,

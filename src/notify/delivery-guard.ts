@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../keys.js';
 
 // KEYS = done1, claim1, done2, claim2, …; ARGV = token, ttlMs.
 // Returns one code per id: 1 claimed, 0 already delivered, 2 claimed by someone else (in flight).
@@ -118,7 +119,8 @@ function commands(redis: Redis): GuardCommands {
 }
 
 export function deliveryKeys(prefix: string, id: string): { done: string; claim: string } {
-  return { done: `${prefix}:delivery:done:${id}`, claim: `${prefix}:delivery:claim:${id}` };
+  const keys = redisKeys(prefix);
+  return { done: keys.deliveryDone(id), claim: keys.deliveryClaim(id) };
 }
 
 /** Opens a claim holder with a fresh token (one per job run). */

@@ -9,9 +9,9 @@
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
 import type { RenderedMessage } from './channel.js';
-import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from './escape.js';
+import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from '../text/escape.js';
 import type { Notification } from './event.js';
-import { formatBytes, formatTimestamp, taskDuration } from './format.js';
+import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
 export const SUBJECT_MAX = 180;
@@ -38,9 +38,6 @@ function taskName(n: Notification): string {
   return n.task.name ?? n.task.taskId;
 }
 
-function statusWord(status: string): string {
-  return truncate(oneLine(status).replace(/[^A-Za-z0-9_ -]/g, ''), 40) || 'unknown';
-}
 
 function verb(n: Notification): string {
   switch (n.event) {

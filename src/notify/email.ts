@@ -7,10 +7,10 @@
 import nodemailer from 'nodemailer';
 import { type EmailChannelConfig, isLoopbackHost } from '../config.js';
 import { PERMANENT, RETRYABLE } from '../errors.js';
-import { scrubSecrets } from '../logger.js';
+import { scrubSecrets } from '../secrets.js';
 import { type Channel, DeliveryError } from './channel.js';
 import { renderEmail, type EmailMessage } from './email-render.js';
-import { oneLine, truncate } from './escape.js';
+import { oneLine, truncate } from '../text/escape.js';
 import type { Notification } from './event.js';
 
 /** Connection-level failures worth another try. */

@@ -4,40 +4,26 @@
  * for one channel; a notify job carries one (a single message) or several
  * (a digest).
  */
-import type { EventKind } from '../config.js';
-import type { DownloadTask, TaskStatus } from '../dbs/task.js';
+import { EVENT_KINDS } from '../domain.js';
+import { z } from 'zod';
+import { downloadTaskSchema, type TaskStatus } from '../dbs/task.js';
 
-export interface Notification {
+export const notificationSchema = z.object({
   /** Stable identity of (plan, task, status-change sequence, new status, channel); BullMQ-safe (no `:`). */
-  readonly id: string;
-  readonly event: EventKind;
-  readonly plan: { readonly id: string; readonly name: string };
+  id: z.string().min(1),
+  event: z.enum(EVENT_KINDS),
+  plan: z.object({ id: z.string(), name: z.string() }),
   /** The task as the poll saw it (fresh snapshot, URLs already normalised). */
-  readonly task: DownloadTask;
+  task: downloadTaskSchema,
   /** Status before the change; absent when the task was first seen in this state. */
-  readonly previousStatus?: TaskStatus;
+  previousStatus: z.custom<TaskStatus>((value) => typeof value === 'string').optional(),
   /** Status-change sequence number of the task (1 = first sight). */
-  readonly seq: number;
+  seq: z.number(),
   /** When dbswatch noticed the change, epoch ms. */
-  readonly detectedAt: number;
-}
-
-/** Payload of a notify job. Names the channel; its secrets are resolved at send time. */
-export interface NotifyJobData {
-  /** Payload version, for rolling upgrades. */
-  readonly v: 1;
-  /** Channel name from config. */
-  readonly channel: string;
-  /** One notification = a single message; more = a digest. */
-  readonly notifications: readonly Notification[];
-  /** Set once delivered: the payload (with its signed URLs) is dropped, the ids stay for dedupe. */
-  readonly delivered?: { readonly at: number; readonly ids: readonly string[] };
-  /**
-   * Set when the job failed for good: its download URLs were dropped (a failed job stays in Redis until an
-   * operator acts). A retry re-reads the tasks from DBS for fresh links.
-   */
-  readonly urlsRemoved?: true;
-}
+  detectedAt: z.number(),
+});
+/** One transition for one channel. See notificationSchema. */
+export type Notification = Readonly<z.infer<typeof notificationSchema>>;
 
 /** Makes one id component BullMQ-safe: no `:` (BullMQ's separator), readable where possible. */
 export function idPart(value: string | number): string {

@@ -5,10 +5,12 @@
  * so recomputing the same transitions yields the same job ids.
  */
 import { createHash } from 'node:crypto';
-import { type Config, type PlanConfig, routeEvent } from '../config.js';
+import { type ChannelConfig, type Config, type PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { Transition } from '../tracking/diff.js';
-import { idPart, type Notification, type NotifyJobData, notificationId } from './event.js';
+import { idPart, type Notification, notificationId } from './event.js';
+import { EVENT_KINDS, type EventKind } from '../domain.js';
+import { type NotifyJobData } from '../jobs/payloads.js';
 
 export interface NotifyJob {
   readonly jobId: string;
@@ -60,4 +62,15 @@ export function buildNotifyJobs(
     }
   }
   return jobs;
+}
+
+/** Channels a transition of `event` on `plan` goes to, in config order. */
+export function routeEvent(config: Config, plan: PlanConfig, event: EventKind): ChannelConfig[] {
+  if (!plan.events.includes(event)) return [];
+  const out: ChannelConfig[] = [];
+  for (const name of plan.notify) {
+    const channel = config.channels[name];
+    if (channel && (channel.events ?? EVENT_KINDS).includes(event)) out.push(channel);
+  }
+  return out;
 }

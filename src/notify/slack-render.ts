@@ -9,9 +9,9 @@
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
 import type { RenderedMessage } from './channel.js';
-import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from './escape.js';
+import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from '../text/escape.js';
 import type { Notification } from './event.js';
-import { formatBytes, formatTimestamp, taskDuration } from './format.js';
+import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -67,10 +67,6 @@ export interface SlackRenderOptions {
 const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
 const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
 
-/** A status as a short, inert word (statuses come from the API too). */
-function statusWord(status: string): string {
-  return truncate(oneLine(status).replace(/[^A-Za-z0-9_ -]/g, ''), 40) || 'unknown';
-}
 
 function emojiOf(n: Notification): string {
   switch (n.event) {

@@ -13,9 +13,9 @@ import {
 } from '@slack/webhook';
 import type { SlackChannelConfig } from '../config.js';
 import { PERMANENT, RETRYABLE, rateLimited } from '../errors.js';
-import { stripUrlQueries } from '../logger.js';
+import { stripUrlQueries } from '../secrets.js';
 import { type Channel, DeliveryError } from './channel.js';
-import { oneLine, truncate } from './escape.js';
+import { oneLine, truncate } from '../text/escape.js';
 import type { Notification } from './event.js';
 import { renderSlack, type SlackMessage } from './slack-render.js';
 

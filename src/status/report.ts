@@ -9,13 +9,14 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, maskUrl } from '../config.js';
-import { stripUrlQueries } from '../logger.js';
-import type { NotifyJobData } from '../notify/event.js';
+import { type Config } from '../config.js';
+import { stripUrlQueries } from '../secrets.js';
+import { type NotifyJobData } from '../jobs/payloads.js';
 import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
+import { maskUrl } from '../secrets.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';

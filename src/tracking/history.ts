@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { Transition } from './diff.js';
+import { redisKeys } from '../keys.js';
 
 /** Default cap: 10,000 entries and 7 days. */
 export const HISTORY_MAX_LENGTH = 10_000;
@@ -33,7 +34,7 @@ export interface HistoryRecorder {
 }
 
 export function historyKey(prefix: string): string {
-  return `${prefix}:history`;
+  return redisKeys(prefix).history;
 }
 
 export class RedisHistory implements HistoryRecorder {

@@ -9,6 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
+import { redisKeys } from '../keys.js';
 
 /** The state a poll starts from. */
 export interface PlanState {
@@ -97,11 +98,11 @@ export class RedisStateStore implements StateStore {
   }
 
   metaKey(planId: string): string {
-    return `${this.prefix}:plan:${planId}:meta`;
+    return redisKeys(this.prefix).planMeta(planId);
   }
 
   tasksKey(planId: string): string {
-    return `${this.prefix}:plan:${planId}:tasks`;
+    return redisKeys(this.prefix).planTasks(planId);
   }
 
   async load(planId: string): Promise<PlanState> {

@@ -12,7 +12,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express from 'express';
-import { stripUrlQueries } from '../logger.js';
+import { stripUrlQueries } from '../secrets.js';
 import type { Queues } from '../queues.js';
 
 /** Where the board lives (also its express mount point). */

@@ -8,13 +8,13 @@
  * served with a CSP that allows only those, so even a mistake in escaping
  * could not run an injected script.
  */
-import { EVENT_KINDS } from '../config.js';
-import { formatDuration } from '../duration.js';
-import { escapeHtml, oneLine } from '../notify/escape.js';
-import { formatBytes } from '../notify/format.js';
+import { EVENT_KINDS } from '../domain.js';
+import { formatInterval } from '../text/duration.js';
+import { escapeHtml, oneLine } from '../text/escape.js';
+import { formatBytes } from '../text/format.js';
 import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport } from '../status/report.js';
 import type { QueueName } from '../queues.js';
-import { relativeTime } from '../status/render-text.js';
+import { relativeTime } from '../text/terminal.js';
 import type { HistoryEntry } from '../tracking/history.js';
 import { type HourBucket, renderChart } from './chart.js';
 
@@ -138,7 +138,7 @@ function planRow(plan: PlanStatus, now: number): string {
           : '';
   return `<tr data-plan="${h(plan.id)}">
 <td><strong>${h(plan.name)}</strong>${plan.discovered ? ' <span class="muted">(discovered)</span>' : ''}${name}</td>
-<td>${h(formatDuration(plan.intervalMs))}</td>
+<td>${h(formatInterval(plan.intervalMs))}</td>
 <td>${timeAgo(plan.lastPollAt, now)}</td>
 <td>${timeAgo(plan.lastSuccessAt, now)}</td>
 <td>${badge(plan.health)}${error}</td>

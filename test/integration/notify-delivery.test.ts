@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import type { Notification, NotifyJobData } from '../../src/notify/event.js';
+import type { Notification } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
@@ -16,6 +16,7 @@ import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { type NotifyJobData } from '../../src/jobs/payloads.js';
 
 interface ParsedMail {
   subject?: string;

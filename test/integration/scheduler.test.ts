@@ -7,9 +7,11 @@ import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { type PollJobData, QUEUE_NAMES } from '../../src/queues.js';
-import { planOffset, planSchedulerId, reconcileSchedulers } from '../../src/scheduler.js';
+import { QUEUE_NAMES } from '../../src/queues.js';
+import { planSchedulerId } from '../../src/keys.js';
+import { planOffset, reconcileSchedulers } from '../../src/scheduler.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { type PollJobData } from '../../src/jobs/payloads.js';
 
 const configWith = (plans: string[], prefix: string) =>
   parseConfig(

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, maskedConfig, parseConfig, routeEvent } from '../../src/config.js';
-import { parseDuration } from '../../src/duration.js';
+import { ConfigError, parseConfig } from '../../src/config.js';
+import { parseDuration } from '../../src/text/duration.js';
+import { maskedConfig } from '../../src/secrets.js';
+import { routeEvent } from '../../src/notify/routing.js';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/SuperSecretToken1234';
 const env = { SLACK_WEBHOOK_URL: SLACK, SMTP_URL: 'smtp://dbswatch:MailPassw0rd!@smtp.example.com:587' };

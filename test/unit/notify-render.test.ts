@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cleanSubject, renderEmail, SUBJECT_MAX } from '../../src/notify/email-render.js';
-import { escapeHtml, escapeMrkdwn, safeHttpUrl, truncateEscaped } from '../../src/notify/escape.js';
+import { escapeHtml, escapeMrkdwn, safeHttpUrl, truncateEscaped } from '../../src/text/escape.js';
 import type { Notification } from '../../src/notify/event.js';
-import { formatBytes, formatDuration, formatTimestamp } from '../../src/notify/format.js';
+import { formatBytes, formatDuration, formatTimestamp } from '../../src/text/format.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { renderSlack, SLACK_LIMITS, type SlackBlock, type SlackMessage } from '../../src/notify/slack-render.js';
 

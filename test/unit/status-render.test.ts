@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { describeFailedJob, planHealth, type PlanStatus, QUEUE_STATES, type QueueDepths, type StatusReport } from '../../src/status/report.js';
-import { plain, relativeTime, renderStatusText } from '../../src/status/render-text.js';
+import { renderStatusText } from '../../src/status/render-text.js';
+import { terminalText, relativeTime } from '../../src/text/terminal.js';
 
 const NOW = Date.UTC(2024, 5, 1, 3, 0, 0);
 const emptyDepths = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as QueueDepths;
@@ -179,9 +180,9 @@ describe('relativeTime', () => {
   });
 });
 
-describe('plain', () => {
+describe('terminalText', () => {
   it('cuts long text with an ellipsis', () => {
-    expect(plain('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
+    expect(terminalText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
 

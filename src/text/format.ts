@@ -3,6 +3,8 @@
  * Pure; UTC everywhere so a message reads the same in every office.
  */
 
+import { oneLine, truncate } from './escape.js';
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 /** `1288490188` → `1.2 GiB`; whole bytes below 1 KiB. */
@@ -50,4 +52,9 @@ export function formatDuration(ms: number | undefined): string | undefined {
 export function taskDuration(createdAt: number | undefined, finishedAt: number | undefined): string | undefined {
   if (createdAt === undefined || finishedAt === undefined) return undefined;
   return formatDuration(finishedAt - createdAt);
+}
+
+/** A status as a short, inert word (statuses come from the API too). */
+export function statusWord(status: string): string {
+  return truncate(oneLine(status).replace(/[^A-Za-z0-9_ -]/g, ''), 40) || 'unknown';
 }

@@ -17,8 +17,8 @@ export function parseDuration(input: string | number): number | undefined {
   return Math.round(value * UNIT_MS[unit]);
 }
 
-/** Formats milliseconds the way an operator reads them: `1h 5m`, `42s`, `850ms`. */
-export function formatDuration(ms: number): string {
+/** Formats a configured interval or timeout the way an operator writes it: `1h 5m`, `42s`, `850ms` (two units at most). */
+export function formatInterval(ms: number): string {
   if (!Number.isFinite(ms)) return 'unknown';
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(Math.round(ms));

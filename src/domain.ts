@@ -1,0 +1,25 @@
+/**
+ * The words of the domain, defined once; the pure core (diff, routing,
+ * notification model, renderers) imports them from here rather than from
+ * the config.
+ *
+ * - **plan**: a DBS backup plan (`BackupPlanId`), configured or discovered; polled on its interval.
+ * - **task**: one backup-set download task of a plan (`BackupSetDownloadTaskId`), with a status.
+ * - **transition**: a task's status changing between two complete polls (or a task first seen after the baseline).
+ * - **event**: what a transition means to people: `finished`, `failed`, or `progress` (any other change).
+ * - **notification**: one transition for one channel, with a stable id (exactly once per id).
+ * - **channel**: a named destination from the config (a Slack webhook, an SMTP recipient list, …).
+ * - **digest**: one message carrying many notifications for one channel (a burst from one poll).
+ */
+
+/** Events a transition can raise. `finished` and `failed` are on by default; `progress` is opt-in. */
+export const EVENT_KINDS = ['finished', 'failed', 'progress'] as const;
+/** One of EVENT_KINDS. */
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** A plan as messages name it. */
+export interface PlanRef {
+  readonly id: string;
+  /** The configured name; the id when none is set. */
+  readonly name: string;
+}

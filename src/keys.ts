@@ -1,0 +1,55 @@
+/**
+ * Every Redis key and BullMQ id dbswatch writes, in one place. BullMQ's own
+ * queue keys live under `<prefix>:<queue>:…` (the same prefix), so one
+ * `SCAN <prefix>:*` finds everything an installation owns. A Redis Cluster
+ * deployment puts a hash tag in the prefix (`{dbswatch}`) so the Lua scripts
+ * that touch several keys stay on one slot.
+ */
+import { idPart } from './notify/event.js';
+
+/** The key names under one prefix (config `redis.prefix`). */
+export interface RedisKeys {
+  /** Hash: version, baseline flag, last poll/success/error and counts of one plan. */
+  planMeta(planId: string): string;
+  /** Hash: taskId → `seq|missed|status` of every tracked task of one plan. */
+  planTasks(planId: string): string;
+  /** String with a TTL: a permanent poll error of this plan was logged at error level within the hour. */
+  planPermanentErrorLogged(planId: string): string;
+  /** Hash: planId → name of the plans found by discovery. */
+  readonly discoveredPlans: string;
+  /** Stream: recent transitions for the status page (capped, no URLs). */
+  readonly history: string;
+  /** String with a TTL: this notification id was delivered. */
+  deliveryDone(notificationId: string): string;
+  /** String with a TTL: a worker holds the right to send this notification id. */
+  deliveryClaim(notificationId: string): string;
+  /** Sorted set: the global DBS request-rate window shared by every worker. */
+  readonly dbsRequestWindow: string;
+  /** Sorted set: the message-rate window of one webhook channel. */
+  webhookWindow(channelName: string): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    planMeta: (planId) => `${prefix}:plan:${planId}:meta`,
+    planTasks: (planId) => `${prefix}:plan:${planId}:tasks`,
+    planPermanentErrorLogged: (planId) => `${prefix}:plan:${planId}:permanent-logged`,
+    discoveredPlans: `${prefix}:discovered`,
+    history: `${prefix}:history`,
+    deliveryDone: (id) => `${prefix}:delivery:done:${id}`,
+    deliveryClaim: (id) => `${prefix}:delivery:claim:${id}`,
+    dbsRequestWindow: `${prefix}:ratelimit:dbs`,
+    webhookWindow: (channelName) => `${prefix}:ratelimit:slack:${channelName}`,
+  };
+}
+
+/** Every plan's Job Scheduler id starts with this; reconciliation removes the ones no longer configured. */
+export const PLAN_SCHEDULER_PREFIX = 'plan.';
+
+/** Id of a plan's Job Scheduler (BullMQ-safe: no `:`). */
+export function planSchedulerId(planId: string): string {
+  return `${PLAN_SCHEDULER_PREFIX}${idPart(planId)}`;
+}
+
+/** Id of the discovery Job Scheduler. */
+export const DISCOVER_SCHEDULER_ID = 'discover';

@@ -1,0 +1,123 @@
+/**
+ * Everything dbswatch does to keep secrets secret, in one place: the log
+ * paths that may hold one, scrubbing of free text (pre-signed URL query
+ * strings and the registered secret values of the config), and masking of a
+ * config or URL for printing. AccessKey secrets, webhook URLs, SMTP
+ * passwords and tokens never leave the process except to the service they
+ * belong to; a pre-signed download URL only in the messages users asked for.
+ */
+import type { Config } from './config.js';
+
+/** Paths that may hold a secret anywhere in a log object. */
+export const REDACT_PATHS = [
+  'accessKeySecret',
+  'accessKeyId',
+  'securityToken',
+  'webhookUrl',
+  'smtpUrl',
+  'password',
+  'pass',
+  'authToken',
+  'authorization',
+  'internetUrl',
+  'intranetUrl',
+  '*.accessKeySecret',
+  '*.securityToken',
+  '*.webhookUrl',
+  '*.smtpUrl',
+  '*.password',
+  '*.pass',
+  '*.authToken',
+  '*.authorization',
+  '*.internetUrl',
+  '*.intranetUrl',
+  'auth.pass',
+  '*.auth.pass',
+  'headers.authorization',
+  'req.headers.authorization',
+  'task.internetUrl',
+  'task.intranetUrl',
+  '*.task.internetUrl',
+  '*.task.intranetUrl',
+];
+
+/** Drops the query string and fragment of every http(s) URL in a text: pre-signed URLs carry credentials there. */
+export function stripUrlQueries(text: string): string {
+  return text.replace(/(https?:)?\/\/[^\s"'<>?#]+[?#][^\s"'<>]*/gi, (url) => url.replace(/[?#].*$/, '?…'));
+}
+
+/** Replaces every occurrence of the given secret values in a text. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 6) out = out.split(secret).join('***');
+  }
+  return stripUrlQueries(out);
+}
+
+let knownSecrets: readonly string[] = [];
+
+/** The secret values registered so far (for the logger's scrubbing). */
+export function registeredSecrets(): readonly string[] {
+  return knownSecrets;
+}
+
+/** Registers secret values (from the config) that must never be logged, even inside free text. */
+export function registerSecrets(secrets: readonly string[]): void {
+  knownSecrets = [...new Set([...knownSecrets, ...secrets.filter((s) => s.length >= 6)])];
+}
+
+/** Hides credentials in a URL: keeps scheme and host, hides user info, path and query. */
+export function maskUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    const auth = url.username || url.password ? '***@' : '';
+    const path = url.pathname && url.pathname !== '/' ? '/***' : '';
+    return `${url.protocol}//${auth}${url.host}${path}${url.search ? '?***' : ''}`;
+  } catch {
+    return '***';
+  }
+}
+
+/** The resolved config with every secret masked, safe to print. */
+export function maskedConfig(config: Config): unknown {
+  const channels = Object.fromEntries(
+    Object.entries(config.channels).map(([name, channel]) => {
+      if (channel.type === 'slack') return [name, { ...channel, webhookUrl: maskUrl(channel.webhookUrl) }];
+      return [
+        name,
+        {
+          ...channel,
+          ...(channel.smtpUrl ? { smtpUrl: maskUrl(channel.smtpUrl) } : {}),
+          ...(channel.auth ? { auth: { user: channel.auth.user, pass: '***' } } : {}),
+        },
+      ];
+    }),
+  );
+  return {
+    ...config,
+    redis: { ...config.redis, url: maskUrl(config.redis.url) },
+    http: { ...config.http, ...(config.http.authToken ? { authToken: '***' } : {}) },
+    channels,
+  };
+}
+
+/** Every secret value in the config, for redaction of free text. */
+export function secretValues(config: Config): string[] {
+  const out: string[] = [];
+  for (const channel of Object.values(config.channels)) {
+    if (channel.type === 'slack') out.push(channel.webhookUrl);
+    else {
+      if (channel.smtpUrl) out.push(channel.smtpUrl);
+      if (channel.auth) out.push(channel.auth.pass);
+    }
+  }
+  if (config.http.authToken) out.push(config.http.authToken);
+  try {
+    const password = new URL(config.redis.url).password;
+    if (password) out.push(decodeURIComponent(password));
+  } catch {
+    // validated already
+  }
+  return out.filter((s) => s.length >= 6);
+}
