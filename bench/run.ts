@@ -12,6 +12,7 @@
  * Then the notification scenario: transitions → notify worker → local Slack sink.
  * Results go to bench/results/ (JSON + Markdown) and the Markdown is printed.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -212,7 +213,7 @@ class WorkerProcess {
     } catch {
       // already gone
     }
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([gone, delay(10_000)]);
     if (!this.exited) this.child.kill('SIGKILL');
   }
 }

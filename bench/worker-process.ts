@@ -6,6 +6,7 @@
  *
  * Started by bench/run.ts with `fork()` (IPC); not meant to be run by hand.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Queue, type Worker } from 'bullmq';
 import * as OpenApi from '@alicloud/openapi-client';
@@ -445,7 +446,7 @@ async function runNotifyMode(init: NotifyInit): Promise<void> {
             await sweep();
             pollWallMs = performance.now() - start;
             const deadline = Date.now() + message.timeoutMs;
-            while (receivedAt.size < message.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            while (receivedAt.size < message.expected && Date.now() < deadline) await delay(20);
             timedOut = receivedAt.size < message.expected;
           });
           const detected = w.counters.detectedAt ?? new Map<string, number>();

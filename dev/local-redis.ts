@@ -3,6 +3,7 @@
  * nothing configured), the test setup and the benchmark. A private
  * `redis-server` listens on loopback, on a free port, with its own data dir.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -73,7 +74,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     });
     for (let i = 0; i < 200; i++) {
       if (await redisAnswers(url)) return;
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
     }
     throw new Error(`private redis-server on port ${port} did not answer`);
   };

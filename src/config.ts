@@ -196,6 +196,8 @@ const rawSchema = z
         notifyOnFirstSight: z.boolean().default(false),
         /** Forget a task after this many complete polls without it. Default: 3. */
         forgetAfterMissedPolls: z.number().int().min(1).default(3),
+        /** Delete the state of a plan this long after it left the config (or discovery). Default: 7d. */
+        forgetRemovedPlansAfter: duration('defaults.forgetRemovedPlansAfter', MAX_SCHEDULE_MS).default(7 * 86_400_000),
       })
       .strict()
       .prefault({}),

@@ -13,6 +13,10 @@ export interface RedisKeys {
   planMeta(planId: string): string;
   /** Hash: taskId → `seq|missed|status` of every tracked task of one plan. */
   planTasks(planId: string): string;
+  /** SCAN pattern matching every plan's meta key. */
+  readonly planMetaPattern: string;
+  /** The plan id of a key matched by planMetaPattern (undefined for any other key). */
+  planIdOfMetaKey(key: string): string | undefined;
   /** String with a TTL: a permanent poll error of this plan was logged at error level within the hour. */
   planPermanentErrorLogged(planId: string): string;
   /** Hash: planId → name of the plans found by discovery. */
@@ -33,6 +37,12 @@ export function redisKeys(prefix: string): RedisKeys {
   return {
     planMeta: (planId) => `${prefix}:plan:${planId}:meta`,
     planTasks: (planId) => `${prefix}:plan:${planId}:tasks`,
+    planMetaPattern: `${prefix}:plan:*:meta`,
+    planIdOfMetaKey: (key) => {
+      const head = `${prefix}:plan:`;
+      const tail = ':meta';
+      return key.startsWith(head) && key.endsWith(tail) && key.length > head.length + tail.length ? key.slice(head.length, -tail.length) : undefined;
+    },
     planPermanentErrorLogged: (planId) => `${prefix}:plan:${planId}:permanent-logged`,
     discoveredPlans: `${prefix}:discovered`,
     history: `${prefix}:history`,

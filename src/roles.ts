@@ -5,6 +5,7 @@
  * DBS client, state store and workers, and registers each with the one
  * graceful shutdown.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from './config.js';
@@ -19,6 +20,7 @@ import { createRedisRateLimiter } from './rate-limit.js';
 import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { RedisHistory } from './tracking/history.js';
+import { forgetRemovedPlans } from './tracking/removed-plans.js';
 import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
 import { startNotifyWorker } from './jobs/notify.js';
@@ -54,6 +56,9 @@ export interface RunningRole {
   reload(): Promise<void>;
 }
 
+/** How often the scheduler role looks for plans whose grace period after removal has ended. */
+const REMOVED_PLANS_CHECK_MS = 3_600_000;
+
 /** Keeps trying `action` until Redis answers: a Redis that is down at start must not crash-loop the process. */
 async function untilRedisAnswers(log: Logger, what: string, action: () => Promise<unknown>, stopped: () => boolean): Promise<void> {
   for (let attempt = 1; !stopped(); attempt++) {
@@ -61,9 +66,9 @@ async function untilRedisAnswers(log: Logger, what: string, action: () => Promis
       await action();
       return;
     } catch (error) {
-      const delay = Math.min(1_000 * attempt, 10_000);
-      log.warn({ err: error, attempt, retryInMs: delay }, `${what} failed; is Redis reachable? retrying`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const retryInMs = Math.min(1_000 * attempt, 10_000);
+      log.warn({ err: error, attempt, retryInMs }, `${what} failed; is Redis reachable? retrying`);
+      await delay(retryInMs);
     }
   }
 }
@@ -98,7 +103,20 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   });
   const reconcile = async () => {
     const current = getConfig();
-    await reconcileSchedulers(queues.poll, current, await trackedPlans(current, redis), log);
+    const plans = await trackedPlans(current, redis);
+    await reconcileSchedulers(queues.poll, current, plans, log);
+    await forgetRemovedPlansNow(plans.map((p) => p.id));
+  };
+  const forgetRemovedPlansNow = async (watched?: readonly string[]) => {
+    const current = getConfig();
+    const ids = watched ?? (await trackedPlans(current, redis)).map((p) => p.id);
+    const result = await forgetRemovedPlans(redis, prefix, new Set(ids), current.defaults.forgetRemovedPlansAfter, Date.now());
+    if (result.markedRemoved.length > 0 || result.forgotten.length > 0) {
+      log.info(
+        { removed: result.markedRemoved, forgotten: result.forgotten, graceMs: current.defaults.forgetRemovedPlansAfter },
+        'state of plans no longer watched: kept for the grace period, then deleted',
+      );
+    }
   };
 
   const channels = new ChannelPool(getConfig, log);
@@ -156,6 +174,12 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   if (runsScheduler) {
     void untilRedisAnswers(log, 'reconciling poll schedules', reconcile, () => shutdown.started);
+    // Removed plans are forgotten a grace period after they left; check hourly, not only on restarts.
+    const housekeeping = setInterval(() => {
+      forgetRemovedPlansNow().catch((error: unknown) => log.warn({ err: error }, 'could not check for removed plans; will try again'));
+    }, REMOVED_PLANS_CHECK_MS);
+    housekeeping.unref();
+    shutdown.register('housekeeping', async () => clearInterval(housekeeping));
     // A Redis that comes back empty (restarted without persistence, failed over to an
     // empty replica) has lost every Job Scheduler: nothing would ever poll again.
     // Reconciling is idempotent, so do it again on every reconnect.

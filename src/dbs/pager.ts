@@ -9,6 +9,7 @@
  * slot down: the same task can show up on two pages (deduped here) and one
  * can fall off the page we already read (detected by counting, then re-read).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay, DbswatchError, RETRYABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -73,7 +74,7 @@ export interface CompleteList<T> {
 /** Pages one pass may read before the answers are judged nonsensical (10 000 pages ≈ 1M tasks). */
 const MAX_PAGES_PER_PASS = 10_000;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number): Promise<void> => delay(ms);
 
 /** Every download task of `planId`, complete and duplicate-free, or a thrown `DbsApiError`. */
 export async function listAllDownloadTasks(api: DbsApi, planId: string, options: PagerOptions): Promise<TaskSnapshot> {

@@ -11,6 +11,7 @@
  * been delivered that the ledger never had, the queues must be drained and
  * no process may have crashed.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,7 +169,7 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
     };
     const untilT = async (ms: number) => {
       const wait = t0 + ms - sim.world.elapsedMs();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await delay(wait);
     };
     let killedWorker: ManagedProcess | undefined;
     let activeAtKill: { poll: string[]; notify: string[] } | undefined;
@@ -227,7 +228,7 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
       // Redis crashes and restarts from its AOF.
       count('redis SIGKILL + restart', 1);
       await redis.kill('SIGKILL');
-      await new Promise((r) => setTimeout(r, 2_000)); // the outage itself: two seconds without Redis
+      await delay(2_000); // the outage itself: two seconds without Redis
       await redis.start();
       await untilT(40_000);
       dbs({ kind: 'internal', count: 8 });

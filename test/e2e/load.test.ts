@@ -15,6 +15,7 @@
  * starvation); the workers' memory flat (RSS at the end within 10 % of RSS
  * after warm-up).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,13 +85,13 @@ http: { port: 0 }
     await queue.addBulk(PLANS.map((planId) => ({ name: 'poll', data: { v: 1 as const, planId }, opts: { jobId: `burst-${planId}`, attempts: 1 } })));
     const burstDone = await pollUntil(async () => (await queue.getJobCounts('waiting')).waiting === 0, 60_000);
     // Warm-up ends one full cycle after the burst: every code path has run, the heap has its working size.
-    await new Promise((r) => setTimeout(r, INTERVAL_S * 1_000));
+    await delay(INTERVAL_S * 1_000);
     const rssWarm = workers.map((w) => rssKiB(w.child.pid));
 
     // The window: two minutes of scheduled polling.
     const before = sim.stats().byPlan;
     const windowStart = Date.now();
-    await new Promise((r) => setTimeout(r, WINDOW_S * 1_000));
+    await delay(WINDOW_S * 1_000);
     const stats = sim.stats();
     const lastSecond = Math.floor(Date.now() / 1000);
     const rssEnd = workers.map((w) => rssKiB(w.child.pid));

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { killAll, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 
 const yamlFor = (prefix: string, plans: string[]) => `
 redis: { url: "${redisUrl()}", prefix: "${prefix}" }
@@ -32,13 +33,7 @@ describe('SIGHUP config reload', () => {
   });
 
   const schedulers = async () => (await queue.getJobSchedulers(0, -1)).map((s) => s.key).sort();
-  const until = async (what: string, check: () => Promise<boolean>) => {
-    for (let i = 0; i < 300; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const until = (what: string, check: () => Promise<boolean>) => waitFor(what, check, { timeoutMs: 30_000 });
 
   it('applies added and removed plans, and keeps the old config when the new one is invalid', async () => {
     const path = writeConfig(yamlFor(prefix, ['planhup0001', 'planhup0002']));

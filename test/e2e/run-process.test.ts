@@ -13,6 +13,7 @@ import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { type PrivateRedis, freePort, startPrivateRedis } from '../helpers/private-redis.js';
 import { childEnv, killAll, type ManagedProcess, startBuiltDbswatch, writeConfig } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PLANS = ['planrun0001', 'planrun0002'];
 const DEADLINE_MS = 8_000;
@@ -22,15 +23,8 @@ function idsIn(body: unknown): string[] {
   return [...JSON.stringify(body).matchAll(/notification ((?:planrun\d+)\.[A-Za-z0-9~]+\.\d+-[a-z_]+\.[a-z-]+)/g)].map((m) => m[1] as string);
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> =>
+  waitFor(what, check, { timeoutMs });
 
 describe('dbswatch run, built, as a child process', () => {
   let redis: PrivateRedis;

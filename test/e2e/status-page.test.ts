@@ -15,6 +15,7 @@ import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import type { StatusReport } from '../../src/status/report.js';
 import { killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -37,21 +38,8 @@ const PLANS = {
 } as const;
 
 
-/** Polls `check` until it returns a value (not undefined); fails with `what` after `timeoutMs`. */
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
+const waitUntil = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  waitFor(what, check, { timeoutMs, intervalMs: 250 });
 
 function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

@@ -4,6 +4,7 @@
  * lifecycles, and the oracle that compares what the sinks received with the
  * simulator's ledger of status changes.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { freePort, redisAnswers } from '../../dev/local-redis.js';
 import { mulberry32, type SimEvent, type SimStep, type SimWorld } from '../../dev/simulator/index.js';
 import type { ReceivedSlackMessage } from '../../dev/sinks/slack-sink.js';
 import type { ReceivedMail } from '../../dev/sinks/smtp-sink.js';
+import { holdsWithin } from './wait.js';
 
 // ---------------------------------------------------------------------------
 // Private Redis
@@ -74,7 +76,7 @@ export async function startCrashableRedis(options: CrashableRedisOptions): Promi
     for (let i = 0; i < 200; i++) {
       if (await redisAnswers(url)) return;
       if (spawned.exitCode !== null) throw new Error(`redis-server exited with ${spawned.exitCode} (port ${port})`);
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
     }
     throw new Error(`private redis-server on port ${port} did not answer`);
   };
@@ -384,11 +386,6 @@ export function alarmingLines(lines: readonly string[]): string[] {
 }
 
 /** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes; returns whether it held. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 500): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 500): Promise<boolean> {
+  return holdsWithin(check, { timeoutMs, intervalMs: everyMs });
 }

@@ -11,6 +11,7 @@ import {
 } from '../../dev/simulator/index.js';
 import { signV3 } from '../../dev/simulator/signing.js';
 import { isLoopback } from '../../dev/simulator/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ACTION = 'DescribeBackupSetDownloadTaskList';
 
@@ -113,13 +114,7 @@ describe('control API', () => {
     const statusNow = async () => (await api({ BackupPlanId: 'rt' })).json().Items.BackupSetDownloadTaskDetail[0].BackupSetDownloadStatus;
     expect(await statusNow()).toBe('checking');
     // Poll until the real clock has passed the step (bounded), instead of sleeping a guessed amount.
-    const deadline = Date.now() + 5_000;
-    let status = await statusNow();
-    while (status !== 'check_pass' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      status = await statusNow();
-    }
-    expect(status).toBe('check_pass');
+    await waitFor('the step to apply', async () => (await statusNow()) === 'check_pass', { timeoutMs: 5_000, intervalMs: 20 });
     expect(sim.world.elapsedMs()).toBeGreaterThanOrEqual(elapsed + 400);
   });
 

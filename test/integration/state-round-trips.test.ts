@@ -3,6 +3,7 @@
  * MONITOR on a private redis-server (no other traffic), filtered to the
  * poll's own connection.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { once } from 'node:events';
 import { connect as connectSocket } from 'node:net';
 import { Queue } from 'bullmq';
@@ -44,14 +45,14 @@ async function commandsDuring(url: string, client: Redis, action: () => Promise<
   for (let i = 0; !seen.includes('ping'); i++) {
     if (i > 500) throw new Error('MONITOR never showed our commands');
     await client.ping('monitor-start');
-    await new Promise((r) => setTimeout(r, 10));
+    await delay(10);
   }
   seen.length = 0;
   await action();
   await client.ping('monitor-end');
   for (let i = 0; seen.at(-1) !== 'ping'; i++) {
     if (i > 1000) throw new Error('MONITOR never showed the end marker');
-    await new Promise((r) => setTimeout(r, 5));
+    await delay(5);
   }
   seen.pop();
   socket.destroy();

@@ -15,6 +15,7 @@ import { openQueues, type Queues } from '../../src/queues.js';
 import { collectStatus } from '../../src/status/report.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 
 const prefix = uniquePrefix('web-routes');
 const TOKEN = 'web-routes-token-0123456789';
@@ -63,11 +64,7 @@ async function failedJob(id: string): Promise<Job<NotifyJobData>> {
   );
   worker.on('error', () => {});
   try {
-    const deadline = Date.now() + 10_000;
-    while ((await queues.notify.getJobState(id)) !== 'failed') {
-      if (Date.now() > deadline) throw new Error(`job ${id} did not fail`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(`job ${id} to fail`, async () => (await queues.notify.getJobState(id)) === 'failed', { timeoutMs: 10_000, intervalMs: 50 });
   } finally {
     await worker.close();
     await worker.disconnect();

@@ -63,6 +63,13 @@ describe('parseConfig', () => {
     expect(config.http).toEqual({ port: 9464, host: '127.0.0.1' });
   });
 
+  it('keeps the state of a removed plan 7 days by default, and names the key when the value is wrong', () => {
+    expect(parseConfig(minimal, env).defaults.forgetRemovedPlansAfter).toBe(7 * 86_400_000);
+    const withGrace = (value: string) => minimal.replace('defaults: { notify: [ops-slack] }', `defaults: { notify: [ops-slack], forgetRemovedPlansAfter: ${value} }`);
+    expect(parseConfig(withGrace('2d'), env).defaults.forgetRemovedPlansAfter).toBe(2 * 86_400_000);
+    expect(() => parseConfig(withGrace('soon'), env)).toThrow(/defaults\.forgetRemovedPlansAfter/);
+  });
+
   it('lets REDIS_URL override redis.url', () => {
     const config = parseConfig(minimal, { ...env, REDIS_URL: 'redis://10.0.0.5:6380' });
     expect(config.redis.url).toBe('redis://10.0.0.5:6380');
