@@ -1,6 +1,6 @@
 /**
  * The benchmark's worker process: runs dbswatch's poller (or notifier) the
- * way production wires it (workers/roles.ts), against the simulator and the
+ * way production wires it (src/roles.ts), against the simulator and the
  * Redis the parent gives it, one phase at a time on the parent's command,
  * and reports its own wall time, CPU time, RSS and Redis traffic for each.
  *
@@ -128,7 +128,7 @@ function sendReady(): void {
 }
 
 // ---------------------------------------------------------------------------
-// Wiring shared by both modes (as workers/roles.ts does it).
+// Wiring shared by both modes (as src/roles.ts does it).
 
 interface Wired {
   config: Config;

@@ -1,5 +1,5 @@
 /**
- * `dbswatch simulate`: starts the simulator and says how to point dbswatch
+ * `npm run simulate`: starts the simulator and says how to point dbswatch
  * (or any official client) at it. Only the simulator's own fixed test key is
  * ever printed in full; a key passed in is named by its id alone.
  */

@@ -19,7 +19,7 @@ import { holdsWithin } from './wait.js';
 // Private Redis
 
 /**
- * Like `src/local-redis.ts`'s private Redis, but it can be *crashed*
+ * Like `dev/local-redis.ts`'s private Redis, but it can be *crashed*
  * (SIGKILL, no shutdown save) and counts its starts.
  */
 export interface CrashableRedis {
