@@ -17,7 +17,7 @@ import { accessKeyCredential, createDbsClient, type DbsApi, dbsRpcParams } from 
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
 import { silentLogger } from '../src/logger.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
-import { type NotifyJobData } from '../src/jobs/payloads.js';
+import type { NotifyJobData } from '../src/jobs/payloads.js';
 import { ChannelPool, createChannel } from '../src/notify/registry.js';
 import { createRedis, pollJobOptions, QUEUE_NAMES } from '../src/queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
@@ -39,7 +39,7 @@ import type {
   ProcessUsage,
   RedisTraffic,
 } from './protocol.js';
-import { type PollJobData } from '../src/jobs/payloads.js';
+import type { PollJobData } from '../src/jobs/payloads.js';
 
 // ---------------------------------------------------------------------------
 // Redis traffic by sender, counted client side. Every ioredis command goes

@@ -13,7 +13,7 @@ import { type CredentialLike, createDbsClient } from './dbs/client.js';
 import { listAllDownloadTasks } from './dbs/pager.js';
 import { listAllBackupPlans } from './dbs/plans.js';
 import { type HttpServer, startHttpServer } from './http.js';
-import { type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { ChannelPool } from './notify/registry.js';
 import { createRedis, openQueues, type QueueName, type Queues } from './queues.js';
 import { createRedisRateLimiter } from './rate-limit.js';

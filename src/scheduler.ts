@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, type PlanConfig } from './config.js';
+import type { Config, PlanConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { DISCOVER_SCHEDULER_ID, PLAN_SCHEDULER_PREFIX, planSchedulerId, redisKeys } from './keys.js';
 import { pollJobOptions } from './queues.js';
 import { discoveredPlan } from './discovery.js';
-import { type PollJobData } from './jobs/payloads.js';
+import type { PollJobData } from './jobs/payloads.js';
 
 export const DISCOVER_JOB_NAME = 'discover';
 export const POLL_JOB_NAME = 'poll';

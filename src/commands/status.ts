@@ -3,7 +3,7 @@
  * prints it as text or JSON.
  */
 import type { Redis } from 'ioredis';
-import { type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { stripUrlQueries } from '../secrets.js';
 import { createRedis, openQueues, type Queues } from '../queues.js';
 import { collectStatus } from '../status/report.js';

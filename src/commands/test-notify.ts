@@ -5,7 +5,7 @@
  */
 import { Option } from 'commander';
 import type { Config } from '../config.js';
-import { type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { DeliveryError } from '../notify/channel.js';
 import { createChannel } from '../notify/registry.js';
 import { sampleNotification } from '../notify/sample.js';

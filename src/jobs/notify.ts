@@ -8,11 +8,11 @@
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ChannelConfig, Config } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
-import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
-import { type Logger } from '../logger.js';
+import { assertNever, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { notificationsTotal } from '../metrics.js';
 import type { Channel, RenderedMessage } from '../notify/channel.js';
 import { openDeliveryClaims } from '../notify/delivery-guard.js';

@@ -5,12 +5,12 @@
  * so recomputing the same transitions yields the same job ids.
  */
 import { createHash } from 'node:crypto';
-import { type ChannelConfig, type Config, type PlanConfig } from '../config.js';
+import type { ChannelConfig, Config, PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { Transition } from '../tracking/diff.js';
 import { idPart, type Notification, notificationId } from './event.js';
 import { EVENT_KINDS, type EventKind } from '../domain.js';
-import { type NotifyJobData } from '../jobs/payloads.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
 
 export interface NotifyJob {
   readonly jobId: string;

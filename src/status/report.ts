@@ -9,9 +9,9 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { stripUrlQueries } from '../secrets.js';
-import { type NotifyJobData } from '../jobs/payloads.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
 import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';

@@ -6,7 +6,7 @@
  * stable identity (plan, task, seq, new status) however often it is
  * recomputed — that is what makes notification ids idempotent.
  */
-import { type EventKind } from '../domain.js';
+import type { EventKind } from '../domain.js';
 import type { TaskStatus } from '../dbs/task.js';
 
 /** What tracking keeps per task: only what the next diff needs. */

@@ -7,7 +7,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { deliveryKeys } from '../notify/delivery-guard.js';
 import { notificationId } from '../notify/event.js';
 import type { Queues } from '../queues.js';
@@ -17,7 +17,7 @@ import { historyKey, readHistory } from '../tracking/history.js';
 import { CHART_HOURS, hourlyBuckets } from './chart.js';
 import type { ChannelCounts, PageModel, TransitionRow } from './page.js';
 import { routeEvent } from '../notify/routing.js';
-import { type NotifyJobData } from '../jobs/payloads.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
 
 /** How many history entries the transitions table filters from (newest first). */
 export const TABLE_HISTORY_SCAN = 1_000;

@@ -5,7 +5,7 @@
  * of a digest that failed half-way) are skipped, not sent twice.
  */
 import { Job } from 'bullmq';
-import { type NotifyJobData } from '../jobs/payloads.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
 import type { Queues } from '../queues.js';
 
 /** What the endpoint answers; `message` is shown on the page as text. */

@@ -16,7 +16,7 @@ import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { freePort } from '../../dev/local-redis.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';

@@ -12,7 +12,7 @@ import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../../src/dbs/normalise.js';
 import { createLogger } from '../../src/logger.js';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import { startPollWorker } from '../../src/jobs/poll.js';

@@ -16,7 +16,7 @@ import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 
 interface ParsedMail {
   subject?: string;

@@ -11,7 +11,7 @@ import { QUEUE_NAMES } from '../../src/queues.js';
 import { planSchedulerId } from '../../src/keys.js';
 import { planOffset, reconcileSchedulers } from '../../src/scheduler.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import { type PollJobData } from '../../src/jobs/payloads.js';
+import type { PollJobData } from '../../src/jobs/payloads.js';
 
 const configWith = (plans: string[], prefix: string) =>
   parseConfig(

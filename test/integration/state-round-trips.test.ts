@@ -9,7 +9,7 @@ import { connect as connectSocket } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { pollPlan } from '../../src/jobs/poll.js';

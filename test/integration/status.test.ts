@@ -9,7 +9,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { collectStatus } from '../../src/status/report.js';
 import { statusCommand } from '../../src/commands/status.js';

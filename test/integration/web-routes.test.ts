@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
 import { type HttpServer, startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
-import { type NotifyJobData } from '../../src/jobs/payloads.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { collectStatus } from '../../src/status/report.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
