@@ -19,6 +19,7 @@ import { openDeliveryClaims } from '../src/notify/delivery-guard.js';
 import type { Notification, NotifyJobData } from '../src/notify/event.js';
 import type { ChannelPool } from '../src/notify/registry.js';
 import { JITTERED_BACKOFF, QUEUE_NAMES } from '../src/queues.js';
+import { channelRateLimits, rateLimitKey } from '../src/notify/rate-limits.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 
 // ---------------------------------------------------------------------------
@@ -96,8 +97,6 @@ export type NotifyResult =
   | { readonly result: 'duplicate'; readonly duplicate: number }
   | { readonly result: 'already-delivered' };
 
-/** Slack allows about one message per second per webhook. */
-const SLACK_MESSAGES_PER_SECOND = 1;
 /** When another job holds a claim, look again after this long (capped by the claim TTL). */
 const IN_FLIGHT_RECHECK_MS = 2_000;
 
@@ -107,21 +106,21 @@ function claimTtl(channel: ChannelConfig): number {
 
 export function createNotifyProcessor(deps: NotifyDeps) {
   const gates = new Map<string, RequestGate>();
-  const gateFor = (channel: Channel): RequestGate | undefined => {
-    if (channel.kind !== 'slack') return undefined;
-    let gate = gates.get(channel.name);
-    if (!gate) {
-      // Keyed by channel name: one webhook per channel, shared by every process.
-      gate = createRedisRateLimiter(deps.redis, {
-        key: `${deps.prefix}:ratelimit:slack:${channel.name}`,
-        limit: SLACK_MESSAGES_PER_SECOND,
-        // Grants are spaced by the window; the send follows a claim round trip of varying length, so a
-        // 10% margin keeps messages ≥ 1 s apart where Slack counts them (measured: bench/BENCHMARKS.md).
-        windowMs: 1_100,
-      });
-      gates.set(channel.name, gate);
-    }
-    return gate;
+  // One Redis limiter per window of the platform's rate (src/notify/rate-limits.ts), shared by every process.
+  // Slack: grants are spaced by the window; the send follows a claim round trip of varying length, so a
+  // 10% margin keeps messages ≥ 1 s apart where Slack counts them (measured: bench/BENCHMARKS.md).
+  const gateFor = (channel: ChannelConfig): RequestGate | undefined => {
+    const windows = channelRateLimits(channel).map((window) => {
+      const key = rateLimitKey(deps.prefix, channel, window);
+      let gate = gates.get(key);
+      if (!gate) {
+        gate = createRedisRateLimiter(deps.redis, { key, limit: window.limit, windowMs: window.windowMs });
+        gates.set(key, gate);
+      }
+      return gate;
+    });
+    if (windows.length === 0) return undefined;
+    return { acquire: async () => { for (const gate of windows) await gate.acquire(); } };
   };
 
   return async function processNotifyJob(job: Job<NotifyJobData>, token?: string): Promise<NotifyResult> {
@@ -168,7 +167,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       let toSend = notifications.filter((n) => claimed.has(n.id));
       if (data.urlsRemoved) toSend = await restoreLinks(toSend, deps.dbs, log);
       const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
-      const gate = gateFor(channel);
+      const gate = gateFor(channelConfig);
       for (const message of rendered) {
         if (gate) await gate.acquire();
         // The rate-limit wait may have been long: make sure our claims are still ours.
