@@ -14,12 +14,12 @@ import type { DbsApi } from '../src/dbs/client.js';
 import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../src/errors.js';
 import { type Logger, stripUrlQueries } from '../src/logger.js';
 import { notificationsTotal } from '../src/metrics.js';
-import type { Channel, RenderedMessage } from '../src/notify/channel.js';
+import type { RenderedMessage } from '../src/notify/channel.js';
 import { openDeliveryClaims } from '../src/notify/delivery-guard.js';
 import type { Notification, NotifyJobData } from '../src/notify/event.js';
+import { channelRateLimits, rateLimitKey } from '../src/notify/rate-limits.js';
 import type { ChannelPool } from '../src/notify/registry.js';
 import { JITTERED_BACKOFF, QUEUE_NAMES } from '../src/queues.js';
-import { channelRateLimits, rateLimitKey } from '../src/notify/rate-limits.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 
 // ---------------------------------------------------------------------------
@@ -120,7 +120,11 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       return gate;
     });
     if (windows.length === 0) return undefined;
-    return { acquire: async () => { for (const gate of windows) await gate.acquire(); } };
+    return {
+      acquire: async () => {
+        for (const gate of windows) await gate.acquire();
+      },
+    };
   };
 
   return async function processNotifyJob(job: Job<NotifyJobData>, token?: string): Promise<NotifyResult> {

@@ -4,7 +4,7 @@
  * entity-escaped HTML. Every piece of API text goes through
  * `chatMarkdownText`; only http(s) download URLs become links.
  */
-import { chatMarkdownText, markdownLinkUrl, oneLine, truncate, truncateBytes, utf8Bytes } from './escape.js';
+import { chatMarkdownText, markdownLinkUrl, truncateBytes, utf8Bytes } from './escape.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
@@ -20,6 +20,7 @@ export interface MarkdownOptions {
 }
 
 export interface MarkdownSingle {
+  /** Our words only (shown unrendered as the chat preview). */
   readonly title: string;
   readonly text: string;
   readonly links: readonly { readonly label: string; readonly url: string }[];
@@ -59,7 +60,8 @@ export function markdownSingle(n: Notification, options: MarkdownOptions): Markd
   };
   let text = build(1);
   for (let scale = 0.5; utf8Bytes(text) > options.maxBytes && scale > 0.01; scale /= 2) text = build(scale);
-  const title = truncate(oneLine(`${f.emoji} ${f.title}: ${f.task}`), 64);
+  // The title is shown unrendered in chat lists and notifications: our words only, no API text.
+  const title = `${f.emoji} ${f.title}`;
   return { title, text: utf8Bytes(text) > options.maxBytes ? truncateBytes(text, options.maxBytes) : text, links };
 }
 
