@@ -693,12 +693,15 @@ function maskChatChannel(channel: ChatChannelConfig): unknown {
   return { ...channel, webhookUrl: maskUrl(channel.webhookUrl), ...secret };
 }
 
-/** The URL, each of its query values (access_token, key, sig) and the signing secret of a chat/webhook channel. */
+/** The URL, its query values (access_token, key, sig), long path segments and the secret of a chat/webhook channel. */
 function chatSecrets(channel: ChatChannelConfig): string[] {
   const url = channel.type === 'webhook' ? channel.url : channel.webhookUrl;
   const out = [url];
   try {
-    for (const value of new URL(url).searchParams.values()) out.push(value);
+    const parsed = new URL(url);
+    for (const value of parsed.searchParams.values()) out.push(value);
+    // A token in the path (Feishu's hook id, a receiver's secret path): long segments only, not `robot` or `send`.
+    out.push(...parsed.pathname.split('/').filter((segment) => segment.length >= 16));
   } catch {
     // validated already
   }
