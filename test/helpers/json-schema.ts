@@ -52,7 +52,9 @@ export function validate(root: Schema, value: unknown, schema: Schema = root, pa
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push(`${path}: fewer than ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push(`${path}: more than ${schema.maxItems} items`);
-    if (schema.items) value.forEach((item, i) => problems.push(...validate(root, item, schema.items as Schema, `${path}[${i}]`)));
+    if (schema.items) {
+      for (const [i, item] of value.entries()) problems.push(...validate(root, item, schema.items as Schema, `${path}[${i}]`));
+    }
   }
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const object = value as Record<string, unknown>;

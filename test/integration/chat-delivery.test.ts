@@ -131,7 +131,7 @@ describe.each(['webhook', 'dingtalk', 'feishu', 'wecom', 'teams'] as const)('%s 
     if (platform === 'webhook') {
       expect(singleArrival?.headers['webhook-id']).toBe(single.id);
       expect(singleArrival?.headers['x-receiver-key']).toBe('k-123');
-      expect((singleArrival?.body as { type?: string }).type).toBe('download.finished');
+      expect((singleArrival?.body as { type?: string } | undefined)?.type).toBe('download.finished');
     }
     for (const id of ids) {
       const job = await h.queue.getJob(id);
