@@ -4,6 +4,7 @@
  * signing against published or independently computed vectors, rate limits
  * as data, and the config keys with their masking.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type ChannelConfig, ConfigError, maskedConfig, parseConfig, secretValues } from '../../src/config.js';
 import { classifyHttpAnswer, type HttpAnswer } from '../../src/notify/chat-http.js';
@@ -163,6 +164,27 @@ describe('config', () => {
     const problems = (error as ConfigError).problems;
     expect(problems.some((p) => p.startsWith(problem)), problems.join('\n')).toBe(true);
     for (const p of problems) expect(p).not.toMatch(/tok-secret|hunter2|nope-secret|forged/);
+  });
+});
+
+describe('config/dbswatch.example.yaml', () => {
+  it('parses with its commented chat and webhook channels switched on', () => {
+    const lines = readFileSync('config/dbswatch.example.yaml', 'utf8').split('\n');
+    const start = lines.findIndex((l) => l.includes('# --- More channel types'));
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('  #'));
+    expect(start).toBeGreaterThan(0);
+    const enabled = [...lines.slice(0, start), ...lines.slice(start + 1, end).map((l) => l.replace(/^  # /, '  ')), ...lines.slice(end)].join('\n');
+    const env = new Proxy({} as Record<string, string>, {
+      get: (_t, name) => {
+        const n = name.toString();
+        if (n === 'BACKUP_EVENTS_SECRET') return SECRET;
+        if (n === 'REDIS_URL') return undefined;
+        if (n === 'SMTP_URL') return 'smtp://127.0.0.1:25';
+        return n.endsWith('URL') ? `https://example.com/${n}?key=x` : 'value-of-a-variable';
+      },
+    });
+    const config = parseConfig(enabled, env, 'example');
+    expect(Object.values(config.channels).map((c) => c.type).sort()).toEqual(['dingtalk', 'email', 'feishu', 'slack', 'teams', 'webhook', 'wecom']);
   });
 });
 
