@@ -140,13 +140,17 @@ export function breakAutolinks(text: string): string {
  * and `>` cannot start a heading or quote. Controls go (tabs and line
  * breaks too unless `multiline`). Cut to `max` characters of the raw text first, so an escape is never cut.
  */
-export function chatMarkdownText(text: string, max: number, options: { multiline?: boolean } = {}): string {
+export function chatMarkdownText(
+  text: string,
+  max: number,
+  options: { multiline?: boolean; punctuation?: 'backslash' | 'entity' } = {},
+): string {
   const clean = truncate(options.multiline ? stripControl(text).replace(/\t/g, ' ') : oneLine(text), max);
-  return breakAutolinks(clean)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_~[\]])/g, '\\$1');
+  const escaped = breakAutolinks(clean).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  // Feishu's card markdown documents numeric entities (`&#42;` for `*`) as its escape; others take backslashes.
+  return options.punctuation === 'entity'
+    ? escaped.replace(/[\\`*_~[\]]/g, (c) => `&#${c.charCodeAt(0)};`)
+    : escaped.replace(/([\\`*_~[\]])/g, '\\$1');
 }
 
 /**

@@ -11,7 +11,7 @@ import { checkAnswer, decodeDownloadTaskPage } from '../../src/dbs/client.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
 import type { RenderedMessage } from '../../src/notify/channel.js';
 import { DINGTALK_LIMITS, type DingtalkMessage, renderDingtalk } from '../../src/notify/dingtalk-render.js';
-import { utf8Bytes } from '../../src/notify/escape.js';
+import { adaptiveText, breakAutolinks, chatMarkdownText, truncateBytes, utf8Bytes } from '../../src/notify/escape.js';
 import type { Notification } from '../../src/notify/event.js';
 import { FEISHU_LIMITS, type FeishuMessage, renderFeishu } from '../../src/notify/feishu-render.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
@@ -240,6 +240,26 @@ describe.each(PLATFORMS)('%s renderer', (platform) => {
   });
 });
 
+describe('chat escaping', () => {
+  it.each([
+    ['<at id=all></at> & <@U1>', '&lt;at id=all&gt;&lt;/at&gt; &amp; &lt;@U1&gt;', '&lt;at id=all&gt;&lt;/at&gt; &amp; &lt;@U1&gt;', '\\<at id=all\\>\\</at\\> & \\<@U1\\>'],
+    ['**b** _i_ `c` ~s~ [l](x)', '\\*\\*b\\*\\* \\_i\\_ \\`c\\` \\~s\\~ \\[l\\](x)', '&#42;&#42;b&#42;&#42; &#95;i&#95; &#96;c&#96; &#126;s&#126; &#91;l&#93;(x)', '\\*\\*b\\*\\* \\_i\\_ \\`c\\` \\~s\\~ \\[l\\](x)'],
+    ['see https://evil.example', 'see https:\u200B//evil.example', 'see https:\u200B//evil.example', 'see https:\u200B//evil.example'],
+    ['a\r\nb\u202Ec', 'a b c', 'a b c', 'a b c'],
+  ])('%j', (input, markdown, lark, adaptive) => {
+    expect(chatMarkdownText(input, 100)).toBe(markdown);
+    expect(chatMarkdownText(input, 100, { punctuation: 'entity' })).toBe(lark);
+    expect(adaptiveText(input, 100)).toBe(adaptive);
+  });
+
+  it('cuts by UTF-8 bytes without splitting a character', () => {
+    expect(truncateBytes('备份集下载', 10)).toBe('备份…');
+    expect(utf8Bytes(truncateBytes('备份集下载', 10))).toBeLessThanOrEqual(10);
+    expect(truncateBytes('short', 10)).toBe('short');
+    expect(breakAutolinks('www.evil.example')).toBe('www\u200B.evil.example');
+  });
+});
+
 describe('chat renderers: platform specifics', () => {
   it('DingTalk: actionCard with one button per link by default, markdown with inline links on request', () => {
     const n = sampleNotification('finished', 'ops');
@@ -270,6 +290,8 @@ describe('chat renderers: platform specifics', () => {
     expect(m?.body.card.header).toMatchObject({ title: { tag: 'plain_text', content: '✅ Download ready' }, template: 'green' });
     expect(m?.body.card.elements.some((e) => e.tag === 'action' && e.actions.length === 2)).toBe(true);
     expect(renderFeishu([sampleNotification('failed', 'ops')])[0]?.body.card.header.template).toBe('red');
+    const [bold] = renderFeishu([hostile('failed', '**bold** <at id=all></at>')]);
+    expect(JSON.stringify(bold?.body)).toContain('&#42;&#42;bold&#42;&#42; &lt;at id=all&gt;&lt;/at&gt;');
   });
 
   it('Teams: a message with one Adaptive Card attachment and Action.OpenUrl per link', () => {
