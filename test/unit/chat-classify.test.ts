@@ -173,7 +173,7 @@ describe('config/dbswatch.example.yaml', () => {
     const start = lines.findIndex((l) => l.includes('# --- More channel types'));
     const end = lines.findIndex((l, i) => i > start && !l.startsWith('  #'));
     expect(start).toBeGreaterThan(0);
-    const enabled = [...lines.slice(0, start), ...lines.slice(start + 1, end).map((l) => l.replace(/^  # /, '  ')), ...lines.slice(end)].join('\n');
+    const enabled = [...lines.slice(0, start), ...lines.slice(start + 1, end).map((l) => l.replace(/^ {2}# /, '  ')), ...lines.slice(end)].join('\n');
     const env = new Proxy({} as Record<string, string>, {
       get: (_t, name) => {
         const n = name.toString();
