@@ -134,23 +134,22 @@ export function breakAutolinks(text: string): string {
 }
 
 /**
- * Markdown of DingTalk / WeCom / Feishu `lark_md`: `& < >` become entities (no tag, no `<@mention>`, no
- * `<at>`), the markdown punctuation that makes emphasis, code or a link (`\\ ` * _ ~ [ ]`) is
- * backslash-escaped (a link needs `[`), autolinks are broken; we never start a line with API text, so `#`
- * and `>` cannot start a heading or quote. Controls go (tabs and line
- * breaks too unless `multiline`). Cut to `max` characters of the raw text first, so an escape is never cut.
+ * Markdown of DingTalk / WeCom / Feishu `lark_md`: all three render HTML-ish
+ * markup (`<font>`, `<at>`, `<@userid>`), so `& < >` become entities (no tag,
+ * no mention) and so does the punctuation that makes emphasis, code or a link
+ * (`&#42;` for `*` — the escape Feishu's card docs give; one mechanism rather
+ * than also betting on backslash escapes). Autolinks are broken; we never
+ * start a line with API text, so `#` and `>` cannot start a heading or quote.
+ * Controls go (tabs and line breaks too unless `multiline`). Cut to `max`
+ * characters of the raw text first, so an escape is never cut.
  */
-export function chatMarkdownText(
-  text: string,
-  max: number,
-  options: { multiline?: boolean; punctuation?: 'backslash' | 'entity' } = {},
-): string {
+export function chatMarkdownText(text: string, max: number, options: { multiline?: boolean } = {}): string {
   const clean = truncate(options.multiline ? stripControl(text).replace(/\t/g, ' ') : oneLine(text), max);
-  const escaped = breakAutolinks(clean).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  // Feishu's card markdown documents numeric entities (`&#42;` for `*`) as its escape; others take backslashes.
-  return options.punctuation === 'entity'
-    ? escaped.replace(/[\\`*_~[\]]/g, (c) => `&#${c.charCodeAt(0)};`)
-    : escaped.replace(/([\\`*_~[\]])/g, '\\$1');
+  return breakAutolinks(clean)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_~[\]]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

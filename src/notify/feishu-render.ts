@@ -5,7 +5,7 @@
  * https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (and the
  * same page on open.larksuite.com), card JSON 1.0 elements `div` (`text`,
  * `fields[{is_short, text}]`), `action` with `button{text, url, type}`,
- * `note`; request body at most 20 KB. API text goes through `larkMd`:
+ * `note`; request body at most 20 KB. API text goes through `chatMarkdownText`:
  * entities for `& < >` (which disarms `<at id=all></at>`) and numeric
  * entities for markdown punctuation (`&#42;` for `*`, the escape the card
  * markdown docs give); header and button texts are `plain_text`.
@@ -40,8 +40,6 @@ export interface FeishuMessage extends RenderedMessage {
 }
 
 const md = (content: string): LarkMd => ({ tag: 'lark_md', content });
-/** API text for `lark_md`: entities for `& < >` and for markdown punctuation (`&#42;`), as Feishu documents. */
-const larkMd = (text: string, max: number, options: { multiline?: boolean } = {}) => chatMarkdownText(text, max, { ...options, punctuation: 'entity' });
 const plain = (content: string): PlainText => ({ tag: 'plain_text', content: oneLine(content) });
 
 function template(n: Pick<Notification, 'event'>): 'green' | 'red' | 'blue' {
@@ -57,15 +55,15 @@ export function renderFeishuSingle(n: Notification): FeishuMessage {
   const build = (scale: number): FeishuMessage => {
     const cap = (max: number) => Math.max(8, Math.floor(max * scale));
     const elements: FeishuElement[] = [
-      { tag: 'div', text: md(`**${larkMd(f.task, cap(TEXT_CAPS.name))}** in plan **${larkMd(f.plan, cap(TEXT_CAPS.name))}**`) },
-      { tag: 'div', fields: f.facts.map((fact) => ({ is_short: true, text: md(`**${fact.label}**\n${larkMd(fact.value, cap(TEXT_CAPS.fact))}`) })) },
+      { tag: 'div', text: md(`**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}** in plan **${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`) },
+      { tag: 'div', fields: f.facts.map((fact) => ({ is_short: true, text: md(`**${fact.label}**\n${chatMarkdownText(fact.value, cap(TEXT_CAPS.fact))}`) })) },
     ];
-    if (f.destination) elements.push({ tag: 'div', text: md(larkMd(f.destination, cap(TEXT_CAPS.fact))) });
+    if (f.destination) elements.push({ tag: 'div', text: md(chatMarkdownText(f.destination, cap(TEXT_CAPS.fact))) });
     const links = f.links.filter((l) => l.url.length <= FEISHU_LIMITS.bodyBytes / 4);
     if (links.length) {
       elements.push({ tag: 'action', actions: links.map((l, i) => ({ tag: 'button', text: plain(l.label), url: l.url, type: i === 0 ? 'primary' : 'default' })) });
     }
-    if (f.error !== undefined) elements.push({ tag: 'div', text: md(`**Error**\n${larkMd(f.error, cap(TEXT_CAPS.error), { multiline: true })}`) });
+    if (f.error !== undefined) elements.push({ tag: 'div', text: md(`**Error**\n${chatMarkdownText(f.error, cap(TEXT_CAPS.error), { multiline: true })}`) });
     elements.push({ tag: 'note', elements: [plain(truncate(f.footer, cap(400)))] });
     const header = { title: plain(truncate(`${f.emoji} ${f.title}`, FEISHU_LIMITS.headerText)), template: template(n) };
     return message([n.id], { config: { wide_screen_mode: true }, header, elements });
@@ -76,9 +74,9 @@ export function renderFeishuSingle(n: Notification): FeishuMessage {
 }
 
 function digestLine(e: DigestEntry): string {
-  const parts = [`${e.emoji} **${larkMd(e.task, TEXT_CAPS.digestName)}**`, larkMd(e.plan, TEXT_CAPS.digestPlan)];
-  if (e.detail) parts.push(larkMd(e.detail, 40));
-  if (e.error !== undefined) parts.push(`*${larkMd(e.error, TEXT_CAPS.digestError)}*`);
+  const parts = [`${e.emoji} **${chatMarkdownText(e.task, TEXT_CAPS.digestName)}**`, chatMarkdownText(e.plan, TEXT_CAPS.digestPlan)];
+  if (e.detail) parts.push(chatMarkdownText(e.detail, 40));
+  if (e.error !== undefined) parts.push(`*${chatMarkdownText(e.error, TEXT_CAPS.digestError)}*`);
   // lark_md links: `[label](url)`; a URL that would take a quarter of the body is left out.
   if (e.url && e.url.length <= FEISHU_LIMITS.bodyBytes / 4) parts.push(`[download](${markdownLinkUrl(e.url)})`);
   return parts.join(' · ');
