@@ -182,6 +182,34 @@ describe.each(['webhook', 'dingtalk', 'feishu', 'wecom', 'teams'] as const)('%s 
   });
 });
 
+describe('per-webhook rate limit across workers', () => {
+  it('paces two workers sending to one Teams webhook at 4 per second together', async () => {
+    const h = await harness();
+    // A second worker process's processor: same Redis and prefix, its own connections.
+    const redis2: Redis = connect('chat-commands-2');
+    cleanups.push(() => close(redis2));
+    const connection2: Redis = connect('chat-worker-2', { worker: true });
+    cleanups.push(() => close(connection2));
+    const channels2 = new ChannelPool(() => h.config);
+    cleanups.push(() => channels2.close());
+    const worker2 = startNotifyWorker({ config: () => h.config, redis: redis2, prefix: h.config.redis.prefix, channels: channels2, log: silentLogger, connection: connection2 });
+    cleanups.push(() => worker2.close());
+
+    const before = sink.messages.length;
+    const ns = Array.from({ length: 9 }, (_, i) => sampleNotification('finished', 'ok-teams', { index: 20 + i }));
+    const ids = await Promise.all(ns.map((n) => h.add('ok-teams', [n])));
+    for (const id of ids) await h.waitForState(id, 'completed');
+    const times = sink.messages.slice(before).filter((m) => m.platform === 'teams').map((m) => m.receivedAt).sort((a, b) => a - b);
+    expect(times).toHaveLength(9);
+    // Unpaced, nine sends arrive within a few ms; paced at 4 per 1.25 s (a slot every 312 ms) the third to the
+    // ninth span at least 6 slots. (The first send of each worker also sets up its connection, so those two can
+    // arrive late; a lower bound on the rest holds however slow the machine is.)
+    expect((times[8] ?? 0) - (times[2] ?? 0)).toBeGreaterThanOrEqual(1_500);
+    const jobs = await Promise.all(ids.map((id) => h.queue.getJob(id)));
+    expect(jobs.every((j) => j?.returnvalue?.result === 'sent')).toBe(true);
+  });
+});
+
 describe('unreachable chat webhooks', () => {
   it('report a network error without the URL', async () => {
     const gone = await startChatSink();

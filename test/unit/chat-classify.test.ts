@@ -192,15 +192,15 @@ describe('rate limits per webhook', () => {
   const config = parseConfig(YAML, {}, 'test');
   const limits = (name: string) => channelRateLimits(config.channels[name] as ChannelConfig);
 
-  it('follows each platform (with a 10% margin on the window)', () => {
+  it('follows each platform (with a margin on the window)', () => {
     expect(limits('ding')).toEqual([{ limit: 20, windowMs: 66_000 }]);
     expect(limits('lark')).toEqual([
-      { limit: 5, windowMs: 1_100 },
+      { limit: 5, windowMs: 1_250 },
       { limit: 100, windowMs: 66_000 },
     ]);
     expect(limits('wx')).toEqual([{ limit: 20, windowMs: 66_000 }]);
-    expect(limits('ms')).toEqual([{ limit: 4, windowMs: 1_100 }]);
-    expect(limits('hook')).toEqual([{ limit: 2, windowMs: 1_100 }]);
+    expect(limits('ms')).toEqual([{ limit: 4, windowMs: 1_250 }]);
+    expect(limits('hook')).toEqual([{ limit: 2, windowMs: 1_250 }]);
   });
 
   it('keys by the webhook, not the channel name, and never shows the URL', () => {
