@@ -83,8 +83,8 @@ function eventType(n: Notification): WebhookEventType {
 const iso = (ms: number | undefined) => (ms !== undefined && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined);
 
 /** Copies only the defined fields (the schema has no nulls). */
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+function defined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 export function webhookEvent(n: Notification): WebhookEvent {
@@ -92,25 +92,27 @@ export function webhookEvent(n: Notification): WebhookEvent {
   const internet = t.downloadWay === 'auto' ? undefined : safeHttpUrl(t.internetUrl);
   const intranet = t.downloadWay === 'auto' ? undefined : safeHttpUrl(t.intranetUrl);
   const links = internet || intranet ? defined({ internet, intranet }) : undefined;
-  const task: WebhookTask = defined({
+  const task: WebhookTask = {
     taskId: t.taskId,
-    name: t.name,
     status: t.status,
-    previousStatus: n.previousStatus,
-    backupSetId: t.backupSetId,
-    dbType: t.dbType,
-    jobType: t.jobType,
-    dataFormat: t.dataFormat,
-    dataSize: t.dataSize,
-    downloadWay: t.downloadWay,
-    targetType: t.targetType,
-    downloadDir: t.downloadDir,
-    gatewayId: t.gatewayId,
-    createdAt: iso(t.createdAt),
-    finishedAt: iso(t.finishedAt),
-    errorMessage: n.event === 'failed' ? (t.errorMessage ?? 'DBS gave no error message') : t.errorMessage,
-    links,
-  });
+    ...defined({
+      name: t.name,
+      previousStatus: n.previousStatus,
+      backupSetId: t.backupSetId,
+      dbType: t.dbType,
+      jobType: t.jobType,
+      dataFormat: t.dataFormat,
+      dataSize: t.dataSize,
+      downloadWay: t.downloadWay,
+      targetType: t.targetType,
+      downloadDir: t.downloadDir,
+      gatewayId: t.gatewayId,
+      createdAt: iso(t.createdAt),
+      finishedAt: iso(t.finishedAt),
+      errorMessage: n.event === 'failed' ? (t.errorMessage ?? 'DBS gave no error message') : t.errorMessage,
+      links,
+    }),
+  };
   return {
     version: WEBHOOK_EVENT_VERSION,
     id: n.id,
