@@ -242,3 +242,18 @@ export async function startChatSink(options: ChatSinkOptions = {}): Promise<Chat
       }),
   };
 }
+
+// `npx tsx dev/sinks/chat-sinks.ts [port]`: a sink to point a config at by hand (`dbswatch test-notify`).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const sink = await startChatSink({ port: Number(process.argv[2] ?? 0) });
+  const lines = CHAT_PLATFORMS.map((p) => `  ${p.padEnd(8)} ${sink.url(p)}`);
+  process.stdout.write(`chat sink listening; webhook URLs:\n${lines.join('\n')}\nsecrets: ${JSON.stringify(sink.secrets)}\n`);
+  let seen = 0;
+  const report = async (): Promise<void> => {
+    await sink.waitFor(seen + 1, 2_147_483_647).catch(() => undefined);
+    for (const m of sink.messages.slice(seen)) process.stdout.write(`${new Date(m.receivedAt).toISOString()} ${m.platform}: ${m.raw.slice(0, 400)}\n`);
+    seen = sink.messages.length;
+    return report();
+  };
+  void report();
+}

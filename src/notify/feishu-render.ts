@@ -85,8 +85,9 @@ function digestLine(e: DigestEntry): string {
 export function renderFeishuDigest(ns: readonly Notification[]): FeishuMessage[] {
   const summary = digestSummary(ns);
   const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n)) }));
-  // JSON escaping can double a line (quotes, backslashes): count lines twice, plus the fixed card.
-  const fits = (chunk: readonly { line: string }[]) => 600 + chunk.reduce((sum, l) => sum + 2 * utf8Bytes(l.line) + 1, 0) <= FEISHU_LIMITS.bodyBytes;
+  // Each line costs its JSON-escaped size (+1 for the joining newline); the card around them is under 600 bytes.
+  const cost = new Map(lines.map((l) => [l, utf8Bytes(JSON.stringify(l.line)) - 1]));
+  const fits = (chunk: readonly (typeof lines)[number][]) => 600 + chunk.reduce((sum, l) => sum + (cost.get(l) ?? 0), 0) <= FEISHU_LIMITS.bodyBytes;
   const chunks = packDigest(lines, fits, DIGEST_LINES_PER_MESSAGE);
   return chunks.map((chunk, index) => {
     const anyFailed = chunk.some((c) => c.n.event === 'failed');

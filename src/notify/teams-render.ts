@@ -99,8 +99,9 @@ function digestLine(e: DigestEntry): string {
 export function renderTeamsDigest(ns: readonly Notification[]): TeamsMessage[] {
   const summary = digestSummary(ns);
   const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n)) }));
-  // Each line is one TextBlock (~60 bytes of JSON around it); JSON escaping can double the text.
-  const fits = (chunk: readonly { line: string }[]) => 800 + chunk.reduce((sum, l) => sum + 2 * utf8Bytes(l.line) + 60, 0) <= TEAMS_LIMITS.messageBytes;
+  // Each line is one TextBlock: its JSON-escaped text plus ~60 bytes around it; the card around them is under 800.
+  const cost = new Map(lines.map((l) => [l, utf8Bytes(JSON.stringify(l.line)) + 60]));
+  const fits = (chunk: readonly (typeof lines)[number][]) => 800 + chunk.reduce((sum, l) => sum + (cost.get(l) ?? 0), 0) <= TEAMS_LIMITS.messageBytes;
   const chunks = packDigest(lines, fits, DIGEST_LINES_PER_MESSAGE);
   return chunks.map((chunk, index) => {
     const anyFailed = chunk.some((c) => c.n.event === 'failed');

@@ -221,6 +221,8 @@ describe.each(PLATFORMS)('%s renderer', (platform) => {
   it('renders a digest of 40 covering every id once, within limits', () => {
     const burst = sampleBurst(40, 'ops');
     const messages = view.render(burst);
+    // One message like Slack; WeCom's 4096 bytes hold about 15 lines with links.
+    expect(messages.length).toBe(platform === 'wecom' ? 3 : 1);
     expect(messages.flatMap((m) => m.ids)).toEqual(burst.map((n) => n.id));
     for (const m of messages) expectInert(platform, 'digest', m);
     const links = messages.flatMap((m) => view.links(m));
@@ -229,6 +231,12 @@ describe.each(PLATFORMS)('%s renderer', (platform) => {
     const text = messages.map((m) => (platform === 'webhook' ? (m as WebhookMessage).body : view.texts(m).join('\n'))).join('\n');
     expect(text).toContain('40 downloads: 38 ready, 2 failed');
     for (const n of burst) expect(text).toContain(n.task.name as string);
+  });
+
+  it('names dbswatch in every message (the keyword a keyword-protected robot can require)', () => {
+    if (platform === 'webhook') return;
+    const messages = [...view.render([sampleNotification('finished', 'ops')]), ...view.render(sampleBurst(60, 'ops'))];
+    for (const m of messages) expect(view.texts(m).join('\n')).toContain('dbswatch');
   });
 
   it('splits a huge hostile digest into messages that each fit, covering every id once', () => {
