@@ -8,6 +8,8 @@
  * burnt), a bad signature / revoked robot (failed at once, visible in the
  * failed set, not retried), and `test-notify`.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -211,7 +213,7 @@ describe('per-webhook rate limit across workers', () => {
 });
 
 describe('unreachable chat webhooks', () => {
-  it('report a network error without the URL', async () => {
+  it('reports a network error without the URL', async () => {
     const gone = await startChatSink();
     const url = gone.url('dingtalk');
     await gone.close();
@@ -220,5 +222,21 @@ describe('unreachable chat webhooks', () => {
       ok: false,
       reason: 'DingTalk webhook unreachable: network error ECONNREFUSED, will retry (channel "dead")',
     });
+  });
+
+  it('gives up on a webhook that never answers after the configured timeout', async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as AddressInfo).port;
+    try {
+      const config = parseConfig(`channels:\n  slow: { type: teams, webhookUrl: "http://127.0.0.1:${port}/teams/x?sig=abcdef123456", timeout: 300 }\n`, {});
+      expect(await testNotify(config, 'slow', 'finished', silentLogger)).toEqual({
+        ok: false,
+        reason: 'Teams webhook unreachable: timed out, will retry (channel "slow")',
+      });
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
   });
 });
