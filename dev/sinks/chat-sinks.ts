@@ -40,15 +40,15 @@ export interface ChatSinkRequest {
   readonly status: number;
   /** The platform error code answered (0 = ok), when the platform answers with one. */
   readonly code?: number;
-  /** What the sink concluded about the credentials. */
+  /** What the sink concluded about the credentials: `unsigned` = a platform without signing whose key/sig was right. */
   readonly auth: 'ok' | 'bad' | 'unsigned';
   readonly at: number;
 }
 
 export interface ChatSinkOptions {
-  /** DingTalk 加签 secret; without it unsigned requests are accepted. Default: `SECdingtalk-test-secret`. */
+  /** DingTalk 加签 secret (unsigned requests are refused, as by a robot with 加签 on). Default: `SECdingtalk-test-secret`. */
   readonly dingtalkSecret?: string;
-  /** Feishu signing secret. Default: `feishu-test-secret`. */
+  /** Feishu signing secret (unsigned requests are refused). Default: `feishu-test-secret`. */
   readonly feishuSecret?: string;
   /** Standard Webhooks secret. Default: `whsec_` + base64 of 32 fixed bytes. */
   readonly webhookSecret?: string;
@@ -117,21 +117,21 @@ const REPLIES: Record<ChatPlatform, Record<ChatSinkAnswer | 'ok', Reply>> = {
 const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** DingTalk: sign = base64(HmacSHA256(key = secret, data = timestamp + "\n" + secret)), timestamp in ms within an hour. */
-function dingtalkAuth(query: URLSearchParams, secret: string): 'ok' | 'bad' | 'unsigned' {
+function dingtalkAuth(query: URLSearchParams, secret: string): 'ok' | 'bad' {
   const timestamp = query.get('timestamp');
   const sign = query.get('sign');
   if (query.get('access_token') !== CREDENTIAL.dingtalk) return 'bad';
-  if (!timestamp || !sign) return 'unsigned';
+  // The robot has 加签 on (the sink always holds a secret): an unsigned request is refused, as DingTalk does.
+  if (!timestamp || !sign) return 'bad';
   if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 3_600_000) return 'bad';
   const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(`${timestamp}\n${secret}`, 'utf8')).digest('base64');
   return equal(sign, expected) ? 'ok' : 'bad';
 }
 
 /** Feishu: sign = base64(HmacSHA256(key = timestamp + "\n" + secret, data = empty)), timestamp in s within an hour. */
-function feishuAuth(path: string, body: Record<string, unknown>, secret: string): 'ok' | 'bad' | 'unsigned' {
+function feishuAuth(path: string, body: Record<string, unknown>, secret: string): 'ok' | 'bad' {
   if (!path.endsWith(`/hook/${CREDENTIAL.feishu}`)) return 'bad';
   const { timestamp, sign } = body;
-  if (timestamp === undefined && sign === undefined) return 'unsigned';
   if (typeof timestamp !== 'string' || typeof sign !== 'string' || !/^\d{10}$/.test(timestamp)) return 'bad';
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 3_600) return 'bad';
   const mac = createHmac('sha256', Buffer.from(`${timestamp}\n${secret}`, 'utf8'));

@@ -212,6 +212,16 @@ describe('per-webhook rate limit across workers', () => {
   });
 });
 
+describe('the sink refuses what the platform refuses', () => {
+  it.each(['dingtalk', 'feishu'] as const)('%s: an unsigned request to a robot with signing on is a bad signature', async (platform) => {
+    const config = parseConfig(`channels:\n  plain: { type: ${platform}, webhookUrl: "${sink.url(platform)}", timeout: 5s }\n`, {});
+    const since = sink.requests.length;
+    const result = await testNotify(config, 'plain', 'finished', silentLogger);
+    expect(result.ok).toBe(false);
+    expect(sink.requests.slice(since).map((r) => r.auth)).toEqual(['bad']);
+  });
+});
+
 describe('unreachable chat webhooks', () => {
   it('reports a network error without the URL', async () => {
     const gone = await startChatSink();
