@@ -18,6 +18,7 @@ export type CodeRule =
   | { readonly kind: 'retryable'; readonly reason: string }
   | { readonly kind: 'permanent'; readonly reason: string };
 
+/** One platform as data: its codes, its pause when rate limited, and how to build (and sign) a request. */
 export interface HttpPlatform<M extends RenderedMessage> {
   readonly kind: ChannelKind;
   /** `DingTalk`, `Feishu`, … for messages. */
@@ -34,6 +35,7 @@ export interface HttpPlatform<M extends RenderedMessage> {
   request(message: M, now: number): { readonly url: string; readonly headers?: Readonly<Record<string, string>>; readonly body: string };
 }
 
+/** The parts of an HTTP answer that classification reads (body cut to 4 kB). */
 export interface HttpAnswer {
   readonly status: number;
   readonly text: string;

@@ -12,6 +12,7 @@ import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
 /** How much of each piece of API text a message shows (characters of raw text). */
 export const TEXT_CAPS = { name: 300, fact: 300, error: 1200, digestName: 120, digestPlan: 80, digestError: 150, id: 300 } as const;
 
+/** How a single message is laid out; no defaults (each platform passes both). */
 export interface MarkdownOptions {
   /** Whether links go inline (`[label](url)`); false when the platform shows them as buttons. */
   readonly inlineLinks: boolean;
@@ -19,6 +20,7 @@ export interface MarkdownOptions {
   readonly maxBytes: number;
 }
 
+/** A single message's markdown, its title and its links (for button platforms). */
 export interface MarkdownSingle {
   /** Our words only (shown unrendered as the chat preview). */
   readonly title: string;
@@ -75,6 +77,7 @@ export function markdownDigestLine(e: DigestEntry, maxUrl: number): string {
   return `- ${parts.join(' · ')}`;
 }
 
+/** One part of a digest: its markdown and the notification ids it carries. */
 export interface MarkdownDigest {
   readonly ids: readonly string[];
   readonly title: string;

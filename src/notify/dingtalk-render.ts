@@ -16,6 +16,7 @@ import type { Notification } from './event.js';
  */
 export const DINGTALK_LIMITS = { textBytes: 15_000, buttons: 5 } as const;
 
+/** The JSON body of a DingTalk robot message (markdown or actionCard). */
 export type DingtalkBody =
   | { readonly msgtype: 'markdown'; readonly markdown: { readonly title: string; readonly text: string } }
   | {
@@ -29,10 +30,12 @@ export type DingtalkBody =
       };
     };
 
+/** A DingTalk body plus the notification ids it delivers. */
 export interface DingtalkMessage extends RenderedMessage {
   readonly body: DingtalkBody;
 }
 
+/** Rendering options from the channel config. */
 export interface DingtalkRenderOptions {
   /** Default: actionCard (used when the message has links; otherwise markdown). */
   readonly messageType?: 'actionCard' | 'markdown';

@@ -23,18 +23,21 @@ export const FEISHU_LIMITS = { bodyBytes: 19_000, headerText: 100 } as const;
 
 type PlainText = { readonly tag: 'plain_text'; readonly content: string };
 type LarkMd = { readonly tag: 'lark_md'; readonly content: string };
+/** The card JSON 1.0 elements dbswatch uses. */
 export type FeishuElement =
   | { readonly tag: 'div'; readonly text?: LarkMd; readonly fields?: readonly { readonly is_short: boolean; readonly text: LarkMd }[] }
   | { readonly tag: 'action'; readonly actions: readonly { readonly tag: 'button'; readonly text: PlainText; readonly url: string; readonly type: 'primary' | 'default' }[] }
   | { readonly tag: 'note'; readonly elements: readonly PlainText[] }
   | { readonly tag: 'hr' };
 
+/** An interactive card: header (title, colour) and elements. */
 export interface FeishuCard {
   readonly config: { readonly wide_screen_mode: true };
   readonly header: { readonly title: PlainText; readonly template: 'green' | 'red' | 'blue' };
   readonly elements: readonly FeishuElement[];
 }
 
+/** A Feishu body (without the signing fields, added at send time) plus its notification ids. */
 export interface FeishuMessage extends RenderedMessage {
   readonly body: { readonly msg_type: 'interactive'; readonly card: FeishuCard };
 }

@@ -21,6 +21,7 @@ import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
 /** 28 KB per message, with room for the envelope. */
 export const TEAMS_LIMITS = { messageBytes: 27_000, actions: 5 } as const;
 
+/** The Adaptive Card elements dbswatch uses. */
 export type AdaptiveElement =
   | {
       readonly type: 'TextBlock';
@@ -33,6 +34,7 @@ export type AdaptiveElement =
     }
   | { readonly type: 'FactSet'; readonly facts: readonly { readonly title: string; readonly value: string }[] };
 
+/** An Adaptive Card 1.4. */
 export interface AdaptiveCard {
   readonly $schema: 'http://adaptivecards.io/schemas/adaptive-card.json';
   readonly type: 'AdaptiveCard';
@@ -41,6 +43,7 @@ export interface AdaptiveCard {
   readonly actions?: readonly { readonly type: 'Action.OpenUrl'; readonly title: string; readonly url: string }[];
 }
 
+/** A Teams `message` with one Adaptive Card attachment, plus its notification ids. */
 export interface TeamsMessage extends RenderedMessage {
   readonly body: {
     readonly type: 'message';

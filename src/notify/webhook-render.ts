@@ -18,8 +18,10 @@ export const WEBHOOK_EVENT_VERSION = 1;
 /** Events per digest request (a receiver's body-size limit, not a platform's). */
 export const WEBHOOK_DIGEST_MAX_EVENTS = 100;
 
+/** The `type` of a single event. */
 export type WebhookEventType = 'download.finished' | 'download.failed' | 'download.progress';
 
+/** `data.task` of an event: the task's fields, only those known (docs/webhook.md). */
 export interface WebhookTask {
   readonly taskId: string;
   readonly name?: string;
@@ -40,6 +42,7 @@ export interface WebhookTask {
   readonly links?: { readonly internet?: string; readonly intranet?: string };
 }
 
+/** One event (a single notification). */
 export interface WebhookEvent {
   readonly version: 1;
   /** The notification id: also the `webhook-id` header; receivers dedupe on it. */
@@ -50,6 +53,7 @@ export interface WebhookEvent {
   readonly data: { readonly plan: { readonly id: string; readonly name: string }; readonly task: WebhookTask; readonly seq: number };
 }
 
+/** A digest: several events in one request. */
 export interface WebhookDigestEvent {
   readonly version: 1;
   /** `digest.` + a hash of the notification ids it carries (stable across retries). */
@@ -60,6 +64,7 @@ export interface WebhookDigestEvent {
   readonly data: { readonly summary: string; readonly count: number; readonly events: readonly WebhookEvent[] };
 }
 
+/** The signed request body and its `webhook-id`, plus the notification ids it delivers. */
 export interface WebhookMessage extends RenderedMessage {
   /** `webhook-id` header value. */
   readonly webhookId: string;

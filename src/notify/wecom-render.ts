@@ -11,6 +11,7 @@ import type { Notification } from './event.js';
 
 export const WECOM_LIMITS = { contentBytes: 4096 } as const;
 
+/** A WeCom markdown body plus the notification ids it delivers. */
 export interface WecomMessage extends RenderedMessage {
   readonly body: { readonly msgtype: 'markdown'; readonly markdown: { readonly content: string } };
 }
