@@ -142,10 +142,99 @@ const emailChannelSchema = z
     }
   });
 
-const channelSchema = z.discriminatedUnion('type', [slackChannelSchema, emailChannelSchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'channel type must be "slack" or "email"' : undefined,
-});
+// ---- Chat platforms and the signed generic webhook (src/notify/{webhook,dingtalk,feishu,wecom,teams}.ts)
+
+/** An https URL (plain http only to loopback, for tests and local sinks); messages never repeat the value. */
+const chatUrl = (what: string) =>
+  secretUrl(what, ['https:', 'http:']).superRefine((value, ctx) => {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        ctx.addIssue({ code: 'custom', message: `${what} must be https (plain http is allowed only to a loopback address)` });
+      }
+    } catch {
+      // already reported by secretUrl
+    }
+  });
+
+/** Keys every chat channel shares with Slack. */
+const chatCommon = {
+  events: eventList.optional(),
+  digestThreshold: z.number().int().min(1).optional(),
+  /** HTTP timeout for one call. Default: 10s. */
+  timeout: duration('timeout').default(10_000),
+  /** Wait after the platform says "rate limited" without a Retry-After. Default: per platform (src/notify/rate-limits.ts). */
+  rateLimitBackoff: duration('rateLimitBackoff').optional(),
+};
+
+/** Header names dbswatch sets itself and an operator may not override. */
+const RESERVED_HEADERS = /^(webhook-(id|timestamp|signature)|content-type|content-length|host)$/i;
+
+const webhookChannelSchema = z
+  .object({
+    type: z.literal('webhook'),
+    url: chatUrl('url'),
+    /** Standard Webhooks signing secret: `whsec_` + base64 of 24–64 random bytes. */
+    secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be "whsec_" followed by base64 (at least 24 bytes; value hidden)'),
+    /** Extra request headers (e.g. an API key of the receiver). Default: none. */
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not a valid header name'), z.string().max(4096))
+      .refine((h) => !Object.keys(h).some((k) => RESERVED_HEADERS.test(k)), 'may not set webhook-*, content-type, content-length or host')
+      .optional(),
+    /** Requests per second to this receiver, across all workers. Default: 10. */
+    ratePerSecond: z.number().positive().max(1000).default(10),
+    ...chatCommon,
+  })
+  .strict();
+
+const dingtalkChannelSchema = z
+  .object({
+    type: z.literal('dingtalk'),
+    /** `https://oapi.dingtalk.com/robot/send?access_token=…` */
+    webhookUrl: chatUrl('webhookUrl'),
+    /** The robot's "加签" secret (starts with SEC); without it requests are unsigned. Default: none. */
+    secret: z.string().min(8, 'is too short for a DingTalk signing secret (value hidden)').optional(),
+    /** `actionCard` (a button per download link) or `markdown` (inline links). Default: actionCard. */
+    messageType: z.enum(['actionCard', 'markdown']).default('actionCard'),
+    ...chatCommon,
+  })
+  .strict();
+
+const feishuChannelSchema = z
+  .object({
+    type: z.literal('feishu'),
+    /** `https://open.feishu.cn/open-apis/bot/v2/hook/…` or `https://open.larksuite.com/open-apis/bot/v2/hook/…` */
+    webhookUrl: chatUrl('webhookUrl'),
+    /** The bot's signature-verification secret; without it requests are unsigned. Default: none. */
+    secret: z.string().min(8, 'is too short for a Feishu signing secret (value hidden)').optional(),
+    ...chatCommon,
+  })
+  .strict();
+
+const wecomChannelSchema = z
+  .object({
+    type: z.literal('wecom'),
+    /** `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…` (the key is the credential). */
+    webhookUrl: chatUrl('webhookUrl'),
+    ...chatCommon,
+  })
+  .strict();
+
+const teamsChannelSchema = z
+  .object({
+    type: z.literal('teams'),
+    /** The Workflows "When a Teams webhook request is received" URL (its `sig` parameter is the credential). */
+    webhookUrl: chatUrl('webhookUrl'),
+    ...chatCommon,
+  })
+  .strict();
+
+const CHANNEL_TYPES = '"slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"';
+const channelSchema = z.discriminatedUnion(
+  'type',
+  [slackChannelSchema, emailChannelSchema, webhookChannelSchema, dingtalkChannelSchema, feishuChannelSchema, wecomChannelSchema, teamsChannelSchema],
+  { error: (issue) => (issue.code === 'invalid_union' ? `channel type must be ${CHANNEL_TYPES}` : undefined) },
+);
 
 const planSchema = z
   .object({
@@ -258,7 +347,14 @@ const rawSchema = z
 type RawConfig = z.output<typeof rawSchema>;
 export type SlackChannelConfig = z.output<typeof slackChannelSchema> & { readonly name: string };
 export type EmailChannelConfig = z.output<typeof emailChannelSchema> & { readonly name: string };
-export type ChannelConfig = SlackChannelConfig | EmailChannelConfig;
+export type WebhookChannelConfig = z.output<typeof webhookChannelSchema> & { readonly name: string };
+export type DingtalkChannelConfig = z.output<typeof dingtalkChannelSchema> & { readonly name: string };
+export type FeishuChannelConfig = z.output<typeof feishuChannelSchema> & { readonly name: string };
+export type WecomChannelConfig = z.output<typeof wecomChannelSchema> & { readonly name: string };
+export type TeamsChannelConfig = z.output<typeof teamsChannelSchema> & { readonly name: string };
+/** The HTTP chat channels and the generic webhook: one URL, maybe a secret. */
+export type ChatChannelConfig = WebhookChannelConfig | DingtalkChannelConfig | FeishuChannelConfig | WecomChannelConfig | TeamsChannelConfig;
+export type ChannelConfig = SlackChannelConfig | EmailChannelConfig | ChatChannelConfig;
 export type ChannelKind = ChannelConfig['type'];
 
 /** A plan with every default filled in. */

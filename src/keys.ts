@@ -29,8 +29,10 @@ export interface RedisKeys {
   deliveryClaim(notificationId: string): string;
   /** Sorted set: the global DBS request-rate window shared by every worker. */
   readonly dbsRequestWindow: string;
-  /** Sorted set: the message-rate window of one webhook channel. */
+  /** Sorted set: the message-rate window of one Slack channel (keyed by channel name, as it always was). */
   webhookWindow(channelName: string): string;
+  /** Sorted set: one rate window (`window`, e.g. `20per66000`) of one chat/webhook endpoint, keyed by a hash of its URL. */
+  endpointWindow(channelType: string, urlHash: string, window: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -50,6 +52,7 @@ export function redisKeys(prefix: string): RedisKeys {
     deliveryClaim: (id) => `${prefix}:delivery:claim:${id}`,
     dbsRequestWindow: `${prefix}:ratelimit:dbs`,
     webhookWindow: (channelName) => `${prefix}:ratelimit:slack:${channelName}`,
+    endpointWindow: (channelType, urlHash, window) => `${prefix}:ratelimit:${channelType}:${urlHash}:${window}`,
   };
 }
 

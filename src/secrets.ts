@@ -6,7 +6,7 @@
  * passwords and tokens never leave the process except to the service they
  * belong to; a pre-signed download URL only in the messages users asked for.
  */
-import type { Config } from './config.js';
+import type { ChatChannelConfig, Config } from './config.js';
 
 /** Paths that may hold a secret anywhere in a log object. */
 export const REDACT_PATHS = [
@@ -19,6 +19,7 @@ export const REDACT_PATHS = [
   'pass',
   'authToken',
   'authorization',
+  'secret',
   'internetUrl',
   'intranetUrl',
   '*.accessKeySecret',
@@ -29,6 +30,7 @@ export const REDACT_PATHS = [
   '*.pass',
   '*.authToken',
   '*.authorization',
+  '*.secret',
   '*.internetUrl',
   '*.intranetUrl',
   'auth.pass',
@@ -84,6 +86,7 @@ export function maskedConfig(config: Config): unknown {
   const channels = Object.fromEntries(
     Object.entries(config.channels).map(([name, channel]) => {
       if (channel.type === 'slack') return [name, { ...channel, webhookUrl: maskUrl(channel.webhookUrl) }];
+      if (channel.type !== 'email') return [name, maskChatChannel(channel)];
       return [
         name,
         {
@@ -107,6 +110,7 @@ export function secretValues(config: Config): string[] {
   const out: string[] = [];
   for (const channel of Object.values(config.channels)) {
     if (channel.type === 'slack') out.push(channel.webhookUrl);
+    else if (channel.type !== 'email') out.push(...chatSecrets(channel));
     else {
       if (channel.smtpUrl) out.push(channel.smtpUrl);
       if (channel.auth) out.push(channel.auth.pass);
@@ -120,4 +124,32 @@ export function secretValues(config: Config): string[] {
     // validated already
   }
   return out.filter((s) => s.length >= 6);
+}
+
+/** A chat/webhook channel with its URL, secret and extra header values masked. */
+function maskChatChannel(channel: ChatChannelConfig): unknown {
+  if (channel.type === 'webhook') {
+    const headers = channel.headers ? Object.fromEntries(Object.keys(channel.headers).map((k) => [k, '***'])) : undefined;
+    return { ...channel, url: maskUrl(channel.url), secret: '***', ...(headers ? { headers } : {}) };
+  }
+  const secret = 'secret' in channel && channel.secret ? { secret: '***' } : {};
+  return { ...channel, webhookUrl: maskUrl(channel.webhookUrl), ...secret };
+}
+
+/** The URL, its query values (access_token, key, sig), long path segments and the secret of a chat/webhook channel. */
+function chatSecrets(channel: ChatChannelConfig): string[] {
+  const url = channel.type === 'webhook' ? channel.url : channel.webhookUrl;
+  const out = [url];
+  try {
+    const parsed = new URL(url);
+    for (const value of parsed.searchParams.values()) out.push(value);
+    // A token in the path (Feishu's hook id, a receiver's secret path): long segments only, not `robot` or `send`.
+    out.push(...parsed.pathname.split('/').filter((segment) => segment.length >= 16));
+  } catch {
+    // validated already
+  }
+  if (channel.type === 'webhook') {
+    out.push(channel.secret, channel.secret.slice('whsec_'.length), ...Object.values(channel.headers ?? {}));
+  } else if ('secret' in channel && channel.secret) out.push(channel.secret);
+  return out;
 }

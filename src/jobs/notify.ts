@@ -14,14 +14,14 @@ import type { DbsApi } from '../dbs/client.js';
 import { assertNever, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { notificationsTotal } from '../metrics.js';
-import type { Channel, RenderedMessage } from '../notify/channel.js';
+import type { RenderedMessage } from '../notify/channel.js';
 import { openDeliveryClaims } from '../notify/delivery-guard.js';
 import type { Notification } from '../notify/event.js';
+import { channelRateLimits, rateLimitKey } from '../notify/rate-limits.js';
 import type { ChannelPool } from '../notify/registry.js';
 import { QUEUE_NAMES } from '../queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
 import { jitteredBackoff } from './backoff.js';
-import { redisKeys } from '../keys.js';
 import { stripUrlQueries } from '../secrets.js';
 import { type NotifyJobData, notifyJobDataSchema } from './payloads.js';
 
@@ -60,8 +60,6 @@ export type NotifyResult =
   | { readonly result: 'duplicate'; readonly duplicate: number }
   | { readonly result: 'already-delivered' };
 
-/** Slack allows about one message per second per webhook. */
-const SLACK_MESSAGES_PER_SECOND = 1;
 /** When another job holds a claim, look again after this long (capped by the claim TTL). */
 const IN_FLIGHT_RECHECK_MS = 2_000;
 
@@ -71,21 +69,25 @@ function claimTtl(channel: ChannelConfig): number {
 
 export function createNotifyProcessor(deps: NotifyDeps) {
   const gates = new Map<string, RequestGate>();
-  const gateFor = (channel: Channel): RequestGate | undefined => {
-    if (channel.kind !== 'slack') return undefined;
-    let gate = gates.get(channel.name);
-    if (!gate) {
-      // Keyed by channel name: one webhook per channel, shared by every process.
-      gate = createRedisRateLimiter(deps.redis, {
-        key: redisKeys(deps.prefix).webhookWindow(channel.name),
-        limit: SLACK_MESSAGES_PER_SECOND,
-        // Grants are spaced by the window; the send follows a claim round trip of varying length, so a
-        // 10% margin keeps messages ≥ 1 s apart where Slack counts them (measured: bench/BENCHMARKS.md).
-        windowMs: 1_100,
-      });
-      gates.set(channel.name, gate);
-    }
-    return gate;
+  // One Redis limiter per window of the platform's rate (src/notify/rate-limits.ts), shared by every process.
+  // Slack: grants are spaced by the window; the send follows a claim round trip of varying length, so a
+  // 10% margin keeps messages ≥ 1 s apart where Slack counts them (measured: bench/BENCHMARKS.md).
+  const gateFor = (channel: ChannelConfig): RequestGate | undefined => {
+    const windows = channelRateLimits(channel).map((window) => {
+      const key = rateLimitKey(deps.prefix, channel, window);
+      let gate = gates.get(key);
+      if (!gate) {
+        gate = createRedisRateLimiter(deps.redis, { key, limit: window.limit, windowMs: window.windowMs });
+        gates.set(key, gate);
+      }
+      return gate;
+    });
+    if (windows.length === 0) return undefined;
+    return {
+      acquire: async () => {
+        for (const gate of windows) await gate.acquire();
+      },
+    };
   };
 
   return async function processNotifyJob(job: Job<NotifyJobData>, token?: string): Promise<NotifyResult> {
@@ -132,7 +134,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       let toSend = notifications.filter((n) => claimed.has(n.id));
       if (data.urlsRemoved) toSend = await restoreLinks(toSend, deps.dbs, log);
       const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
-      const gate = gateFor(channel);
+      const gate = gateFor(channelConfig);
       for (const message of rendered) {
         if (gate) await gate.acquire();
         // The rate-limit wait may have been long: make sure our claims are still ours.

@@ -7,8 +7,13 @@
 import type { ChannelConfig, ChannelKind, Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Channel } from './channel.js';
+import { createDingtalkChannel } from './dingtalk.js';
 import { createEmailChannel } from './email.js';
+import { createFeishuChannel } from './feishu.js';
 import { createSlackChannel } from './slack.js';
+import { createTeamsChannel } from './teams.js';
+import { createWebhookChannel } from './webhook.js';
+import { createWecomChannel } from './wecom.js';
 
 export interface ChannelDeps {
   readonly log?: Logger;
@@ -21,6 +26,11 @@ type Factories = {
 const factories: Factories = {
   slack: (config) => createSlackChannel(config),
   email: (config) => createEmailChannel(config),
+  webhook: (config) => createWebhookChannel(config),
+  dingtalk: (config) => createDingtalkChannel(config),
+  feishu: (config) => createFeishuChannel(config),
+  wecom: (config) => createWecomChannel(config),
+  teams: (config) => createTeamsChannel(config),
 };
 
 export function createChannel(config: ChannelConfig, deps: ChannelDeps = {}): Channel {

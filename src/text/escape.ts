@@ -99,3 +99,69 @@ export function safeHttpUrl(value: string | undefined): string | undefined {
 export function slackLinkUrl(url: string): string {
   return url.replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/&/g, '&amp;');
 }
+
+// ---------------------------------------------------------------------------
+// Chat markdown (DingTalk, WeCom, Feishu lark_md, Adaptive Card text). Each renders a subset of markdown
+// plus, for the first three, a little HTML (`<font>`, `<at>`, `<@userid>` mentions). API text must stay
+// text: no emphasis, no link, no mention, no tag.
+
+/** Length of a string in UTF-8 bytes (the unit WeCom and Feishu limit). */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Cuts text to at most `maxBytes` UTF-8 bytes, ending with `…` when cut, never splitting a character. */
+export function truncateBytes(text: string, maxBytes: number): string {
+  if (utf8Bytes(text) <= maxBytes) return text;
+  const budget = maxBytes - 3; // the ellipsis is 3 bytes
+  let bytes = 0;
+  let out = '';
+  for (const char of text) {
+    const size = utf8Bytes(char);
+    if (bytes + size > budget) break;
+    bytes += size;
+    out += char;
+  }
+  return budget > 0 ? `${out}…` : '';
+}
+
+/**
+ * `https://x` in API text → `https:\u200B//x`: a zero-width space that chat clients' autolinkers stop at,
+ * so a URL in a task name or error message is shown, never clickable.
+ */
+export function breakAutolinks(text: string): string {
+  return text.replace(/:\/\//g, ':\u200B//').replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200B.`);
+}
+
+/**
+ * Markdown of DingTalk / WeCom / Feishu `lark_md`: all three render HTML-ish
+ * markup (`<font>`, `<at>`, `<@userid>`), so `& < >` become entities (no tag,
+ * no mention) and so does the punctuation that makes emphasis, code or a link
+ * (`&#42;` for `*` — the escape Feishu's card docs give; one mechanism rather
+ * than also betting on backslash escapes). Autolinks are broken; we never
+ * start a line with API text, so `#` and `>` cannot start a heading or quote.
+ * Controls go (tabs and line breaks too unless `multiline`). Cut to `max`
+ * characters of the raw text first, so an escape is never cut.
+ */
+export function chatMarkdownText(text: string, max: number, options: { multiline?: boolean } = {}): string {
+  const clean = truncate(options.multiline ? stripControl(text).replace(/\t/g, ' ') : oneLine(text), max);
+  return breakAutolinks(clean)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_~[\]]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Adaptive Card TextBlock / FactSet text: Teams renders a markdown subset and ignores HTML, so emphasis,
+ * code and link punctuation (and `<`, `>`) are backslash-escaped and autolinks broken. Cut to `max` raw characters first.
+ */
+export function adaptiveText(text: string, max: number, options: { multiline?: boolean } = {}): string {
+  const clean = truncate(options.multiline ? stripControl(text).replace(/\t/g, ' ') : oneLine(text), max);
+  return breakAutolinks(clean).replace(/([\\`*_~[\]<>])/g, '\\$1');
+}
+
+/** A URL inside markdown `[label](url)`: parentheses and spaces would end it early. */
+export function markdownLinkUrl(url: string): string {
+  return url.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/ /g, '%20');
+}

@@ -96,7 +96,7 @@ describe('parseConfig', () => {
     ['unknown event', `defaults: { events: [finished, exploded] }`, 'defaults.events[1]'],
     ['email without recipients', `channels: { mail: { type: email, host: smtp.example.com, from: a@example.com } }`, 'channels.mail.to: an email channel needs at least one recipient'],
     ['email without server', `channels: { mail: { type: email, from: a@example.com, to: [b@example.com] } }`, 'channels.mail: needs either smtpUrl or host'],
-    ['unknown channel type', `channels: { x: { type: teams, url: "https://x" } }`, 'channels.x.type: channel type must be "slack" or "email"'],
+    ['unknown channel type', `channels: { x: { type: telegram, url: "https://x" } }`, 'channels.x.type: channel type must be "slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"'],
     ['open HTTP without token', `http: { host: 0.0.0.0 }`, 'http.authToken: required when http.host (0.0.0.0) is not loopback'],
     ['not a mapping', `- just\n- a list`, 'YAML mapping'],
     ['broken YAML', `plans: [ { id: x `, 'not valid YAML'],

@@ -51,7 +51,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'shutdown.deadline: shutdown.deadline is too long',
   ],
   'missing-channel.yaml': [
-    'channels.ops-slack.type: channel type must be "slack" or "email"',
+    'channels.ops-slack.type: channel type must be "slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"',
     'defaults.notify[0]: unknown channel "ghost"',
     'discover.notify[0]: unknown channel "phantom"',
     'plans[0].notify[1]: unknown channel "pager-duty"',
