@@ -6,11 +6,13 @@
  * asked for by name.
  *
  * Escaping covers element content and double-quoted attribute values (the
- * only attribute form the page writes); control characters in a value
- * become spaces, so hostile text stays on one line. Never put a value into
+ * only attribute form the page writes); line breaks in a value become
+ * spaces and control characters are dropped, so hostile text stays on one
+ * line. Never put a value into
  * an unquoted attribute, a `<script>`/`<style>` body or a URL attribute.
+ * Values are not trimmed: cut or normalise text (`oneLine`) before.
  */
-import { escapeHtml, oneLine } from '../notify/escape.js';
+import { escapeHtml, stripControl } from '../notify/escape.js';
 
 /**
  * Markup that is already safe. Make it with `html` or `raw` only; data from
@@ -35,9 +37,13 @@ export class Html {
  */
 export type HtmlValue = Html | string | number | null | undefined | false | readonly HtmlValue[];
 
-/** Escapes text for element content and double-quoted attributes; control characters become spaces. */
+/**
+ * Escapes text for element content and double-quoted attributes. Control
+ * and bidi-override characters are dropped, line breaks and tabs become
+ * spaces; nothing is trimmed (a value may be a deliberate `' bad'`).
+ */
 export function escapeText(text: string | number): string {
-  return escapeHtml(oneLine(String(text)));
+  return escapeHtml(stripControl(String(text)).replace(/[\n\t]/g, ' '));
 }
 
 function render(value: HtmlValue): string {

@@ -155,7 +155,7 @@ function plansSection(report: StatusReport, now: number): Html {
 <table id="plans"><thead><tr><th>Plan</th><th>Every</th><th>Last poll</th><th>Last success</th><th>Health</th><th>Tasks by status</th></tr></thead>
 <tbody>${join(
     report.plans.map((p) => planRow(p, now)),
-    '\n',
+    html`\n`,
   )}</tbody></table></section>`;
 }
 
@@ -210,7 +210,7 @@ function transitionsSection(model: PageModel, now: number): Html {
       : html`<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Size</th><th>Links</th></tr></thead>
 <tbody>${join(
           model.transitions.map((t) => transitionRow(t, now)),
-          '\n',
+          html`\n`,
         )}</tbody></table>`;
   return html`<section><h2>Recent transitions <span class="count">${model.transitions.length}</span></h2>${form}${body}</section>`;
 }
@@ -248,7 +248,7 @@ function notificationsSection(model: PageModel, now: number): Html {
 <table id="failed"><thead><tr><th>Failed</th><th>Channel</th><th>Event</th><th>Tasks</th><th>Reason</th><th></th></tr></thead>
 <tbody>${join(
           failed.map((f) => failedRow(f, now, model.actionsEnabled)),
-          '\n',
+          html`\n`,
         )}</tbody></table>`;
   return html`<section><h2>Notifications</h2>${counts}${failedList}</section>`;
 }
