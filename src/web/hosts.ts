@@ -6,12 +6,15 @@
  * still names the attacker. So a request is answered only when its Host is:
  *
  * - `localhost`;
- * - the address the server is bound to (`http.host`, unless a wildcard);
- * - an IP literal equal to the local address the connection arrived on
- *   (`curl http://127.0.0.1:9464/…`, a Kubernetes probe or a Prometheus
- *   scrape of the pod IP) — an IP literal cannot be rebound;
+ * - the name the server is bound to (`http.host`, unless a wildcard);
+ * - an IP literal (`127.0.0.1:9464`, a pod IP, `[::1]`): a browser sends
+ *   one only when its address bar holds that IP, so the page's origin is
+ *   the IP itself and no name was resolved — nothing to rebind. This keeps
+ *   Kubernetes probes, Prometheus scrapes of the pod IP and Docker port
+ *   mappings (where the container sees its own address, not 127.0.0.1)
+ *   working without configuration;
  * - an entry of `http.allowedHosts` (`name`, `*.name`, `name:port`,
- *   `[v6]:port`), for the names operators and reverse proxies use.
+ *   `[v6]:port`), for the DNS names operators and reverse proxies use.
  *
  * Ports are not compared for the built-in cases (a port-forward changes
  * them, and rebinding changes only the name); an `allowedHosts` entry with
@@ -20,12 +23,10 @@
  */
 import { isIP } from 'node:net';
 
-/** Where a request arrived and what the config allows. */
+/** What the config allows. */
 export interface HostPolicy {
   /** `http.host` as configured (`0.0.0.0` / `::` mean "any interface" and match nothing by themselves). */
   readonly boundHost: string;
-  /** `req.socket.localAddress`: the server's own address for this connection. */
-  readonly localAddress: string | undefined;
   /** `http.allowedHosts`. Default: none. */
   readonly allowedHosts: readonly string[];
 }
@@ -100,9 +101,9 @@ export function hostAllowed(hostHeader: string | undefined, policy: HostPolicy):
   const host = parseHost(hostHeader);
   if (!host || host.name.includes('*')) return false;
   if (host.name === 'localhost') return true;
+  if (isIP(host.name) !== 0) return true;
   const bound = parseHost(policy.boundHost.includes(':') && !policy.boundHost.startsWith('[') ? `[${policy.boundHost}]` : policy.boundHost);
   if (bound && !WILDCARD_BINDS.has(bound.name) && bound.name === host.name) return true;
-  if (isIP(host.name) !== 0 && policy.localAddress !== undefined && canonicalIp(policy.localAddress.toLowerCase()) === host.name) return true;
   return policy.allowedHosts.some((pattern) => matches(pattern, host));
 }
 

@@ -229,13 +229,13 @@ describe('DNS rebinding and security headers', () => {
     }
   });
 
-  it('an IP-literal Host equal to the local address works on a wildcard bind (probes and scrapes of the pod IP)', async () => {
+  it('answers IP-literal Hosts on a wildcard bind (probes, pod-IP scrapes, Docker port mappings), and no other name', async () => {
     const server = await start('  host: 0.0.0.0\n  authToken: rebinding-test-token-0123456789\n');
-    expect((await raw(server.port, '/healthz', `127.0.0.1:${server.port}`)).status).toBe(200);
-    expect((await raw(server.port, '/metrics', `127.0.0.1:${server.port}`)).status).toBe(200);
-    // The connection arrives on 127.0.0.1: another IP literal is not this server's address.
-    expect((await raw(server.port, '/healthz', `10.9.8.7:${server.port}`)).status).toBe(421);
-    expect((await raw(server.port, '/healthz', `0.0.0.0:${server.port}`)).status).toBe(421);
+    for (const host of [`127.0.0.1:${server.port}`, `10.9.8.7:${server.port}`, `[::1]:${server.port}`, `localhost:${server.port}`]) {
+      expect((await raw(server.port, '/healthz', host)).status, host).toBe(200);
+      expect((await raw(server.port, '/metrics', host)).status, host).toBe(200);
+    }
+    expect((await raw(server.port, '/healthz', `dbswatch.ops.svc:${server.port}`)).status).toBe(421);
   });
 
   it('puts the security headers on every response: page, JSON, assets, bull-board, 401/404/405/421/500/503, and no X-Powered-By', async () => {

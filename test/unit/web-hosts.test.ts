@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { type HostPolicy, hostAllowed, hostRefusal, parseHost, parseHostPattern } from '../../src/web/hosts.js';
 
-const loopback: HostPolicy = { boundHost: '127.0.0.1', localAddress: '127.0.0.1', allowedHosts: [] };
-const pod: HostPolicy = { boundHost: '0.0.0.0', localAddress: '::ffff:10.1.2.3', allowedHosts: ['dbswatch.ops.svc.cluster.local', '*.corp.example', 'proxy.example:8443'] };
-const v6: HostPolicy = { boundHost: '::1', localAddress: '::1', allowedHosts: [] };
+const loopback: HostPolicy = { boundHost: '127.0.0.1', allowedHosts: [] };
+const pod: HostPolicy = { boundHost: '0.0.0.0', allowedHosts: ['dbswatch.ops.svc.cluster.local', '*.corp.example', 'proxy.example:8443'] };
+const v6: HostPolicy = { boundHost: '::1', allowedHosts: [] };
+const named: HostPolicy = { boundHost: 'dbswatch-1.lan', allowedHosts: [] };
 
 describe('hostAllowed', () => {
   it.each<[string, string | undefined, HostPolicy, boolean]>([
@@ -25,13 +26,16 @@ describe('hostAllowed', () => {
     ['the bound address', '127.0.0.1:9464', loopback, true],
     ['the bound address without a port', '127.0.0.1', loopback, true],
     ['no Host (HTTP/1.0)', undefined, loopback, true],
-    ['another IP literal', '10.0.0.5:9464', loopback, false],
+    // An IP literal cannot be rebound: the browser's origin is then that IP.
+    ['another IP literal', '10.0.0.5:9464', loopback, true],
+    ['a bound host name', 'dbswatch-1.lan:9464', named, true],
+    ['another name on a named bind', 'dbswatch-2.lan:9464', named, false],
     ['the bound IPv6 address', '[::1]:9464', v6, true],
     ['the bound IPv6 address, spelled long', '[0:0:0:0:0:0:0:1]:9464', v6, true],
-    // A wildcard bind (container): the pod IP the connection arrived on, and the listed names.
-    ['the pod IP (IPv4-mapped local address)', '10.1.2.3:9464', pod, true],
-    ['another pod IP', '10.1.2.4:9464', pod, false],
-    ['the wildcard itself is no name', '0.0.0.0:9464', pod, false],
+    // A wildcard bind (container): IP literals (probes, scrapes of the pod IP, Docker port mappings) and the listed names.
+    ['the pod IP', '10.1.2.3:9464', pod, true],
+    ['an IPv6 pod IP', '[fd00::1:5]:9464', pod, true],
+    ['an unlisted name on a wildcard bind', 'dbswatch.other.svc:9464', pod, false],
     ['a listed name, any port', 'dbswatch.ops.svc.cluster.local:9464', pod, true],
     ['a listed name in capitals', 'DBSWATCH.OPS.SVC.CLUSTER.LOCAL', pod, true],
     ['a name below *.corp.example', 'status.corp.example', pod, true],
