@@ -13,7 +13,6 @@
  * is asked for once and kept in sessionStorage for this tab only.
  */
 (() => {
-  'use strict';
   const refreshSeconds = Number(document.body.dataset.refreshSeconds) || 5;
   const state = document.getElementById('refresh-state');
   let busy = false;
