@@ -249,7 +249,7 @@ const rawSchema = z
         /** Extra `Host` names the server answers (DNS-rebinding protection): `name`, `*.name`, `name:port`, `[v6]:port`. Default: none (localhost, the bound address and the connection's own IP only). */
         allowedHosts: z
           .array(z.string().refine((v) => parseHostPattern(v) !== undefined, 'must be host or host:port: a name (optionally *.name), an IPv4 address or a [bracketed] IPv6 address'))
-          .default([]),
+          .optional(),
       })
       .strict()
       .prefault({}),

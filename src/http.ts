@@ -183,7 +183,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   // DNS rebinding: before anything that answers, health and metrics included.
   app.use((req, res, next) => {
-    const { host, allowedHosts } = deps.config().http;
+    const { host, allowedHosts = [] } = deps.config().http;
     if (hostAllowed(req.headers.host, { boundHost: host, allowedHosts })) return next();
     res.status(421).type('text/plain; charset=utf-8').send(hostRefusal(req.headers.host));
   });
