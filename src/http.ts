@@ -141,7 +141,7 @@ export function methodNotAllowed(...methods: readonly string[]) {
  * Constant-time token check: `Bearer <token>`, or Basic auth with any user
  * and the token as password (so a browser can open a protected page).
  */
-export function authorised(req: IncomingMessage, token: string | undefined): boolean {
+function authorised(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
   const header = req.headers.authorization ?? '';
   let presented = '';

@@ -259,6 +259,10 @@ describe('DNS rebinding and security headers', () => {
     expect((await take('bull-board api', '/queues/api/queues')).status).toBe(200);
     expect((await take('bull-board refusal', '/queues/api/queues/notify/retry/failed', { method: 'PUT' })).status).toBe(405);
     expect((await take('404', '/nope')).status).toBe(404);
+    // A path bull-board does not serve comes back to our own 404, as JSON.
+    const boardMiss = await take('bull-board 404', '/queues/api/no/such/thing', { method: 'DELETE' });
+    expect(boardMiss.status).toBe(404);
+    expect(JSON.parse(boardMiss.body)).toEqual({ status: 'not found', path: '/queues/api/no/such/thing' });
     expect((await take('405', '/healthz', { method: 'POST' })).status).toBe(405);
     expect((await take('403 action', '/api/notifications/x/retry', { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(403);
     expect((await take('421', '/', {}, 'attacker.example')).status).toBe(421);
