@@ -33,7 +33,8 @@ export class Html {
  * arrays of these (concatenated, each element by the same rules), and
  * `null` / `undefined` / `false` (nothing, so `${cond && html`…`}` works).
  * Objects and `true` are not accepted, so `${someObject}` is a type error
- * rather than `[object Object]`.
+ * rather than `[object Object]`. Conditions should be booleans: `${n && …}`
+ * with `n === 0` prints `0`.
  */
 export type HtmlValue = Html | string | number | null | undefined | false | readonly HtmlValue[];
 

@@ -151,10 +151,11 @@ export function statusPageRoutes(deps: StatusPageDeps): express.Router {
     .all(methodNotAllowed('GET'));
 
   // The page's own files: no secrets in them, but behind the token like the page.
-  router.use('/assets', express.static(ASSETS_DIR, { index: false, redirect: false, cacheControl: false }), (_req, res, next) => {
-    res.set('cache-control', 'no-cache');
-    next();
-  });
+  // Revalidated on each load (ETag), so a new release's page never runs an old script.
+  router.use(
+    '/assets',
+    express.static(ASSETS_DIR, { index: false, redirect: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') }),
+  );
 
   router
     .route('/api/status')

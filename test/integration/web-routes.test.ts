@@ -207,6 +207,8 @@ describe('without a token (loopback)', () => {
     const css = await fetch(`${server.url}/assets/page.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toContain('text/css');
+    expect(css.headers.get('cache-control')).toBe('no-cache');
+    expect(css.headers.get('etag')).toBeTruthy();
     expect(await css.text()).toContain('.badge.ok');
     const js = await fetch(`${server.url}/assets/page.js`);
     expect(js.status).toBe(200);
