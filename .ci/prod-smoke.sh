@@ -87,6 +87,12 @@ step "GET /metrics contains dbswatch_polls_total"
 metrics="$(curl -fsS --max-time 5 "$base/metrics")" || fail "/metrics did not answer 200"
 grep -q '^# TYPE dbswatch_polls_total counter' <<<"$metrics" || fail "/metrics has no dbswatch_polls_total"
 
+step "GET /assets/page.js → 200 (the page's static files are in dist/)"
+curl -fsS -o /dev/null --max-time 5 "$base/assets/page.js" || fail "/assets/page.js did not answer 200 (were src/web/assets copied into dist/?)"
+step "GET /healthz with a foreign Host → 421 (DNS rebinding protection)"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: attacker.example' "$base/healthz")"
+[[ "$code" == 421 ]] || fail "a foreign Host got $code (want 421)"
+
 step "SIGTERM → clean exit within 30s"
 kill -TERM "$pid"
 deadline=$((SECONDS + 30))

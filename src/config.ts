@@ -8,6 +8,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './text/duration.js';
 import { EVENT_KINDS, type EventKind } from './domain.js';
+import { parseHostPattern } from './web/hosts.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
 
@@ -334,6 +335,10 @@ const rawSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** Required for anything beyond health and metrics when host is not loopback. */
         authToken: z.string().min(16, 'must be at least 16 characters').optional(),
+        /** Extra `Host` names the server answers (DNS-rebinding protection): `name`, `*.name`, `name:port`, `[v6]:port`. Default: none (localhost, the bound address and the connection's own IP only). */
+        allowedHosts: z
+          .array(z.string().refine((v) => parseHostPattern(v) !== undefined, 'must be host or host:port: a name (optionally *.name), an IPv4 address or a [bracketed] IPv6 address'))
+          .optional(),
       })
       .strict()
       .prefault({}),

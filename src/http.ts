@@ -1,22 +1,26 @@
 /**
- * The operations HTTP server: liveness (`/healthz`), readiness (`/readyz`)
- * and Prometheus metrics (`/metrics`), on node:http with a small route table
- * that later features (status page, bull-board) extend by adding routes.
+ * The operations HTTP server, on express: liveness (`/healthz`), readiness
+ * (`/readyz`) and Prometheus metrics (`/metrics`), plus the routes a role
+ * adds (the status page and bull-board, `web/routes.ts`).
  *
- * Health and metrics are open: they carry no secrets and no ids. Routes marked
- * `open: false` need `Authorization: Bearer <http.authToken>` when a token is
+ * Every request must name an allowed `Host` (DNS-rebinding protection,
+ * `web/hosts.ts`) and every response carries the security headers. Health
+ * and metrics need no token: they carry no secrets and no ids. Everything
+ * else needs `Authorization: Bearer <http.authToken>` when a token is
  * configured (the config requires one whenever the host is not loopback);
  * Basic auth with the token as password works too.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { queueJobs, registry } from './metrics.js';
 import type { Queues } from './queues.js';
+import { hostAllowed, hostRefusal } from './web/hosts.js';
 
 /** A running HTTP server; `port` is the real one (also when the config asked for 0). */
 export interface HttpServer {
@@ -24,44 +28,6 @@ export interface HttpServer {
   readonly url: string;
   /** Stops accepting connections and waits for open ones; safe to call twice. */
   close(): Promise<void>;
-}
-
-/**
- * What a handler returns when it wrote the response itself through
- * `ctx.res` (an embedded framework such as bull-board's express app).
- */
-export const RESPONDED: unique symbol = Symbol('responded');
-
-/** What a route handler answers. */
-export interface HttpReply {
-  readonly status: number;
-  readonly body: string | Buffer;
-  /** Default: JSON. */
-  readonly contentType?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** What a route handler gets. */
-export interface RouteContext {
-  readonly req: IncomingMessage;
-  /** Only for handlers that answer themselves (and then return RESPONDED); the body is left unread for them. */
-  readonly res: ServerResponse;
-  /** Path without the query string. */
-  readonly path: string;
-  readonly query: URLSearchParams;
-}
-
-/** One entry of the route table. */
-export interface Route {
-  /** Exact path, e.g. `/healthz`; with `prefix`, also every path below it (`/queues/…`). */
-  readonly path: string;
-  /** Match `path` and everything under `path/`. Default: false (exact match only). */
-  readonly prefix?: boolean;
-  /** Methods answered; GET routes answer HEAD too. */
-  readonly methods: readonly string[];
-  /** True: no token needed. Default for added routes: false (token needed when one is configured). */
-  readonly open?: boolean;
-  handle(ctx: RouteContext): Promise<HttpReply | typeof RESPONDED>;
 }
 
 export type HttpRole = 'run' | 'scheduler' | 'worker';
@@ -76,8 +42,8 @@ export interface HttpDeps {
   readonly workers: readonly Worker[];
   readonly role: HttpRole;
   readonly log: Logger;
-  /** Extra routes (status page, admin UI) served beside the built-in ones. */
-  readonly routes?: readonly Route[];
+  /** Routes served behind the token (the status page router, see `web/routes.ts`). Default: none. */
+  readonly routes?: express.Router;
 }
 
 /** How long readiness waits for Redis to answer PING. */
@@ -87,10 +53,6 @@ export const METRICS_SAMPLE_TIMEOUT_MS = 2_000;
 
 /** States whose depth `/metrics` reports per queue. */
 export const SAMPLED_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
-
-const JSON_TYPE = 'application/json; charset=utf-8';
-
-const json = (status: number, value: unknown): HttpReply => ({ status, body: JSON.stringify(value) });
 
 /**
  * Resolves with the action's value, or rejects after `ms`. A worker-style
@@ -153,35 +115,26 @@ async function sampleQueueDepths(queues: Queues, redis: Redis, log: Logger): Pro
   }
 }
 
-function builtInRoutes(deps: HttpDeps): Route[] {
-  return [
-    {
-      path: '/healthz',
-      methods: ['GET'],
-      open: true,
-      handle: async () => json(200, { status: 'ok' }),
-    },
-    {
-      path: '/readyz',
-      methods: ['GET'],
-      open: true,
-      handle: async () => {
-        const reasons = await readinessProblems(deps);
-        return reasons.length === 0
-          ? json(200, { status: 'ready', role: deps.role })
-          : json(503, { status: 'not ready', role: deps.role, reasons });
-      },
-    },
-    {
-      path: '/metrics',
-      methods: ['GET'],
-      open: true,
-      handle: async () => {
-        await sampleQueueDepths(deps.queues, deps.redis, deps.log);
-        return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
-      },
-    },
-  ];
+/**
+ * Headers on every response — pages, JSON, assets, errors, the Host
+ * refusal and bull-board's. A route may replace the CSP with its own (the
+ * status page's nonce policy, bull-board's), never drop it.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+/** A handler for the other methods of a path: 405 with `Allow` (`router.route(p).get(h).all(methodNotAllowed('GET'))`). GET implies HEAD. */
+export function methodNotAllowed(...methods: readonly string[]) {
+  const allow = methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
+  return (_req: Request, res: Response): void => {
+    res.status(405).set('allow', allow.join(', ')).json({ status: 'method not allowed', allow });
+  };
 }
 
 /**
@@ -203,93 +156,98 @@ function authorised(req: IncomingMessage, token: string | undefined): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-/** Routes one request; pure with respect to the socket, so it never throws past the caller. */
-async function dispatch(
-  routes: ReadonlyMap<string, Route>,
-  deps: HttpDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<HttpReply | typeof RESPONDED> {
-  const raw = req.url ?? '/';
-  const q = raw.indexOf('?');
-  const path = q === -1 ? raw : raw.slice(0, q);
-  const route = routes.get(path) ?? prefixRoute(routes, path);
-  if (!route) return json(404, { status: 'not found', path: path.slice(0, 200) });
-  const method = req.method ?? 'GET';
-  const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
-  if (!allowed.includes(method)) {
-    return { ...json(405, { status: 'method not allowed', allow: allowed }), headers: { allow: allowed.join(', ') } };
-  }
-  if (!route.open && !authorised(req, deps.config().http.authToken)) {
-    return { ...json(401, { status: 'unauthorised' }), headers: { 'www-authenticate': 'Basic realm="dbswatch", charset="UTF-8"' } };
-  }
-  const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
-  return route.handle({ req, res, path, query });
-}
+/**
+ * The express app: security headers → Host check → open probes
+ * (`/healthz`, `/readyz`, `/metrics`) → the token → `deps.routes` → 404 →
+ * errors. Everything after the token check is closed by default, so a route
+ * added to the status page router cannot be left open by mistake.
+ */
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // Answers are live state, never cached (static assets have their own validators).
+  app.set('etag', false);
 
-/** The longest prefix route covering `path` (`/queues` covers `/queues/api/…`). */
-function prefixRoute(routes: ReadonlyMap<string, Route>, path: string): Route | undefined {
-  let best: Route | undefined;
-  for (const route of routes.values()) {
-    if (!route.prefix || !path.startsWith(`${route.path}/`)) continue;
-    if (!best || route.path.length > best.path.length) best = route;
-  }
-  return best;
-}
-
-function send(res: ServerResponse, reply: HttpReply): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(reply.status, {
-    'content-type': reply.contentType ?? JSON_TYPE,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...reply.headers,
+  app.use((req, res, next) => {
+    res.set(SECURITY_HEADERS);
+    if (log.isLevelEnabled('debug')) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug({ method: req.method, path: req.path.slice(0, 200), status: res.statusCode, ms }, 'HTTP request');
+      });
+    }
+    next();
   });
-  res.end(reply.body);
+
+  // DNS rebinding: before anything that answers, health and metrics included.
+  app.use((req, res, next) => {
+    const { host, allowedHosts = [] } = deps.config().http;
+    if (hostAllowed(req.headers.host, { boundHost: host, allowedHosts })) return next();
+    res.status(421).type('text/plain; charset=utf-8').send(hostRefusal(req.headers.host));
+  });
+
+  app
+    .route('/healthz')
+    .get((_req, res) => {
+      res.json({ status: 'ok' });
+    })
+    .all(methodNotAllowed('GET'));
+  app
+    .route('/readyz')
+    .get(async (_req, res) => {
+      const reasons = await readinessProblems(deps);
+      if (reasons.length === 0) res.json({ status: 'ready', role: deps.role });
+      else res.status(503).json({ status: 'not ready', role: deps.role, reasons });
+    })
+    .all(methodNotAllowed('GET'));
+  app
+    .route('/metrics')
+    .get(async (_req, res) => {
+      await sampleQueueDepths(deps.queues, deps.redis, deps.log);
+      res.type(registry.contentType).send(await registry.metrics());
+    })
+    .all(methodNotAllowed('GET'));
+
+  app.use((req, res, next) => {
+    if (authorised(req, deps.config().http.authToken)) return next();
+    res.status(401).set('www-authenticate', 'Basic realm="dbswatch", charset="UTF-8"').json({ status: 'unauthorised' });
+  });
+
+  if (deps.routes) app.use(deps.routes);
+
+  app.use((req, res) => {
+    res.status(404).json({ status: 'not found', path: req.path.slice(0, 200) });
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A path parameter that is not valid percent-encoding names nothing we have.
+    if (error instanceof URIError) {
+      res.status(404).json({ status: 'not found', path: req.path.slice(0, 200) });
+      return;
+    }
+    log.warn({ err: error, method: req.method }, 'HTTP handler failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(500).json({ status: 'error' });
+  });
+  return app;
 }
 
 /** Starts the server on `config.http.host:port` (port 0 = an ephemeral port). */
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { log } = deps;
-  const routes = new Map<string, Route>();
-  for (const route of [...builtInRoutes(deps), ...(deps.routes ?? [])]) routes.set(route.path, route);
-
-  const server = createServer((req, res) => {
-    const started = process.hrtime.bigint();
-    dispatch(routes, deps, req, res)
-      .catch((error: unknown) => {
-        log.warn({ err: error, method: req.method }, 'HTTP handler failed');
-        return json(500, { status: 'error' });
-      })
-      .then((answer) => {
-        // A handler that answered itself (bull-board) owns the body too; for the others,
-        // whose requests have no body we read, drain it so a sender is not left hanging.
-        if (answer === RESPONDED) return;
-        req.resume();
-        const reply = answer;
-        send(res, reply);
-        log.debug(
-          {
-            method: req.method,
-            path: (req.url ?? '').split('?')[0]?.slice(0, 200),
-            status: reply.status,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-          },
-          'HTTP request',
-        );
-      })
-      .catch((error: unknown) => log.warn({ err: error }, 'HTTP response failed'));
-  });
+  const server = createServer(createHttpApp(deps));
   // Malformed requests get a 400 from here instead of an uncaught error.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\n${headers}content-length: 0\r\n\r\n`);
   });
   // Scrapers keep connections open; don't let an idle one delay shutdown for long.
   server.keepAliveTimeout = 5_000;

@@ -2,20 +2,19 @@
  * bull-board at `/queues` for the poll and notify queues. Two boards are
  * built once: a read-only one (shown when no `http.authToken` is
  * configured, i.e. nobody could have authenticated) and a full one (only
- * reachable with the token, which the HTTP server checks before handing the
- * request over). Both show notify job data with every URL hidden: a
+ * reachable with the token, which the HTTP server checks before the request
+ * gets here). Both show notify job data with every URL hidden: a
  * pending notification carries pre-signed download links, and the board is
  * no place for them.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import express from 'express';
+import type express from 'express';
 import { stripUrlQueries } from '../secrets.js';
 import type { Queues } from '../queues.js';
 
-/** Where the board lives (also its express mount point). */
+/** Where the board lives (also its mount point). */
 export const BULL_BOARD_PATH = '/queues';
 
 /** Shown instead of any value under a key that names a URL. */
@@ -48,23 +47,36 @@ function board(queues: Queues, readOnlyMode: boolean): express.Express {
     serverAdapter,
     options: { uiConfig: { boardTitle: readOnlyMode ? 'dbswatch (read-only)' : 'dbswatch', hideDocsLink: true } },
   });
-  const app = express();
+  const app = serverAdapter.getRouter() as express.Express;
   app.disable('x-powered-by');
-  app.use(BULL_BOARD_PATH, serverAdapter.getRouter());
   return app;
 }
 
-/** Both boards over the same queues; `handle` picks one per request. */
-export function createBullBoards(queues: Queues) {
+/**
+ * bull-board's own policy: its UI is scripts and styles from `/queues/static/`
+ * (plus inline style attributes React writes); everything else as strict as
+ * the rest of the server. Its font link to an outside host is blocked, which
+ * only changes the typeface.
+ */
+export const BULL_BOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/**
+ * Both boards over the same queues as one middleware to mount at
+ * `BULL_BOARD_PATH`: the full board when `writable()` says so, else the
+ * read-only one. Each board is bull-board's own express app, handed the
+ * request the way express mounts a sub-app (and the request given back to
+ * the parent app the same way when the board does not answer).
+ */
+export function bullBoards(queues: Queues, writable: () => boolean): express.RequestHandler {
   const readOnly = board(queues, true);
   const full = board(queues, false);
-  return {
-    /** Hands the request to express and resolves once the response is done. */
-    handle(req: IncomingMessage, res: ServerResponse, authenticated: boolean): Promise<void> {
-      return new Promise<void>((resolve) => {
-        res.once('close', () => resolve());
-        (authenticated ? full : readOnly)(req as express.Request, res as express.Response);
-      });
-    },
+  return (req, res, next) => {
+    const [reqProto, resProto] = [Object.getPrototypeOf(req), Object.getPrototypeOf(res)];
+    (writable() ? full : readOnly)(req, res, (error?: unknown) => {
+      Object.setPrototypeOf(req, reqProto);
+      Object.setPrototypeOf(res, resProto);
+      next(error);
+    });
   };
 }

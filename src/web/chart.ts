@@ -5,6 +5,7 @@
  * external asset, and its presentation attributes are not inline styles, so
  * the page's Content-Security-Policy can forbid those.
  */
+import { type Html, html } from './html.js';
 
 /** One hour of the chart; `start` is the bucket's first millisecond. */
 export interface HourBucket {
@@ -51,7 +52,7 @@ function hourLabel(start: number): string {
  * busiest hour. Every bar has a `<title>` (a tooltip and a text alternative);
  * the whole chart carries a summary for screen readers.
  */
-export function renderChart(buckets: readonly HourBucket[]): string {
+export function renderChart(buckets: readonly HourBucket[]): Html {
   const { width, height, left, bottom, top } = CHART;
   const plotHeight = height - bottom - top;
   const max = Math.max(1, ...buckets.map((b) => Math.max(b.finished, b.failed)));
@@ -61,30 +62,17 @@ export function renderChart(buckets: readonly HourBucket[]): string {
   const totalFinished = buckets.reduce((sum, b) => sum + b.finished, 0);
   const totalFailed = buckets.reduce((sum, b) => sum + b.failed, 0);
 
-  const parts: string[] = [];
-  parts.push(
-    `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Finished and failed downloads per hour over the last ${buckets.length} hours: ${totalFinished} finished, ${totalFailed} failed" xmlns="http://www.w3.org/2000/svg">`,
-  );
-  // Axis: the baseline and the top value, so bar heights can be read.
-  parts.push(`<line class="axis" x1="${left}" y1="${top + plotHeight}" x2="${width}" y2="${top + plotHeight}"/>`);
-  parts.push(`<text class="tick" x="${left - 4}" y="${top + 8}" text-anchor="end">${max}</text>`);
-  parts.push(`<text class="tick" x="${left - 4}" y="${top + plotHeight}" text-anchor="end">0</text>`);
-  buckets.forEach((b, i) => {
+  const hours = buckets.map((b, i) => {
     const x = left + i * slot + 1;
     const label = `${hourLabel(b.start)} UTC: ${b.finished} finished, ${b.failed} failed`;
-    parts.push(`<g class="hour"><title>${label}</title>`);
-    if (b.finished > 0) {
-      parts.push(`<rect class="finished" x="${x.toFixed(1)}" y="${y(b.finished)}" width="${bar}" height="${top + plotHeight - y(b.finished)}"/>`);
-    }
-    if (b.failed > 0) {
-      parts.push(`<rect class="failed" x="${(x + bar).toFixed(1)}" y="${y(b.failed)}" width="${bar}" height="${top + plotHeight - y(b.failed)}"/>`);
-    }
-    parts.push('</g>');
+    const finished = b.finished > 0 && html`<rect class="finished" x="${x.toFixed(1)}" y="${y(b.finished)}" width="${bar}" height="${top + plotHeight - y(b.finished)}"/>`;
+    const failed = b.failed > 0 && html`<rect class="failed" x="${(x + bar).toFixed(1)}" y="${y(b.failed)}" width="${bar}" height="${top + plotHeight - y(b.failed)}"/>`;
     // Every sixth hour gets a label; more would collide at this width.
-    if (i % 6 === 0 || i === buckets.length - 1) {
-      parts.push(`<text class="tick" x="${(x + bar).toFixed(1)}" y="${height - 4}" text-anchor="middle">${hourLabel(b.start)}</text>`);
-    }
+    const tick =
+      (i % 6 === 0 || i === buckets.length - 1) &&
+      html`<text class="tick" x="${(x + bar).toFixed(1)}" y="${height - 4}" text-anchor="middle">${hourLabel(b.start)}</text>`;
+    return html`<g class="hour"><title>${label}</title>${finished}${failed}</g>${tick}`;
   });
-  parts.push('</svg>');
-  return parts.join('');
+  // Axis: the baseline and the top value, so bar heights can be read.
+  return html`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="Finished and failed downloads per hour over the last ${buckets.length} hours: ${totalFinished} finished, ${totalFailed} failed" xmlns="http://www.w3.org/2000/svg"><line class="axis" x1="${left}" y1="${top + plotHeight}" x2="${width}" y2="${top + plotHeight}"/><text class="tick" x="${left - 4}" y="${top + 8}" text-anchor="end">${max}</text><text class="tick" x="${left - 4}" y="${top + plotHeight}" text-anchor="end">0</text>${hours}</svg>`;
 }

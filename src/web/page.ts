@@ -1,22 +1,26 @@
 /**
  * The status page as one server-rendered HTML document: pure (model and
  * clock in, string out), so tests can feed it hostile names and known
- * series. Every piece of text from Redis or the DBS API goes through `h()`;
- * nothing here ever sees a download URL (the model has none to give).
+ * series. It is written with the auto-escaping `html` template
+ * (`./html.ts`): every value from Redis or the DBS API is escaped unless
+ * the code says `raw()`, which this file never does; nothing here ever sees
+ * a download URL (the model has none to give).
  *
- * The inline script and style carry a per-response nonce and the page is
- * served with a CSP that allows only those, so even a mistake in escaping
- * could not run an injected script.
+ * The stylesheet and script are static files (`assets/`); the script tag
+ * carries a per-response nonce and the page is served with a CSP that
+ * allows only that script, so even a mistake in escaping could not run an
+ * injected one.
  */
 import { EVENT_KINDS } from '../domain.js';
 import { formatInterval } from '../text/duration.js';
-import { escapeHtml, oneLine } from '../text/escape.js';
+import { oneLine } from '../text/escape.js';
 import { formatBytes } from '../text/format.js';
 import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport } from '../status/report.js';
 import type { QueueName } from '../queues.js';
 import { relativeTime } from '../text/terminal.js';
 import type { HistoryEntry } from '../tracking/history.js';
 import { type HourBucket, renderChart } from './chart.js';
+import { type Html, html, join } from './html.js';
 
 /** Whether one channel got a finished transition's links (from the delivery guard's markers). */
 export interface LinkDelivery {
@@ -53,17 +57,15 @@ export interface PageModel {
   readonly actionsEnabled: boolean;
 }
 
+/** The page's static files, relative to the page (so a path prefix added by a reverse proxy still works). */
+export const PAGE_ASSETS = { css: 'assets/page.css', js: 'assets/page.js' } as const;
+
 export interface RenderOptions {
   readonly now: number;
-  /** CSP nonce for the inline style and script. */
+  /** CSP nonce for the page's script tag. */
   readonly nonce: string;
   /** Seconds between automatic refreshes. Default 5. */
   readonly refreshSeconds?: number;
-}
-
-/** Escapes untrusted text for element content and quoted attributes; control characters become spaces. */
-export function h(text: string | number | undefined): string {
-  return escapeHtml(oneLine(String(text ?? '')));
 }
 
 /** Cuts untrusted text to `max` characters before escaping (long API errors stay readable). */
@@ -73,10 +75,10 @@ function cut(text: string, max: number): string {
 }
 
 /** A `<time>` element: relative text, absolute UTC time on hover. */
-export function timeAgo(at: number | undefined, now: number): string {
-  if (at === undefined || !Number.isFinite(at)) return '<span class="muted">never</span>';
+export function timeAgo(at: number | undefined, now: number): Html {
+  if (at === undefined || !Number.isFinite(at)) return html`<span class="muted">never</span>`;
   const iso = new Date(at).toISOString();
-  return `<time datetime="${iso}" title="${iso}">${h(relativeTime(at, now))}</time>`;
+  return html`<time datetime="${iso}" title="${iso}">${relativeTime(at, now)}</time>`;
 }
 
 const HEALTH_TEXT: Record<PlanHealth, string> = {
@@ -86,8 +88,8 @@ const HEALTH_TEXT: Record<PlanHealth, string> = {
   stale: 'stale',
 };
 
-function badge(health: PlanHealth): string {
-  return `<span class="badge ${health}">${HEALTH_TEXT[health]}</span>`;
+function badge(health: PlanHealth): Html {
+  return html`<span class="badge ${health}">${HEALTH_TEXT[health]}</span>`;
 }
 
 /**
@@ -108,37 +110,36 @@ const STATUS_CLASS: Readonly<Record<string, string>> = {
 const statusClass = (status: string) => STATUS_CLASS[status] ?? 's-other';
 
 /** Tasks by status as a small stacked bar (inline SVG) with a text legend. */
-export function statusBar(byStatus: Readonly<Record<string, number>>): string {
+export function statusBar(byStatus: Readonly<Record<string, number>>): Html {
   const entries = Object.entries(byStatus)
     .filter(([, n]) => n > 0)
     .sort(([a], [b]) => a.localeCompare(b));
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
-  if (total === 0) return '<span class="muted">no tasks</span>';
+  if (total === 0) return html`<span class="muted">no tasks</span>`;
   const width = 120;
   let x = 0;
   const rects = entries.map(([status, n]) => {
     const w = Math.max(1, Math.round((n / total) * width));
-    const rect = `<rect class="${statusClass(status)}" x="${x}" y="0" width="${w}" height="10"><title>${h(status)}: ${n}</title></rect>`;
+    const rect = html`<rect class="${statusClass(status)}" x="${x}" y="0" width="${w}" height="10"><title>${status}: ${n}</title></rect>`;
     x += w;
     return rect;
   });
-  const legend = entries.map(([status, n]) => `${h(cut(status, 20))} ${n}`).join(' · ');
-  return `<svg class="bar" viewBox="0 0 ${width} 10" width="${width}" height="10" role="img" aria-label="${legend}">${rects.join('')}</svg> <span class="legend">${legend}</span>`;
+  const legend = entries.map(([status, n]) => `${cut(status, 20)} ${n}`).join(' · ');
+  return html`<svg class="bar" viewBox="0 0 ${width} 10" width="${width}" height="10" role="img" aria-label="${legend}">${rects}</svg> <span class="legend">${legend}</span>`;
 }
 
-function planRow(plan: PlanStatus, now: number): string {
-  const name = plan.name === plan.id ? '' : `<div class="sub">${h(plan.id)}</div>`;
+function planRow(plan: PlanStatus, now: number): Html {
   const error =
     plan.health === 'failing' && plan.lastError !== undefined
-      ? `<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${h(cut(plan.lastError, 300))}</div>`
+      ? html`<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${cut(plan.lastError, 300)}</div>`
       : plan.health === 'stale'
-        ? `<div class="error">no successful poll for more than 3 intervals</div>`
+        ? html`<div class="error">no successful poll for more than 3 intervals</div>`
         : plan.health === 'pending'
-          ? `<div class="sub">not polled yet</div>`
+          ? html`<div class="sub">not polled yet</div>`
           : '';
-  return `<tr data-plan="${h(plan.id)}">
-<td><strong>${h(plan.name)}</strong>${plan.discovered ? ' <span class="muted">(discovered)</span>' : ''}${name}</td>
-<td>${h(formatInterval(plan.intervalMs))}</td>
+  return html`<tr data-plan="${plan.id}">
+<td><strong>${plan.name}</strong>${plan.discovered && html` <span class="muted">(discovered)</span>`}${plan.name !== plan.id && html`<div class="sub">${plan.id}</div>`}</td>
+<td>${formatInterval(plan.intervalMs)}</td>
 <td>${timeAgo(plan.lastPollAt, now)}</td>
 <td>${timeAgo(plan.lastSuccessAt, now)}</td>
 <td>${badge(plan.health)}${error}</td>
@@ -146,56 +147,58 @@ function planRow(plan: PlanStatus, now: number): string {
 </tr>`;
 }
 
-function plansSection(report: StatusReport, now: number): string {
+function plansSection(report: StatusReport, now: number): Html {
   if (report.plans.length === 0) {
-    return '<section><h2>Plans</h2><p class="muted">No plans configured: add <code>plans:</code> to the config, or enable <code>discover:</code>.</p></section>';
+    return html`<section><h2>Plans</h2><p class="muted">No plans configured: add <code>plans:</code> to the config, or enable <code>discover:</code>.</p></section>`;
   }
-  const rows = report.plans.map((p) => planRow(p, now)).join('\n');
-  return `<section><h2>Plans <span class="count">${report.plans.length}</span></h2>
+  return html`<section><h2>Plans <span class="count">${report.plans.length}</span></h2>
 <table id="plans"><thead><tr><th>Plan</th><th>Every</th><th>Last poll</th><th>Last success</th><th>Health</th><th>Tasks by status</th></tr></thead>
-<tbody>${rows}</tbody></table></section>`;
+<tbody>${join(
+    report.plans.map((p) => planRow(p, now)),
+    html`\n`,
+  )}</tbody></table></section>`;
 }
 
-function linksCell(row: TransitionRow): string {
+function linksCell(row: TransitionRow): Html | string {
   if (row.event !== 'finished') return '';
-  if (!row.hadLinks) return '<span class="muted">no links (not a manual download)</span>';
+  if (!row.hadLinks) return html`<span class="muted">no links (not a manual download)</span>`;
   const deliveries = row.deliveries ?? [];
-  if (deliveries.length === 0) return '<span class="muted">no channel routes this event</span>';
-  return deliveries
-    .map((d) =>
+  if (deliveries.length === 0) return html`<span class="muted">no channel routes this event</span>`;
+  return join(
+    deliveries.map((d) =>
       d.delivered
-        ? `<span class="ok delivered" title="links delivered to ${h(d.channel)}">✓ delivered · ${h(d.channel)}</span>`
-        : `<span class="warn undelivered" title="no delivery recorded for ${h(d.channel)}">✗ not delivered · ${h(d.channel)}</span>`,
-    )
-    .join('<br>');
+        ? html`<span class="ok delivered" title="links delivered to ${d.channel}">✓ delivered · ${d.channel}</span>`
+        : html`<span class="warn undelivered" title="no delivery recorded for ${d.channel}">✗ not delivered · ${d.channel}</span>`,
+    ),
+    html`<br>`,
+  );
 }
 
 const EVENT_CLASS: Readonly<Record<string, string>> = { finished: 'ok', failed: 'bad', progress: 'muted' };
 
-function transitionRow(row: TransitionRow, now: number): string {
+function transitionRow(row: TransitionRow, now: number): Html {
   const task = row.taskName ?? row.taskId;
-  const change = `${row.from ? `${h(row.from)} → ` : ''}${h(row.to)}`;
-  return `<tr class="transition" data-event="${h(row.event)}" data-plan="${h(row.planId)}">
+  return html`<tr class="transition" data-event="${row.event}" data-plan="${row.planId}">
 <td>${timeAgo(row.at, now)}</td>
-<td>${h(row.planName)}</td>
-<td class="task"><span class="task-name">${h(cut(task, 120))}</span>${row.taskName ? `<div class="sub">${h(row.taskId)}</div>` : ''}</td>
-<td><span class="event ${EVENT_CLASS[row.event] ?? 'muted'}">${h(row.event)}</span></td>
-<td>${change}</td>
-<td>${h(formatBytes(row.dataSize) ?? '')}</td>
+<td>${row.planName}</td>
+<td class="task"><span class="task-name">${cut(task, 120)}</span>${row.taskName && html`<div class="sub">${row.taskId}</div>`}</td>
+<td><span class="event ${EVENT_CLASS[row.event] ?? 'muted'}">${row.event}</span></td>
+<td>${row.from && `${row.from} → `}${row.to}</td>
+<td>${formatBytes(row.dataSize)}</td>
 <td>${linksCell(row)}</td>
 </tr>`;
 }
 
-function option(value: string, label: string, selected: string | undefined): string {
-  return `<option value="${h(value)}"${selected === value ? ' selected' : ''}>${h(label)}</option>`;
+function option(value: string, label: string, selected: string | undefined): Html {
+  return html`<option value="${value}"${selected === value && html` selected`}>${label}</option>`;
 }
 
-function transitionsSection(model: PageModel, now: number): string {
+function transitionsSection(model: PageModel, now: number): Html {
   const { filter, report } = model;
-  const plans = report.plans.map((p) => option(p.id, p.name === p.id ? p.id : `${p.name} (${p.id})`, filter.plan)).join('');
-  const events = EVENT_KINDS.map((e) => option(e, e, filter.event)).join('');
+  const plans = report.plans.map((p) => option(p.id, p.name === p.id ? p.id : `${p.name} (${p.id})`, filter.plan));
+  const events = EVENT_KINDS.map((e) => option(e, e, filter.event));
   // A plain GET form: filtering works without script; the script only submits it on change.
-  const form = `<form id="filter" method="get" action="">
+  const form = html`<form id="filter" method="get" action="">
 <label>Plan <select name="plan"><option value="">all plans</option>${plans}</select></label>
 <label>Event <select name="event"><option value="">all events</option>${events}</select></label>
 <noscript><button type="submit">Filter</button></noscript>
@@ -203,172 +206,68 @@ function transitionsSection(model: PageModel, now: number): string {
   const filtered = filter.plan || filter.event;
   const body =
     model.transitions.length === 0
-      ? `<p class="muted" id="no-transitions">${filtered ? 'No transitions match this filter.' : 'No transitions recorded yet.'}</p>`
-      : `<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Size</th><th>Links</th></tr></thead>
-<tbody>${model.transitions.map((t) => transitionRow(t, now)).join('\n')}</tbody></table>`;
-  return `<section><h2>Recent transitions <span class="count">${model.transitions.length}</span></h2>${form}${body}</section>`;
+      ? html`<p class="muted" id="no-transitions">${filtered ? 'No transitions match this filter.' : 'No transitions recorded yet.'}</p>`
+      : html`<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Size</th><th>Links</th></tr></thead>
+<tbody>${join(
+          model.transitions.map((t) => transitionRow(t, now)),
+          html`\n`,
+        )}</tbody></table>`;
+  return html`<section><h2>Recent transitions <span class="count">${model.transitions.length}</span></h2>${form}${body}</section>`;
 }
 
-function failedRow(failed: FailedNotification, now: number, actionsEnabled: boolean): string {
-  const tasks = failed.tasks.slice(0, 3).map((t) => h(cut(t, 80)));
-  const more = failed.tasks.length > 3 ? ` <span class="muted">+${failed.tasks.length - 3} more</span>` : '';
+function failedRow(failed: FailedNotification, now: number, actionsEnabled: boolean): Html {
+  const tasks = failed.tasks.slice(0, 3).map((t) => cut(t, 80));
+  const more = failed.tasks.length > 3 && html` <span class="muted">+${failed.tasks.length - 3} more</span>`;
   const action = actionsEnabled
-    ? `<button type="button" class="retry" data-job="${h(failed.id)}">Retry</button>`
-    : '<span class="muted" title="set http.authToken to enable actions">retry needs http.authToken</span>';
-  return `<tr class="failed-notification" data-job="${h(failed.id)}">
+    ? html`<button type="button" class="retry" data-job="${failed.id}">Retry</button>`
+    : html`<span class="muted" title="set http.authToken to enable actions">retry needs http.authToken</span>`;
+  return html`<tr class="failed-notification" data-job="${failed.id}">
 <td>${timeAgo(failed.failedAt, now)}</td>
-<td>${h(failed.channel)}</td>
-<td>${failed.events.map(h).join(', ')}</td>
-<td>${failed.plans.map((p) => h(cut(p, 60))).join(', ')}: <span class="task-name">${tasks.join(', ')}</span>${more}</td>
-<td class="reason">${h(cut(failed.failedReason || 'no reason recorded', 300))}<div class="sub">after ${failed.attemptsMade} attempt${failed.attemptsMade === 1 ? '' : 's'}</div></td>
+<td>${failed.channel}</td>
+<td>${failed.events.join(', ')}</td>
+<td>${failed.plans.map((p) => cut(p, 60)).join(', ')}: <span class="task-name">${tasks.join(', ')}</span>${more}</td>
+<td class="reason">${cut(failed.failedReason || 'no reason recorded', 300)}<div class="sub">after ${failed.attemptsMade} attempt${failed.attemptsMade === 1 ? '' : 's'}</div></td>
 <td>${action}</td>
 </tr>`;
 }
 
-function notificationsSection(model: PageModel, now: number): string {
+function notificationsSection(model: PageModel, now: number): Html {
   const counts =
     model.channels.length === 0
-      ? '<p class="muted">No notifications sent yet.</p>'
-      : `<table id="channels" class="compact"><thead><tr><th>Channel</th><th class="num">Delivered</th><th class="num">Retrying</th><th class="num">Failed</th></tr></thead><tbody>${model.channels
-          .map(
-            (c) =>
-              `<tr data-channel="${h(c.channel)}"><td>${h(c.channel)}</td><td class="num">${c.delivered}</td><td class="num">${c.retrying}</td><td class="num${c.failed > 0 ? ' bad' : ''}">${c.failed}</td></tr>`,
-          )
-          .join('')}</tbody></table>${model.channelsCapped ? '<p class="sub">Counts are sampled from the newest jobs of each state and may be lower bounds.</p>' : ''}`;
+      ? html`<p class="muted">No notifications sent yet.</p>`
+      : html`<table id="channels" class="compact"><thead><tr><th>Channel</th><th class="num">Delivered</th><th class="num">Retrying</th><th class="num">Failed</th></tr></thead><tbody>${model.channels.map(
+          (c) =>
+            html`<tr data-channel="${c.channel}"><td>${c.channel}</td><td class="num">${c.delivered}</td><td class="num">${c.retrying}</td><td class="num${c.failed > 0 && ' bad'}">${c.failed}</td></tr>`,
+        )}</tbody></table>${model.channelsCapped && html`<p class="sub">Counts are sampled from the newest jobs of each state and may be lower bounds.</p>`}`;
   const failed = model.report.failedNotifications;
   const total = model.report.queues.notify.failed;
   const failedList =
     failed.length === 0
-      ? '<p class="ok" id="no-failed">No failed notifications.</p>'
-      : `<h3>Failed — they will not be retried on their own${total > failed.length ? ` (newest ${failed.length} of ${total})` : ''}</h3>
+      ? html`<p class="ok" id="no-failed">No failed notifications.</p>`
+      : html`<h3>Failed — they will not be retried on their own${total > failed.length && ` (newest ${failed.length} of ${total})`}</h3>
 <table id="failed"><thead><tr><th>Failed</th><th>Channel</th><th>Event</th><th>Tasks</th><th>Reason</th><th></th></tr></thead>
-<tbody>${failed.map((f) => failedRow(f, now, model.actionsEnabled)).join('\n')}</tbody></table>`;
-  return `<section><h2>Notifications</h2>${counts}${failedList}</section>`;
+<tbody>${join(
+          failed.map((f) => failedRow(f, now, model.actionsEnabled)),
+          html`\n`,
+        )}</tbody></table>`;
+  return html`<section><h2>Notifications</h2>${counts}${failedList}</section>`;
 }
 
-function chartSection(model: PageModel): string {
-  return `<section><h2>Finished vs failed per hour <span class="sub">last 24 h, UTC</span></h2>
+function chartSection(model: PageModel): Html {
+  return html`<section><h2>Finished vs failed per hour <span class="sub">last 24 h, UTC</span></h2>
 <p class="key"><span class="swatch finished"></span> finished <span class="swatch failed"></span> failed</p>
 ${renderChart(model.chart)}</section>`;
 }
 
-function queuesSection(report: StatusReport): string {
-  const head = QUEUE_STATES.map((s) => `<th class="num">${h(s)}</th>`).join('');
+function queuesSection(report: StatusReport): Html {
+  const head = QUEUE_STATES.map((s) => html`<th class="num">${s}</th>`);
   const row = (name: QueueName) =>
-    `<tr><td>${name}</td>${QUEUE_STATES.map((s) => `<td class="num${s === 'failed' && report.queues[name][s] > 0 ? ' bad' : ''}">${report.queues[name][s]}</td>`).join('')}</tr>`;
-  return `<section><h2>Queues <a class="sub" href="queues/">bull-board →</a></h2>
+    html`<tr><td>${name}</td>${QUEUE_STATES.map((s) => html`<td class="num${s === 'failed' && report.queues[name][s] > 0 && ' bad'}">${report.queues[name][s]}</td>`)}</tr>`;
+  return html`<section><h2>Queues <a class="sub" href="queues/">bull-board →</a></h2>
 <table id="queues" class="compact"><thead><tr><th>Queue</th>${head}</tr></thead><tbody>${row('poll')}${row('notify')}</tbody></table></section>`;
 }
 
-const STYLE = `
-:root{color-scheme:light dark;--bg:#fff;--fg:#1d2433;--muted:#6b7280;--line:#e5e7eb;--head:#f8fafc;--ok:#15803d;--okbg:#dcfce7;--bad:#b91c1c;--badbg:#fee2e2;--warn:#a16207;--warnbg:#fef3c7;--run:#2563eb;--wait:#94a3b8}
-@media (prefers-color-scheme:dark){:root{--bg:#0f141b;--fg:#e5e7eb;--muted:#9ca3af;--line:#263040;--head:#161d27;--ok:#4ade80;--okbg:#14361f;--bad:#f87171;--badbg:#3b1616;--warn:#fbbf24;--warnbg:#3a2c0a;--run:#60a5fa;--wait:#64748b}}
-*{box-sizing:border-box}
-body{margin:0;padding:1.25rem 1.5rem 3rem;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
-header{display:flex;align-items:baseline;gap:1rem;flex-wrap:wrap}
-h1{font-size:1.3rem;margin:0}h2{font-size:1.05rem;margin:1.6rem 0 .5rem}h3{font-size:.95rem;margin:1rem 0 .4rem}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{background:var(--head);font-weight:600;font-size:.85rem}
-td.num,th.num{text-align:right}
-table.compact{width:auto;min-width:24rem}
-.muted,.sub{color:var(--muted)}.sub{font-size:.82rem}
-.count{font-weight:400;color:var(--muted);font-size:.9rem}
-.badge{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.8rem;font-weight:600}
-.badge.ok{background:var(--okbg);color:var(--ok)}.badge.failing,.badge.stale{background:var(--badbg);color:var(--bad)}.badge.pending{background:var(--warnbg);color:var(--warn)}
-.error{color:var(--bad);font-size:.85rem;max-width:40rem;overflow-wrap:anywhere}
-.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}
-.event{font-weight:600}
-.task-name,.reason{overflow-wrap:anywhere}
-.bar{vertical-align:middle;border-radius:2px}.legend{font-size:.8rem;color:var(--muted)}
-.s-finish,.finished{fill:var(--ok);background:var(--ok)}.s-failed,.failed{fill:var(--bad);background:var(--bad)}
-.s-running{fill:var(--run)}.s-waiting{fill:var(--wait)}.s-pause{fill:var(--warn)}.s-other{fill:var(--muted)}
-.chart{width:100%;max-width:760px;height:auto;display:block}
-.chart .axis{stroke:var(--line)}.chart .tick{fill:var(--muted);font-size:10px}
-.key{margin:.2rem 0;font-size:.85rem}.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;vertical-align:-1px;margin-left:.6rem}
-form#filter{display:flex;gap:1rem;margin:.3rem 0 .6rem}
-select,button{font:inherit;color:inherit;background:var(--head);border:1px solid var(--line);border-radius:6px;padding:.15rem .5rem}
-button.retry{cursor:pointer;border-color:var(--run);color:var(--run)}button:disabled{opacity:.5;cursor:default}
-#refresh-state{font-size:.82rem}
-code{font-size:.9em}a{color:var(--run)}
-`;
-
-/**
- * Refreshes the live part by fetching this same URL and swapping `#live`
- * (one renderer — the server's — for first paint and updates, so escaping
- * lives in one place); submits the filter form on change; sends Retry.
- *
- * Retry is a POST with a JSON content type: a cross-site form cannot send
- * that without a CORS preflight, which this server never grants, so a
- * browser's remembered Basic credentials cannot be abused from another
- * site. When the server answers 401 (no credentials remembered), the token
- * is asked for once and kept in sessionStorage for this tab only.
- */
-function script(refreshSeconds: number): string {
-  return `
-(function () {
-  'use strict';
-  var state = document.getElementById('refresh-state');
-  var busy = false;
-  function say(el, text, cls) { if (!el) return; el.textContent = text; el.className = cls || ''; }
-  function refresh() {
-    if (busy) return Promise.resolve();
-    busy = true;
-    return fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin', cache: 'no-store' })
-      .then(function (res) {
-        if (!res.ok) throw new Error('HTTP ' + res.status);
-        return res.text();
-      })
-      .then(function (text) {
-        var next = new DOMParser().parseFromString(text, 'text/html').getElementById('live');
-        var live = document.getElementById('live');
-        if (next && live) live.replaceWith(document.adoptNode(next));
-        say(state, 'updated ' + new Date().toLocaleTimeString(), 'muted');
-      })
-      .catch(function (error) { say(state, 'refresh failed (' + error.message + '); retrying', 'warn'); })
-      .finally(function () { busy = false; });
-  }
-  setInterval(refresh, ${refreshSeconds * 1000});
-  document.addEventListener('change', function (event) {
-    var form = event.target && event.target.form;
-    if (form && form.id === 'filter') form.submit();
-  });
-  function postRetry(id, token) {
-    var headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (token) headers.authorization = 'Bearer ' + token;
-    return fetch('api/notifications/' + encodeURIComponent(id) + '/retry', {
-      method: 'POST', headers: headers, body: '{}', credentials: 'same-origin'
-    });
-  }
-  document.addEventListener('click', function (event) {
-    var button = event.target && event.target.closest ? event.target.closest('button.retry') : null;
-    if (!button) return;
-    var id = button.getAttribute('data-job') || '';
-    var result = document.getElementById('action-result');
-    button.disabled = true;
-    var token = sessionStorage.getItem('dbswatch-token');
-    postRetry(id, token)
-      .then(function (res) {
-        if (res.status !== 401) return res;
-        var entered = window.prompt('Token for actions (http.authToken):');
-        if (!entered) return res;
-        sessionStorage.setItem('dbswatch-token', entered);
-        return postRetry(id, entered);
-      })
-      .then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (body) {
-          var message = (body && body.message) || ('HTTP ' + res.status);
-          say(document.getElementById('action-result'), message, res.ok ? 'ok' : 'bad');
-          return refresh();
-        });
-      })
-      .catch(function (error) { say(result, 'retry failed: ' + error.message, 'bad'); button.disabled = false; });
-  });
-})();
-`;
-}
-
-/** The whole page. */
+/** The whole page. Its stylesheet and script are the static files under `assets/` (see `routes.ts`). */
 export function renderStatusPage(model: PageModel, options: RenderOptions): string {
   const { now, nonce } = options;
   const refreshSeconds = options.refreshSeconds ?? 5;
@@ -377,9 +276,13 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const failedNotifications = report.queues.notify.failed;
   const summary =
     problems === 0 && failedNotifications === 0
-      ? '<span class="badge ok">all good</span>'
-      : `<span class="badge failing">${problems > 0 ? `${problems} plan${problems === 1 ? ' needs' : 's need'} attention` : ''}${problems > 0 && failedNotifications > 0 ? ' · ' : ''}${failedNotifications > 0 ? `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}` : ''}</span>`;
-  return `<!doctype html>
+      ? html`<span class="badge ok">all good</span>`
+      : html`<span class="badge failing">${[
+          problems > 0 && `${problems} plan${problems === 1 ? ' needs' : 's need'} attention`,
+          problems > 0 && failedNotifications > 0 && ' · ',
+          failedNotifications > 0 && `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}`,
+        ]}</span>`;
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -387,20 +290,20 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
 <meta name="referrer" content="no-referrer">
 <title>dbswatch status</title>
 <link rel="icon" href="data:,">
-<style nonce="${h(nonce)}">${STYLE}</style>
+<link rel="stylesheet" href="${PAGE_ASSETS.css}">
+<script src="${PAGE_ASSETS.js}" nonce="${nonce}" defer></script>
 </head>
-<body>
+<body data-refresh-seconds="${refreshSeconds}">
 <header><h1>dbswatch</h1><span id="refresh-state" class="muted">refreshes every ${refreshSeconds} s</span><span id="action-result" role="status" aria-live="polite"></span></header>
 <div id="live">
-<p>${summary} <span class="muted">as of ${timeAgo(report.generatedAt, now)} · prefix <code>${h(report.redis.prefix)}</code></span></p>
+<p>${summary} <span class="muted">as of ${timeAgo(report.generatedAt, now)} · prefix <code>${report.redis.prefix}</code></span></p>
 ${plansSection(report, now)}
 ${transitionsSection(model, now)}
 ${notificationsSection(model, now)}
 ${chartSection(model)}
 ${queuesSection(report)}
 </div>
-<script nonce="${h(nonce)}">${script(refreshSeconds)}</script>
 </body>
 </html>
-`;
+`.toString();
 }

@@ -1,16 +1,23 @@
 /**
- * The status page's routes for the operations HTTP server:
+ * The status page's routes, one express Router the HTTP server mounts
+ * behind its Host check and token check (`../http.ts`):
  *
  * - `GET /` — the page (server-rendered, refreshes itself);
+ * - `GET /assets/page.css`, `/assets/page.js` — its stylesheet and script;
  * - `GET /api/status` — the same JSON as `dbswatch status --json`;
  * - `POST /api/notifications/:id/retry` — retries a failed notify job;
- * - `/queues` — bull-board (read-only unless authenticated).
+ * - `/queues` — bull-board (read-only unless a token is configured).
  *
- * Access: none of these is `open`, so the server asks for `http.authToken`
- * whenever one is configured (and config load refuses a non-loopback host
- * without one). Actions go further: with no token configured they are
- * refused with 403 — a loopback-only page may be read by anyone on the
- * machine, but not used to change anything.
+ * Adding a route: `router.get(path, handler)` for a read;
+ * `router.post(path, ...actionGuards(deps.config), handler)` for anything
+ * that changes state. Handlers may be async and throw: a `RedisUnavailable`
+ * becomes a 503, anything else a logged 500.
+ *
+ * Access: every route here needs `http.authToken` whenever one is
+ * configured (the server checks it before this router; config load refuses
+ * a non-loopback host without one). Actions go further: with no token
+ * configured they are refused with 403 — a loopback-only page may be read by
+ * anyone on the machine, but not used to change anything.
  *
  * CSRF: a browser that has the token as remembered Basic credentials sends
  * it with any request to this origin, including one a hostile page
@@ -21,15 +28,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { type HttpReply, RESPONDED, type Route } from '../http.js';
+import { methodNotAllowed } from '../http.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queues.js';
 import { collectStatus } from '../status/report.js';
-import { BULL_BOARD_PATH, createBullBoards } from './bull-board.js';
+import { BULL_BOARD_CSP, BULL_BOARD_PATH, bullBoards } from './bull-board.js';
 import { collectPageModel, parseFilter } from './data.js';
-import { h, renderStatusPage } from './page.js';
+import { html } from './html.js';
+import { renderStatusPage } from './page.js';
 import { retryFailedNotification } from './retry.js';
 
 export interface StatusPageDeps {
@@ -43,8 +53,12 @@ export interface StatusPageDeps {
 /** How long a page or API request waits for Redis before answering 503. */
 export const READ_TIMEOUT_MS = 5_000;
 
-const HTML = 'text/html; charset=utf-8';
-const json = (status: number, value: unknown): HttpReply => ({ status, body: JSON.stringify(value) });
+/** The page's stylesheet and script (copied next to the compiled file by `npm run build`). */
+export const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+
+/** The page's policy: its one nonce'd script, its own stylesheet, nothing from anywhere else. */
+export const pageCsp = (nonce: string) =>
+  `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; img-src data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
 /** The worker connection queues commands while Redis is down: don't let a page wait for that. */
 async function readRedis<T>(redis: Redis, read: () => Promise<T>): Promise<T> {
@@ -62,16 +76,12 @@ async function readRedis<T>(redis: Redis, read: () => Promise<T>): Promise<T> {
   }
 }
 
-class RedisUnavailable extends Error {}
+/** Redis cannot be read right now: a 503, as a page for the page and as JSON for the API. */
+export class RedisUnavailable extends Error {}
 
-function unavailablePage(reason: string): HttpReply {
-  // No script here, so the CSP allows nothing but the one style rule; meta refresh retries.
-  return {
-    status: 503,
-    contentType: HTML,
-    headers: { 'content-security-policy': "default-src 'none'; base-uri 'none'; frame-ancestors 'none'" },
-    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>dbswatch status: unavailable</title></head><body><h1>dbswatch</h1><p>The status cannot be read right now: ${h(reason)}. This page retries every 5 seconds.</p></body></html>`,
-  };
+function unavailablePage(reason: string): string {
+  // No script and no style: the server's default CSP (nothing allowed) fits; meta refresh retries.
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>dbswatch status: unavailable</title></head><body><h1>dbswatch</h1><p>The status cannot be read right now: ${reason}. This page retries every 5 seconds.</p></body></html>`.toString();
 }
 
 /**
@@ -95,100 +105,96 @@ export function crossSite(req: IncomingMessage): boolean {
 
 const isJson = (req: IncomingMessage) => /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 
-/** `/api/notifications/<id>/retry` → the decoded id, or undefined when the path has another shape. */
-export function retryTarget(path: string): string | undefined {
-  const match = /^\/api\/notifications\/([^/]+)\/retry$/.exec(path);
-  if (!match?.[1]) return undefined;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-export function statusPageRoutes(deps: StatusPageDeps): Route[] {
-  const { redis, queues, log } = deps;
-  const boards = createBullBoards(queues);
-
+/**
+ * The checks every state-changing route runs first, in order: a token must
+ * be configured (403 otherwise, saying how to enable actions), the request
+ * must not be cross-site (403) and must be JSON (415). The token itself was
+ * already checked by the server.
+ */
+export function actionGuards(config: () => Config): RequestHandler[] {
   return [
-    {
-      path: '/',
-      methods: ['GET'],
-      async handle({ query }) {
-        const config = deps.config();
-        try {
-          const model = await readRedis(redis, () => collectPageModel({ config, redis, queues, filter: parseFilter(query) }));
-          const nonce = randomBytes(16).toString('base64');
-          return {
-            status: 200,
-            contentType: HTML,
-            headers: {
-              'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-              'referrer-policy': 'no-referrer',
-            },
-            body: renderStatusPage(model, { now: Date.now(), nonce }),
-          };
-        } catch (error) {
-          if (error instanceof RedisUnavailable) return unavailablePage(error.message);
-          throw error;
-        }
-      },
+    (_req, res, next) => {
+      if (config().http.authToken) return next();
+      res.status(403).json({
+        status: 'forbidden',
+        message: 'actions are disabled: set http.authToken in the config to enable Retry (and then send the token)',
+      });
     },
-    {
-      path: '/api/status',
-      methods: ['GET'],
-      async handle() {
-        try {
-          // Exactly what `dbswatch status --json` prints.
-          return json(200, await readRedis(redis, () => collectStatus({ config: deps.config(), redis, queues })));
-        } catch (error) {
-          if (error instanceof RedisUnavailable) return json(503, { status: 'unavailable', message: error.message });
-          throw error;
-        }
-      },
+    (req, res, next) => {
+      if (!crossSite(req)) return next();
+      res.status(403).json({ status: 'forbidden', message: 'cross-site request refused' });
     },
-    {
-      path: '/api/notifications',
-      prefix: true,
-      methods: ['POST'],
-      async handle({ req, path }) {
-        if (!deps.config().http.authToken) {
-          return json(403, {
-            status: 'forbidden',
-            message: 'actions are disabled: set http.authToken in the config to enable Retry (and then send the token)',
-          });
-        }
-        if (crossSite(req)) return json(403, { status: 'forbidden', message: 'cross-site request refused' });
-        if (!isJson(req)) {
-          return json(415, { status: 'unsupported media type', message: 'send the action as POST with Content-Type: application/json' });
-        }
-        const id = retryTarget(path);
-        if (id === undefined) return json(404, { status: 'not found', message: 'expected /api/notifications/<job id>/retry' });
-        try {
-          const outcome = await readRedis(redis, () => retryFailedNotification(queues, id));
-          if (outcome.status === 200) log.info({ jobId: id }, 'failed notification retried from the status page');
-          return json(outcome.status, outcome.body);
-        } catch (error) {
-          if (error instanceof RedisUnavailable) return json(503, { status: 'unavailable', message: error.message });
-          throw error;
-        }
-      },
-    },
-    {
-      path: BULL_BOARD_PATH,
-      prefix: true,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      async handle({ req, res }) {
-        const method = req.method ?? 'GET';
-        // bull-board's own actions are PUT/POST/DELETE: the same cross-site rule as ours.
-        if (method !== 'GET' && method !== 'HEAD' && crossSite(req)) {
-          return json(403, { status: 'forbidden', message: 'cross-site request refused' });
-        }
-        // The server has already checked the token when one is configured, so "a token is
-        // configured" here means "this request presented it".
-        await boards.handle(req, res, !!deps.config().http.authToken);
-        return RESPONDED;
-      },
+    (req, res, next) => {
+      if (isJson(req)) return next();
+      res.status(415).json({ status: 'unsupported media type', message: 'send the action as POST with Content-Type: application/json' });
     },
   ];
+}
+
+/** The status page router (see the file comment for its routes). */
+export function statusPageRoutes(deps: StatusPageDeps): express.Router {
+  const { redis, queues, log } = deps;
+  const router = express.Router();
+
+  router
+    .route('/')
+    .get(async (req, res) => {
+      const config = deps.config();
+      const query = new URL(req.originalUrl, 'http://localhost').searchParams;
+      const model = await readRedis(redis, () => collectPageModel({ config, redis, queues, filter: parseFilter(query) }));
+      const nonce = randomBytes(16).toString('base64');
+      res
+        .set('content-security-policy', pageCsp(nonce))
+        .type('text/html; charset=utf-8')
+        .send(renderStatusPage(model, { now: Date.now(), nonce }));
+    })
+    .all(methodNotAllowed('GET'));
+
+  // The page's own files: no secrets in them, but behind the token like the page.
+  // Revalidated on each load (ETag), so a new release's page never runs an old script.
+  router.use(
+    '/assets',
+    express.static(ASSETS_DIR, { index: false, redirect: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') }),
+  );
+
+  router
+    .route('/api/status')
+    .get(async (_req, res) => {
+      // Exactly what `dbswatch status --json` prints.
+      res.json(await readRedis(redis, () => collectStatus({ config: deps.config(), redis, queues })));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/api/notifications/:id/retry')
+    .post(...actionGuards(deps.config), async (req, res) => {
+      const id = req.params.id ?? '';
+      const outcome = await readRedis(redis, () => retryFailedNotification(queues, id));
+      if (outcome.status === 200) log.info({ jobId: id }, 'failed notification retried from the status page');
+      res.status(outcome.status).json(outcome.body);
+    })
+    .all(methodNotAllowed('POST'));
+
+  router.use(
+    BULL_BOARD_PATH,
+    (req, res, next) => {
+      res.set('content-security-policy', BULL_BOARD_CSP);
+      // bull-board's own actions are PUT/POST/DELETE: the same cross-site rule as ours.
+      if (req.method !== 'GET' && req.method !== 'HEAD' && crossSite(req)) {
+        res.status(403).json({ status: 'forbidden', message: 'cross-site request refused' });
+        return;
+      }
+      next();
+    },
+    // The server has already checked the token when one is configured, so "a token is
+    // configured" here means "this request presented it".
+    bullBoards(queues, () => !!deps.config().http.authToken),
+  );
+
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(error instanceof RedisUnavailable)) return next(error);
+    if (req.path === '/') res.status(503).type('text/html; charset=utf-8').send(unavailablePage(error.message));
+    else res.status(503).json({ status: 'unavailable', message: error.message });
+  });
+  return router;
 }

@@ -262,6 +262,44 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
   });
 });
 
+describe('bull-board in a real browser', () => {
+  it('renders its UI under its Content-Security-Policy, with nothing loaded from outside', async () => {
+    // Its own run: the describe above owns its process; this needs only a served board.
+    const prefix = uniquePrefix('status-page-board');
+    const port = await freePort();
+    const configPath = writeConfig(`
+redis: { url: "${redisUrl()}", prefix: "${prefix}" }
+http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
+`);
+    const child = startDbswatch(['run', '--config', configPath]);
+    const browser = await launchChromium();
+    try {
+      await child.waitForLine(/HTTP server listening/);
+      const context = await browser.newContext({ httpCredentials: { username: 'ops', password: TOKEN } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      const response = await page.goto(`http://127.0.0.1:${port}/queues/`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+      expect(response?.headers()['x-powered-by']).toBeUndefined();
+      // The app ran (its script is allowed): it lists both queues.
+      await page.getByText('notify', { exact: true }).first().waitFor({ timeout: 30_000 });
+      await page.getByText('poll', { exact: true }).first().waitFor({ timeout: 30_000 });
+      // The only refusal is its web-font stylesheet from another host: the policy keeps the page offline.
+      expect(problems.filter((p) => !/fonts\.googleapis\.com/.test(p))).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+      await killAll();
+      await deletePrefix(prefix);
+    }
+  });
+});
+
 describe('dbswatch run on a public host without a token', () => {
   it('exits non-zero and says that http.authToken is required', async () => {
     const configPath = writeConfig(`

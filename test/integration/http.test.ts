@@ -5,6 +5,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { Worker } from 'bullmq';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
@@ -185,9 +186,10 @@ describe('startHttpServer', () => {
     const token = 'a-test-token-of-24-chars';
     config = testConfig(`  authToken: ${token}\n`);
     try {
-      const server = await start({
-        routes: [{ path: '/private', methods: ['GET'], handle: async () => ({ status: 200, body: '{"secret":false}' }) }],
+      const routes = express.Router().get('/private', (_req, res) => {
+        res.json({ secret: false });
       });
+      const server = await start({ routes });
       expect((await get(server, '/private')).status).toBe(401);
       expect((await get(server, '/private', { headers: { authorization: 'Bearer wrong-token-of-24-chars!' } })).status).toBe(401);
       expect((await get(server, '/private', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

@@ -99,7 +99,9 @@ describe('with a token configured', () => {
       expect(res.headers.get('www-authenticate')).toContain('Basic');
     }
     expect((await fetch(`${server.url}/api/notifications/x/retry`, jsonPost())).status).toBe(401);
+    expect((await fetch(`${server.url}/assets/page.js`)).status).toBe(401);
     expect((await fetch(`${server.url}/`, { headers: bearer })).status).toBe(200);
+    expect((await fetch(`${server.url}/assets/page.js`, { headers: bearer })).status).toBe(200);
     const basic = `Basic ${Buffer.from(`anyone:${TOKEN}`).toString('base64')}`;
     expect((await fetch(`${server.url}/`, { headers: { authorization: basic } })).status).toBe(200);
   });
@@ -182,7 +184,7 @@ describe('without a token (loopback)', () => {
     expect(body).toEqual(JSON.parse(JSON.stringify(direct)));
   });
 
-  it('serves the page as HTML with a nonce-only Content-Security-Policy', async () => {
+  it('serves the page as HTML with a nonce-only script policy, and its stylesheet and script as files', async () => {
     const server = await start(testConfig());
     const res = await fetch(`${server.url}/?plan=dbsplanweb1&event=failed`);
     expect(res.status).toBe(200);
@@ -191,8 +193,28 @@ describe('without a token (loopback)', () => {
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
     expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
     const html = await res.text();
-    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toContain(`<script src="assets/page.js" nonce="${nonce}" defer></script>`);
+    expect(html).toContain('<link rel="stylesheet" href="assets/page.css">');
+    // A fresh nonce per response.
+    const again = (await fetch(`${server.url}/`)).headers.get('content-security-policy') ?? '';
+    expect(again).not.toContain(nonce);
+
+    const css = await fetch(`${server.url}/assets/page.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    expect(css.headers.get('cache-control')).toBe('no-cache');
+    expect(css.headers.get('etag')).toBeTruthy();
+    expect(await css.text()).toContain('.badge.ok');
+    const js = await fetch(`${server.url}/assets/page.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect(await js.text()).toContain("closest('button.retry')");
+    expect((await fetch(`${server.url}/assets/nope.js`)).status).toBe(404);
+    const traversal = await fetch(`${server.url}/assets/%2e%2e/routes.ts`);
+    expect(traversal.status).toBe(404);
+    expect(await traversal.text()).not.toContain("import");
     expect(html).toContain('<strong>orders-prod</strong>');
     expect(html).toContain('<option value="failed" selected>');
     expect(html).toContain('No failed notifications.');

@@ -53,7 +53,7 @@ describe('renderChart', () => {
     ],
     NOW,
   );
-  const svg = renderChart(series);
+  const svg = renderChart(series).toString();
   const rects = [...svg.matchAll(/<rect class="(finished|failed)" x="([\d.]+)" y="(\d+)" width="(\d+)" height="(\d+)"\/>/g)].map((m) => ({
     kind: m[1],
     x: Number(m[2]),
@@ -88,7 +88,7 @@ describe('renderChart', () => {
   });
 
   it('draws an empty chart (axis only) when nothing happened', () => {
-    const empty = renderChart(hourlyBuckets([], NOW));
+    const empty = renderChart(hourlyBuckets([], NOW)).toString();
     expect(empty).not.toContain('<rect');
     expect(empty).toMatch(/^<svg [^>]*role="img"/);
     expect(empty.endsWith('</svg>')).toBe(true);

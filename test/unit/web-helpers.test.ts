@@ -1,12 +1,12 @@
 /**
  * Small pure pieces of the status page's edge: job-data redaction for
- * bull-board, the cross-site check, the retry path and the filter.
+ * bull-board, the cross-site check and the filter.
  */
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { HIDDEN_URL, redactJobData } from '../../src/web/bull-board.js';
 import { parseFilter } from '../../src/web/data.js';
-import { crossSite, retryTarget } from '../../src/web/routes.js';
+import { crossSite } from '../../src/web/routes.js';
 
 describe('redactJobData', () => {
   const signed = 'https://bucket.oss-cn-hangzhou.aliyuncs.com/backup/full.tar.gz?Expires=1&OSSAccessKeyId=LTAI&Signature=abc';
@@ -49,20 +49,6 @@ describe('crossSite', () => {
     [{ 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:9464' }, true],
   ])('%j → %s', (headers, expected) => {
     expect(crossSite(req(headers))).toBe(expected);
-  });
-});
-
-describe('retryTarget', () => {
-  it.each([
-    ['/api/notifications/p.t.2-finish.slack-ops/retry', 'p.t.2-finish.slack-ops'],
-    ['/api/notifications/digest.slack~2Dops.abc/retry', 'digest.slack~2Dops.abc'],
-    ['/api/notifications/a%20b/retry', 'a b'],
-    ['/api/notifications/a/b/retry', undefined],
-    ['/api/notifications//retry', undefined],
-    ['/api/notifications/x', undefined],
-    ['/api/notifications/%E0%A4%A/retry', undefined],
-  ])('%s → %s', (path, id) => {
-    expect(retryTarget(path)).toBe(id);
   });
 });
 
