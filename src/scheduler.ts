@@ -9,7 +9,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, type PlanConfig, discoveredPlan } from './config.js';
 import type { Logger } from './logger.js';
-import { idPart } from './notify/event.js';
+import { idPart } from './ids.js';
 import { type PollJobData, pollJobOptions } from './queues.js';
 
 const PLAN_SCHEDULER_PREFIX = 'plan.';

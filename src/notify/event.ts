@@ -6,6 +6,7 @@
  */
 import type { EventKind } from '../config.js';
 import type { DownloadTask, TaskStatus } from '../dbs/task.js';
+import { idPart, joinId } from '../ids.js';
 
 export interface Notification {
   /** Stable identity of (plan, task, status-change sequence, new status, channel); BullMQ-safe (no `:`). */
@@ -39,12 +40,10 @@ export interface NotifyJobData {
   readonly urlsRemoved?: true;
 }
 
-/** Makes one id component BullMQ-safe: no `:` (BullMQ's separator), readable where possible. */
-export function idPart(value: string | number): string {
-  return encodeURIComponent(String(value)).replace(/[%:]/g, (c) => (c === '%' ? '~' : '~3A'));
-}
+/** Re-exported: the one injective id-part encoding lives in src/ids.ts. */
+export { idPart } from '../ids.js';
 
-/** The notification id of a transition for a channel. */
+/** The notification id of a transition for a channel: injective in every part (src/ids.ts). */
 export function notificationId(planId: string, taskId: string, seq: number, status: string, channel: string): string {
-  return [idPart(planId), idPart(taskId), `${seq}-${idPart(status)}`, idPart(channel)].join('.');
+  return joinId(idPart(planId), idPart(taskId), `${seq}-${idPart(status)}`, idPart(channel));
 }

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { type Config, type PlanConfig, routeEvent } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { Transition } from '../tracking/diff.js';
-import { idPart, type Notification, type NotifyJobData, notificationId } from './event.js';
+import { idPart, joinId } from '../ids.js';
+import { type Notification, type NotifyJobData, notificationId } from './event.js';
 
 export interface NotifyJob {
   readonly jobId: string;
@@ -18,7 +19,7 @@ export interface NotifyJob {
 /** Job id of a digest: the channel plus a hash of the notification ids it carries. */
 export function digestJobId(channel: string, notificationIds: readonly string[]): string {
   const hash = createHash('sha256').update([...notificationIds].sort().join('\n')).digest('hex').slice(0, 20);
-  return `digest.${idPart(channel)}.${hash}`;
+  return joinId('digest', idPart(channel), hash);
 }
 
 export function buildNotifyJobs(

@@ -5,7 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
+import { discoveredPlan, parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { type PollJobData, QUEUE_NAMES } from '../../src/queues.js';
 import { planOffset, planSchedulerId, reconcileSchedulers } from '../../src/scheduler.js';
@@ -70,5 +70,22 @@ describe('reconcileSchedulers', () => {
     expect(Math.max(...offsets)).toBeLessThan(60_000);
     expect(planOffset('plan7', 60_000)).toBe(offsets[7]);
     expect(planSchedulerId('a:b')).not.toContain(':');
+  });
+
+  it('gives discovered plans whose ids collided before (dd:1, dd~3A1, dd.x) one scheduler each', async () => {
+    const own = new Queue<PollJobData>(QUEUE_NAMES.poll, { connection: redis, prefix: `${prefix}-disc` });
+    try {
+      const config = configWith(['plan0001'], `${prefix}-disc`);
+      const plans = ['dd:1', 'dd~3A1', 'dd.x', 'dd~2Ex'].map((id) => discoveredPlan(config, id, id));
+      await reconcileSchedulers(own, config, plans, silentLogger);
+      const schedulers = await own.getJobSchedulers(0, -1);
+      // Before the fix dd:1 and dd~3A1 shared `plan.dd~3A1`: one of them was never polled.
+      expect(schedulers).toHaveLength(4);
+      const delayed = await own.getDelayed();
+      expect(delayed.map((j) => j.data.planId).sort()).toEqual(['dd.x', 'dd:1', 'dd~2Ex', 'dd~3A1']);
+    } finally {
+      await own.close();
+      await deletePrefix(`${prefix}-disc`);
+    }
   });
 });
