@@ -16,6 +16,7 @@ import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../src
 import type { NotifyJobData } from '../src/notify/event.js';
 import { buildNotifyJobs } from '../src/notify/routing.js';
 import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../src/queues.js';
+import { applyAnnouncedRule } from '../src/tracking/announced.js';
 import { type Transition, diff } from '../src/tracking/diff.js';
 import type { HistoryRecorder } from '../src/tracking/history.js';
 import type { StateStore } from '../src/tracking/state.js';
@@ -91,11 +92,16 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
     });
     const at = now();
-    const jobs = buildNotifyJobs(config, plan, result.transitions, tasks, at);
+    // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
+    const announced = applyAnnouncedRule(previous.announced ?? new Map(), snapshot, result.transitions, result.removals, {
+      at,
+      keepAfterGoneMs: config.notify.keepDelivered,
+    });
+    const jobs = buildNotifyJobs(config, plan, announced.transitions, tasks, at);
     const outcome: PollOutcome = {
       planId,
       result: previous.baselineDone ? 'ok' : 'baseline',
-      transitions: result.transitions,
+      transitions: announced.transitions,
       jobsEnqueued: jobs.length,
       tracked: result.trackedCount,
       tasks,
@@ -114,15 +120,17 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       expectedVersion: previous.version,
       upserts: result.upserts,
       removals: result.removals,
+      announcedUpserts: announced.upserts,
+      announcedRemovals: announced.removals,
       at,
       byStatus,
     });
     if (committed.ok) {
-      for (const t of result.transitions) transitionsTotal.inc({ event: t.event });
+      for (const t of announced.transitions) transitionsTotal.inc({ event: t.event });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
-      if (deps.history && result.transitions.length > 0) {
-        await deps.history.record(plan, result.transitions, tasks, at);
+      if (deps.history && announced.transitions.length > 0) {
+        await deps.history.record(plan, announced.transitions, tasks, at);
       }
       return outcome;
     }
