@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { destinationProblem, isEmailAddress } from './destinations.js';
 import { parseDuration } from './duration.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
@@ -92,9 +93,13 @@ const slackChannelSchema = z
     digestThreshold: z.number().int().min(1).optional(),
     /** HTTP timeout for one webhook call. Default: 10s. */
     timeout: duration('timeout').default(10_000),
+    /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
+    allowPrivateDestinations: z.boolean().default(false),
   })
   .strict()
   .superRefine((channel, ctx) => {
+    const refused = channel.allowPrivateDestinations ? undefined : destinationProblem(channel.webhookUrl, 'webhookUrl');
+    if (refused) ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: refused });
     try {
       const url = new URL(channel.webhookUrl);
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
@@ -109,7 +114,8 @@ const slackChannelSchema = z
     }
   });
 
-const emailAddressList = z.array(z.string().min(3).includes('@', { message: 'is not an email address' }));
+const emailAddress = z.string().refine(isEmailAddress, { message: 'is not an email address (name@host or "Name <name@host>")' });
+const emailAddressList = z.array(emailAddress);
 
 const emailChannelSchema = z
   .object({
@@ -124,15 +130,24 @@ const emailChannelSchema = z
     /** Refuse to send unless the server upgrades with STARTTLS. Default: false. */
     requireTLS: z.boolean().optional(),
     auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict().optional(),
-    from: z.string().min(3),
+    from: emailAddress,
     to: emailAddressList.default([]),
     cc: emailAddressList.default([]),
     events: eventList.optional(),
     digestThreshold: z.number().int().min(1).optional(),
     timeout: duration('timeout').default(20_000),
+    /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
+    allowPrivateDestinations: z.boolean().default(false),
   })
   .strict()
   .superRefine((channel, ctx) => {
+    // nodemailer sends to localhost when the URL names no host: refuse rather than guess.
+    if (channel.smtpUrl && URL.canParse(channel.smtpUrl) && !new URL(channel.smtpUrl).hostname) {
+      ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'smtpUrl names no host (smtp://host:587 or smtp://user:pass@host:587)' });
+    }
+    const target = channel.smtpUrl ?? (channel.host ? `smtp://${channel.host.includes(':') ? `[${channel.host}]` : channel.host}` : undefined);
+    const refused = channel.allowPrivateDestinations || !target ? undefined : destinationProblem(target, channel.smtpUrl ? 'smtpUrl' : 'host');
+    if (refused) ctx.addIssue({ code: 'custom', path: [channel.smtpUrl ? 'smtpUrl' : 'host'], message: refused });
     if (!channel.smtpUrl && !channel.host) {
       ctx.addIssue({ code: 'custom', message: 'needs either smtpUrl or host' });
     }
