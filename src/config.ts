@@ -249,6 +249,8 @@ const rawSchema = z
         digestThreshold: z.number().int().min(1).default(5),
         /** How long delivered notification ids are kept for dedupe. Default: 7d. */
         keepDelivered: duration('notify.keepDelivered', MAX_SCHEDULE_MS).default(7 * 86_400_000),
+        /** …and at most this many (delivered jobs and markers each; the oldest go first). Default: 100,000. */
+        keepDeliveredCount: z.number().int().min(100).max(10_000_000).default(100_000),
       })
       .strict()
       .prefault({}),

@@ -154,6 +154,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       prefix: deps.prefix,
       claimTtlMs: claimTtl(channelConfig),
       keepDeliveredMs: config.notify.keepDelivered,
+      keepDeliveredCount: config.notify.keepDeliveredCount,
     });
 
     const pending = new Set<string>();
