@@ -201,6 +201,10 @@ const rawSchema = z
         /** Global request budget across every worker. Default: 5. */
         requestsPerSecond: z.number().positive().max(1000).default(5),
         timeout: duration('dbs.timeout').default(10_000),
+        /** Largest DBS response read; a bigger one fails the poll (ResponseTooLarge). Default: 20 MB. */
+        maxResponseBytes: z.number().int().min(65_536).max(1_073_741_824).default(20 * 1_048_576),
+        /** Pages one poll of one plan may read (each pass), so a runaway list cannot hold the budget. Default: 2,000 (200,000 tasks). */
+        maxPagesPerPoll: z.number().int().min(1).max(100_000).default(2_000),
       })
       .strict()
       .prefault({}),

@@ -90,6 +90,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     endpoint: config.dbs.endpoint,
     protocol: config.dbs.protocol,
     timeoutMs: config.dbs.timeout,
+    maxResponseBytes: config.dbs.maxResponseBytes,
     gate,
     log,
     ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
