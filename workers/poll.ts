@@ -21,6 +21,7 @@ import { type Transition, diff } from '../src/tracking/diff.js';
 import type { HistoryRecorder } from '../src/tracking/history.js';
 import type { StateStore } from '../src/tracking/state.js';
 import { DISCOVER_JOB_NAME } from '../src/scheduler.js';
+import { takePollGuard } from '../src/poll-guard.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
@@ -169,6 +170,13 @@ export function createPollProcessor(deps: PollDeps) {
     }
     const planId = parsed.data.planId;
     const log = deps.log.child({ planId, jobId: job.id });
+    // Scheduled polls of one plan never pile up (src/poll-guard.ts).
+    const release = job.repeatJobKey ? await takePollGuard(deps.redis, deps.prefix, planId) : async () => {};
+    if (!release) {
+      pollsTotal.inc({ result: 'skipped' });
+      log.info('the previous scheduled poll of this plan is still running; this tick is skipped');
+      return { result: 'busy', transitions: 0 };
+    }
     const timer = pollDuration.startTimer();
     try {
       const outcome = await pollPlan({ ...deps, log }, planId);
@@ -195,6 +203,7 @@ export function createPollProcessor(deps: PollDeps) {
       throw error;
     } finally {
       timer();
+      await release();
     }
   };
 }

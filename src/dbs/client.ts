@@ -167,7 +167,8 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
 
   /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
   async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
-    await gate.acquire();
+    // The plan id is the fair-share key: one plan cannot take the whole budget (rate-limit.ts).
+    await gate.acquire(query.BackupPlanId);
     const params = dbsRpcParams(action, options.protocol);
     let response: { body?: unknown; headers?: unknown; statusCode?: number };
     const capture: HeaderCapture = {};
