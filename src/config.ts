@@ -91,8 +91,8 @@ const slackChannelSchema = z
     events: eventList.optional(),
     /** More notifications than this in one poll become one digest. Default: notify.digestThreshold. */
     digestThreshold: z.number().int().min(1).optional(),
-    /** HTTP timeout for one webhook call. Default: 10s. */
-    timeout: duration('timeout').default(10_000),
+    /** How long to wait for Slack's answer; past it the outcome is unknown and a retry may duplicate. Default: 30s. */
+    timeout: duration('timeout').default(30_000),
     /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
     allowPrivateDestinations: z.boolean().default(false),
   })
@@ -135,7 +135,8 @@ const emailChannelSchema = z
     cc: emailAddressList.default([]),
     events: eventList.optional(),
     digestThreshold: z.number().int().min(1).optional(),
-    timeout: duration('timeout').default(20_000),
+    /** How long the SMTP server may stay silent (e.g. answering DATA) before the outcome is unknown. Default: 60s. */
+    timeout: duration('timeout').default(60_000),
     /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
     allowPrivateDestinations: z.boolean().default(false),
   })

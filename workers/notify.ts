@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChannelConfig, Config } from '../src/config.js';
 import type { DbsApi } from '../src/dbs/client.js';
-import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../src/errors.js';
+import { assertNever, backoffDelay, DbswatchError, isOutcomeUnknown, rateLimited, retryPolicyOf } from '../src/errors.js';
 import { type Logger, stripUrlQueries } from '../src/logger.js';
 import { notificationsTotal } from '../src/metrics.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
@@ -158,6 +158,8 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     });
 
     const pending = new Set<string>();
+    // The ids of the message being sent: if its outcome is unknown their claims are kept (see below).
+    let sending: readonly string[] = [];
     let sent = 0;
     let messages = 0;
     let duplicate = 0;
@@ -176,7 +178,9 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         if (!(await claims.extend(message.ids))) {
           throw new DbswatchError('delivery claim expired before sending; retrying', 'claim_lost', rateLimited(IN_FLIGHT_RECHECK_MS));
         }
+        sending = message.ids;
         await channel.send(message);
+        sending = [];
         await claims.markDelivered(message.ids);
         for (const id of message.ids) pending.delete(id);
         sent += message.ids.length;
@@ -193,7 +197,14 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         );
       }
     } catch (error) {
-      if (pending.size > 0) await claims.release([...pending]).catch(() => {});
+      // Sent but unconfirmed (a timeout after the request went out): the provider may have delivered it.
+      // Its claims are kept until they expire (3 × the channel timeout), so no attempt, digest or other job
+      // sends it again while the provider may still be working on it; then a retry sends it again —
+      // at-least-once, counted as `outcome_unknown`. Everything not yet sent is released for the retry.
+      const keep = isOutcomeUnknown(error) ? new Set(sending) : new Set<string>();
+      if (keep.size > 0) notificationsTotal.inc({ channel_type: channelType, result: 'outcome_unknown' }, keep.size);
+      const release = [...pending].filter((id) => !keep.has(id));
+      if (release.length > 0) await claims.release(release).catch(() => {});
       return handleFailure(error, { job, token, log, channelType, sentSoFar: sent });
     }
 
