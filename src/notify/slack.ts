@@ -143,7 +143,7 @@ export function createSlackChannel(config: SlackChannelConfig): Channel<SlackMes
         const failure = error instanceof Error ? networkFailure(error) : { reason: 'unknown error', outcomeUnknown: true };
         if (failure.outcomeUnknown) {
           throw new DeliveryError(
-            `Slack did not confirm the message (${failure.reason} within ${Math.round(config.timeout / 1000)}s): it may have been posted; will retry, which may post it twice (channel "${config.name}")`,
+            `Slack did not confirm the message (${failure.reason}, timeout ${config.timeout < 1_000 ? `${config.timeout} ms` : `${Math.round(config.timeout / 1_000)} s`}): it may have been posted; will retry, which may post it twice (channel "${config.name}")`,
             'slack_outcome_unknown',
             RETRYABLE,
             config.name,
