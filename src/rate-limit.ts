@@ -14,11 +14,13 @@
  * limit of 150). Reservations also end the herd of retrying waiters.
  *
  * Fair share: a caller may name its share (the DBS gate uses the plan id).
- * While A shares are active (asked within the last `activeMs`), each share's
- * grants are spaced at least `A × windowMs / limit` apart, i.e. it gets at most
- * 1/A of the budget; a share that asks too early reserves nothing and is told
- * when to come back, so it never holds a slot another share could use. Alone,
- * a share gets the whole budget. This is what keeps a plan that pages without
+ * When requests queue up (the next free slot is more than one slot away) and
+ * A shares are active (asked within the last `activeMs`), each share's grants
+ * are spaced at least `A × windowMs / limit` apart, i.e. it gets at most 1/A of
+ * the budget; a share that asks too early reserves nothing and is told when to
+ * come back, so it never holds a slot another share could use. Without a queue,
+ * or alone, a share gets whatever budget is free (a 10-page plan among 1,000
+ * one-page plans is not slowed down while the budget has room). This is what keeps a plan that pages without
  * end (or keeps failing and retrying) from starving every other plan.
  */
 import { randomBytes } from 'node:crypto';
@@ -60,7 +62,8 @@ if share ~= '' then
   redis.call('PEXPIRE', KEYS[3], math.ceil(activeMs * 2))
   local active = redis.call('ZCARD', KEYS[3])
   local previous = tonumber(redis.call('HGET', KEYS[2], share) or '')
-  if active > 1 and previous then
+  -- Only under contention (at least one full slot queued ahead): idle budget goes to whoever asks.
+  if active > 1 and previous and slot - now > window / limit then
     local earliest = previous + window * active / limit
     if earliest > slot then return -math.max(1, math.ceil(earliest - now)) end
   end
