@@ -86,14 +86,15 @@ const duplicatesOf = (arrivals: Map<string, number>, ids: readonly string[]) => 
 const completed = (s: Scenario) => s.queue.getCompletedCount();
 
 describe('duplicates under slow providers and a killed worker', () => {
-  it('sends nothing twice when Slack answers after 4 s and SMTP after 7 s (default timeouts)', async () => {
+  // Slower than the old defaults (Slack 10 s, SMTP 20 s), which sent each of these twice.
+  it('sends nothing twice when Slack answers after 12 s and SMTP after 25 s (default timeouts)', async () => {
     const s = await scenario('slow', (slackUrl, smtpUrl) => `  slack: { type: slack, webhookUrl: "${slackUrl}" }\n  mail: { type: email, smtpUrl: "${smtpUrl}", from: d@example.com, to: [ops@example.com] }`);
-    s.slack.respondWith(...Array.from({ length: 8 }, () => ({ status: 200, delayMs: 4_000 })));
-    s.smtp.respondWith(...Array.from({ length: 8 }, () => ({ code: 250, delayMs: 7_000 })));
+    s.slack.respondWith(...Array.from({ length: 4 }, () => ({ status: 200, delayMs: 12_000 })));
+    s.smtp.respondWith(...Array.from({ length: 2 }, () => ({ code: 250, delayMs: 25_000 })));
     const worker = startDbswatch(['worker', '--queues', 'notify', '--config', s.path]);
     await worker.waitForLine(/dbswatch started/);
-    const ids = [...(await s.enqueue('slack', 8)), ...(await s.enqueue('mail', 8))];
-    await expect.poll(() => completed(s), { timeout: 120_000, interval: 500 }).toBe(16);
+    const ids = [...(await s.enqueue('slack', 4)), ...(await s.enqueue('mail', 2))];
+    await expect.poll(() => completed(s), { timeout: 150_000, interval: 500 }).toBe(6);
     const arrivals = s.arrivals();
     const duplicates = duplicatesOf(arrivals, ids);
     console.log(`[duplicates] slow providers, default timeouts: ${duplicates} duplicates of ${ids.length} notifications`);
