@@ -154,7 +154,7 @@ describe('tracked record encoding', () => {
 describe('once per task and terminal state (announced rule)', () => {
   const T = 1_700_000_000_000;
   const DAY = 86_400_000;
-  type Seen = [status: string, finishedAt?: number, goneAt?: number];
+  type Seen = [status: string, finishedAt?: number | undefined, goneAt?: number | undefined];
   const memory = (entries: Record<string, Seen>) =>
     new Map<string, AnnouncedRecord>(
       Object.entries(entries).map(([id, [status, finishedAt, goneAt]]) => [
