@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from './text/duration.js';
 import { EVENT_KINDS, type EventKind } from './domain.js';
 import { parseHostPattern } from './web/hosts.js';
+import { destinationProblem, isEmailAddress } from './destinations.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
 
@@ -89,11 +90,15 @@ const slackChannelSchema = z
     events: eventList.optional(),
     /** More notifications than this in one poll become one digest. Default: notify.digestThreshold. */
     digestThreshold: z.number().int().min(1).optional(),
-    /** HTTP timeout for one webhook call. Default: 10s. */
-    timeout: duration('timeout').default(10_000),
+    /** How long to wait for Slack's answer; past it the outcome is unknown and a retry may duplicate. Default: 30s. */
+    timeout: duration('timeout').default(30_000),
+    /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
+    allowPrivateDestinations: z.boolean().default(false),
   })
   .strict()
   .superRefine((channel, ctx) => {
+    const refused = channel.allowPrivateDestinations ? undefined : destinationProblem(channel.webhookUrl, 'webhookUrl');
+    if (refused) ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: refused });
     try {
       const url = new URL(channel.webhookUrl);
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
@@ -108,7 +113,8 @@ const slackChannelSchema = z
     }
   });
 
-const emailAddressList = z.array(z.string().min(3).includes('@', { message: 'is not an email address' }));
+const emailAddress = z.string().refine(isEmailAddress, { message: 'is not an email address (name@host or "Name <name@host>")' });
+const emailAddressList = z.array(emailAddress);
 
 const emailChannelSchema = z
   .object({
@@ -123,15 +129,25 @@ const emailChannelSchema = z
     /** Refuse to send unless the server upgrades with STARTTLS. Default: false. */
     requireTLS: z.boolean().optional(),
     auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict().optional(),
-    from: z.string().min(3),
+    from: emailAddress,
     to: emailAddressList.default([]),
     cc: emailAddressList.default([]),
     events: eventList.optional(),
     digestThreshold: z.number().int().min(1).optional(),
-    timeout: duration('timeout').default(20_000),
+    /** How long the SMTP server may stay silent (e.g. answering DATA) before the outcome is unknown. Default: 60s. */
+    timeout: duration('timeout').default(60_000),
+    /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
+    allowPrivateDestinations: z.boolean().default(false),
   })
   .strict()
   .superRefine((channel, ctx) => {
+    // nodemailer sends to localhost when the URL names no host: refuse rather than guess.
+    if (channel.smtpUrl && URL.canParse(channel.smtpUrl) && !new URL(channel.smtpUrl).hostname) {
+      ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'smtpUrl names no host (smtp://host:587 or smtp://user:pass@host:587)' });
+    }
+    const target = channel.smtpUrl ?? (channel.host ? `smtp://${channel.host.includes(':') ? `[${channel.host}]` : channel.host}` : undefined);
+    const refused = channel.allowPrivateDestinations || !target ? undefined : destinationProblem(target, channel.smtpUrl ? 'smtpUrl' : 'host');
+    if (refused) ctx.addIssue({ code: 'custom', path: [channel.smtpUrl ? 'smtpUrl' : 'host'], message: refused });
     if (!channel.smtpUrl && !channel.host) {
       ctx.addIssue({ code: 'custom', message: 'needs either smtpUrl or host' });
     }
@@ -166,7 +182,17 @@ const chatCommon = {
   timeout: duration('timeout').default(10_000),
   /** Wait after the platform says "rate limited" without a Retry-After. Default: per platform (src/notify/rate-limits.ts). */
   rateLimitBackoff: duration('rateLimitBackoff').optional(),
+  /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
+  allowPrivateDestinations: z.boolean().default(false),
 };
+
+/** Refuses private, link-local and metadata destinations unless the channel allows them (like Slack's check). */
+const refusePrivateDestination =
+  <K extends string>(key: K) =>
+  (channel: { readonly allowPrivateDestinations: boolean } & Readonly<Record<K, string>>, ctx: z.RefinementCtx) => {
+    const refused = channel.allowPrivateDestinations ? undefined : destinationProblem(channel[key], key);
+    if (refused) ctx.addIssue({ code: 'custom', path: [key], message: refused });
+  };
 
 /** Header names dbswatch sets itself and an operator may not override. */
 const RESERVED_HEADERS = /^(webhook-(id|timestamp|signature)|content-type|content-length|host)$/i;
@@ -186,7 +212,8 @@ const webhookChannelSchema = z
     ratePerSecond: z.number().positive().max(1000).default(10),
     ...chatCommon,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePrivateDestination('url'));
 
 const dingtalkChannelSchema = z
   .object({
@@ -199,7 +226,8 @@ const dingtalkChannelSchema = z
     messageType: z.enum(['actionCard', 'markdown']).default('actionCard'),
     ...chatCommon,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePrivateDestination('webhookUrl'));
 
 const feishuChannelSchema = z
   .object({
@@ -210,7 +238,8 @@ const feishuChannelSchema = z
     secret: z.string().min(8, 'is too short for a Feishu signing secret (value hidden)').optional(),
     ...chatCommon,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePrivateDestination('webhookUrl'));
 
 const wecomChannelSchema = z
   .object({
@@ -219,7 +248,8 @@ const wecomChannelSchema = z
     webhookUrl: chatUrl('webhookUrl'),
     ...chatCommon,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePrivateDestination('webhookUrl'));
 
 const teamsChannelSchema = z
   .object({
@@ -228,7 +258,8 @@ const teamsChannelSchema = z
     webhookUrl: chatUrl('webhookUrl'),
     ...chatCommon,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePrivateDestination('webhookUrl'));
 
 const CHANNEL_TYPES = '"slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"';
 const channelSchema = z.discriminatedUnion(
@@ -274,6 +305,10 @@ const rawSchema = z
         /** Global request budget across every worker. Default: 5. */
         requestsPerSecond: z.number().positive().max(1000).default(5),
         timeout: duration('dbs.timeout').default(10_000),
+        /** Largest DBS response read; a bigger one fails the poll (ResponseTooLarge). Default: 20 MB. */
+        maxResponseBytes: z.number().int().min(65_536).max(1_073_741_824).default(20 * 1_048_576),
+        /** Pages one poll of one plan may read (each pass), so a runaway list cannot hold the budget. Default: 2,000 (200,000 tasks). */
+        maxPagesPerPoll: z.number().int().min(1).max(100_000).default(2_000),
       })
       .strict()
       .prefault({}),
@@ -324,6 +359,8 @@ const rawSchema = z
         digestThreshold: z.number().int().min(1).default(5),
         /** How long delivered notification ids are kept for dedupe. Default: 7d. */
         keepDelivered: duration('notify.keepDelivered', MAX_SCHEDULE_MS).default(7 * 86_400_000),
+        /** …and at most this many (delivered jobs and markers each; the oldest go first). Default: 100,000. */
+        keepDeliveredCount: z.number().int().min(100).max(10_000_000).default(100_000),
       })
       .strict()
       .prefault({}),

@@ -22,15 +22,28 @@ export const rateLimited = (delayMs: number): RetryPolicy => ({ kind: 'rate-limi
  * and never contains a secret; `code` is a stable machine-readable reason.
  */
 export class DbswatchError extends Error {
+  /**
+   * True when the request may have taken effect although it failed: it was sent and no answer came
+   * (a timeout, a connection dropped mid-answer). A retry is then at-least-once: it may duplicate.
+   * Default: false (the request certainly did nothing: refused connection, an error answer).
+   */
+  readonly outcomeUnknown: boolean;
+
   constructor(
     message: string,
     readonly code: string,
     readonly retry: RetryPolicy,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; outcomeUnknown?: boolean },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
+}
+
+/** Whether a failure may have been a success (see `DbswatchError.outcomeUnknown`). */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return error instanceof DbswatchError && error.outcomeUnknown;
 }
 
 export function retryPolicyOf(error: unknown): RetryPolicy {

@@ -5,7 +5,7 @@
  * deployment puts a hash tag in the prefix (`{dbswatch}`) so the Lua scripts
  * that touch several keys stay on one slot.
  */
-import { idPart } from './notify/event.js';
+import { idPart } from './ids.js';
 
 /** The key names under one prefix (config `redis.prefix`). */
 export interface RedisKeys {
@@ -13,6 +13,12 @@ export interface RedisKeys {
   planMeta(planId: string): string;
   /** Hash: taskId → `seq|missed|status` of every tracked task of one plan. */
   planTasks(planId: string): string;
+  /** Hash: taskId → finish time and status it was last announced in (once per task and terminal status). */
+  planAnnounced(planId: string): string;
+  /** Prefix of one commit's staging keys for a big plan (a random id is appended). */
+  planStaging(planId: string, stageId: string): string;
+  /** String with a TTL: a scheduled poll of this plan is running (the next one is skipped). */
+  planPolling(planId: string): string;
   /** SCAN pattern matching every plan's meta key. */
   readonly planMetaPattern: string;
   /** The plan id of a key matched by planMetaPattern (undefined for any other key). */
@@ -25,6 +31,8 @@ export interface RedisKeys {
   readonly history: string;
   /** String with a TTL: this notification id was delivered. */
   deliveryDone(notificationId: string): string;
+  /** Sorted set: delivered markers by time, for the count cap. */
+  readonly deliveredIndex: string;
   /** String with a TTL: a worker holds the right to send this notification id. */
   deliveryClaim(notificationId: string): string;
   /** Sorted set: the global DBS request-rate window shared by every worker. */
@@ -39,6 +47,9 @@ export function redisKeys(prefix: string): RedisKeys {
   return {
     planMeta: (planId) => `${prefix}:plan:${planId}:meta`,
     planTasks: (planId) => `${prefix}:plan:${planId}:tasks`,
+    planAnnounced: (planId) => `${prefix}:plan:${planId}:announced`,
+    planStaging: (planId, stageId) => `${prefix}:plan:${planId}:staging:${stageId}`,
+    planPolling: (planId) => `${prefix}:plan:${planId}:polling`,
     planMetaPattern: `${prefix}:plan:*:meta`,
     planIdOfMetaKey: (key) => {
       const head = `${prefix}:plan:`;
@@ -50,6 +61,7 @@ export function redisKeys(prefix: string): RedisKeys {
     history: `${prefix}:history`,
     deliveryDone: (id) => `${prefix}:delivery:done:${id}`,
     deliveryClaim: (id) => `${prefix}:delivery:claim:${id}`,
+    deliveredIndex: `${prefix}:delivery:done-index`,
     dbsRequestWindow: `${prefix}:ratelimit:dbs`,
     webhookWindow: (channelName) => `${prefix}:ratelimit:slack:${channelName}`,
     endpointWindow: (channelType, urlHash, window) => `${prefix}:ratelimit:${channelType}:${urlHash}:${window}`,

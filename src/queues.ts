@@ -55,7 +55,8 @@ export function notifyJobOptions(config: Config, jobId: string): JobsOptions {
     attempts: config.notify.attempts,
     backoff: { type: JITTERED_BACKOFF, delay: config.notify.backoff },
     // Delivered jobs stay (stripped of their payload) so the id keeps deduplicating.
-    removeOnComplete: { age: Math.ceil(config.notify.keepDelivered / 1000) },
+    // …for `notify.keepDelivered` and at most `notify.keepDeliveredCount` of them (Redis memory stays bounded).
+    removeOnComplete: { age: Math.ceil(config.notify.keepDelivered / 1000), count: config.notify.keepDeliveredCount },
     // Permanently failed deliveries stay visible until an operator acts.
     removeOnFail: false,
   };

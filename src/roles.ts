@@ -97,6 +97,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     endpoint: config.dbs.endpoint,
     protocol: config.dbs.protocol,
     timeoutMs: config.dbs.timeout,
+    maxResponseBytes: config.dbs.maxResponseBytes,
     gate,
     log,
     ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
@@ -119,6 +120,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     }
   };
 
+  const stopping = new AbortController();
   const channels = new ChannelPool(getConfig, log);
   shutdown.register('channels', () => channels.close());
 
@@ -128,7 +130,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       resolvePlan: planResolver(getConfig, redis),
       source: {
         listAll: async (planId) =>
-          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
+          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log, maxPages: getConfig().dbs.maxPagesPerPoll, signal: stopping.signal })).tasks,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
@@ -171,6 +173,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   shutdown.register('workers', async () => {
     await Promise.all(workers.map((w) => w.close()));
   });
+  // …after paging has been told to stop (runs before the step above): a poll reading thousands of pages
+  // fails at its next page and is retried later, instead of holding the shutdown to its deadline.
+  shutdown.register('stop-paging', async () => stopping.abort());
 
   if (runsScheduler) {
     void untilRedisAnswers(log, 'reconciling poll schedules', reconcile, () => shutdown.started);

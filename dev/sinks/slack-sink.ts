@@ -21,6 +21,8 @@ export interface SlackSinkResponse {
   readonly body?: string;
   /** Seconds, sent as `Retry-After`. */
   readonly retryAfter?: number;
+  /** Answer this long after the request arrived (a slow Slack; a 200 is recorded as posted on arrival). Default: 0. */
+  readonly delayMs?: number;
 }
 
 /** A request the sink answered, with how (including scripted failures). */
@@ -91,7 +93,12 @@ export async function startSlackSink(
     const message: ReceivedSlackMessage = { path, body, receivedAt: at };
     messages.push(message);
     requests.push({ path, status: 200, at });
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(scripted?.body ?? 'ok');
+    const answer = () => {
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'text/plain' }).end(scripted?.body ?? 'ok');
+    };
+    // Slow Slack: the message is posted now, the answer comes later (maybe after the client gave up).
+    if (scripted?.delayMs) setTimeout(answer, scripted.delayMs).unref();
+    else answer();
     try {
       options.onMessage?.(message);
     } finally {

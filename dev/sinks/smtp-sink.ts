@@ -24,6 +24,8 @@ export interface ReceivedMail {
 export interface SmtpSinkResponse {
   readonly code: number;
   readonly message?: string;
+  /** Answer the DATA this long after the message arrived (a slow server; a 250 is recorded on arrival). Default: 0. */
+  readonly delayMs?: number;
 }
 
 export interface SmtpSink {
@@ -89,8 +91,11 @@ export async function startSmtpSink(
         };
         messages.push(mail);
         answers.push({ code: 250, at });
+        const delayMs = scripted?.delayMs ?? 0;
         const finish = () => {
-          callback(null);
+          // Slow server: the message is received now, the 250 comes later (maybe after the client gave up).
+          if (delayMs > 0) setTimeout(() => callback(null), delayMs).unref();
+          else callback(null);
           try {
             options.onMessage?.(mail);
           } finally {

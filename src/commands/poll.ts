@@ -16,7 +16,7 @@ import { RedisStateStore } from '../tracking/state.js';
 export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');
   const queues = openQueues(redis, config.redis.prefix);
-  const api = createDbsClient({ endpoint: config.dbs.endpoint, protocol: config.dbs.protocol, timeoutMs: config.dbs.timeout, log: options.log });
+  const api = createDbsClient({ endpoint: config.dbs.endpoint, protocol: config.dbs.protocol, timeoutMs: config.dbs.timeout, maxResponseBytes: config.dbs.maxResponseBytes, log: options.log });
   try {
     const resolvePlan = planResolver(() => config, redis);
     if (!(await resolvePlan(planId))) {
@@ -27,7 +27,7 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
       {
         config: () => config,
         resolvePlan,
-        source: { listAll: async (id) => (await listAllDownloadTasks(api, id, { pageSize: config.dbs.pageSize, log: options.log })).tasks },
+        source: { listAll: async (id) => (await listAllDownloadTasks(api, id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks },
         store: new RedisStateStore(redis, config.redis.prefix),
         notifyQueue: queues.notify,
         log: options.log,

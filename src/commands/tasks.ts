@@ -14,10 +14,11 @@ export async function listTasks(config: Config, planId: string, options: { json:
     endpoint: config.dbs.endpoint,
     protocol: config.dbs.protocol,
     timeoutMs: config.dbs.timeout,
+    maxResponseBytes: config.dbs.maxResponseBytes,
     log: options.log,
   });
   try {
-    const snapshot = await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize, log: options.log });
+    const snapshot = await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll });
     process.stdout.write(
       options.json ? tasksToJson(snapshot.tasks) : `${formatTaskTable(snapshot.tasks)}\n`,
     );

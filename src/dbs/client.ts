@@ -17,6 +17,7 @@ import type { DownloadTask } from './task.js';
 import { DbsApiError, classifyDbsFailure, invalidResponse } from './errors.js';
 import { normaliseTask, type Warn } from './normalise.js';
 import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, withResponseCap } from './response-cap.js';
 
 /** DBS OpenAPI version. */
 export const DBS_API_VERSION = '2019-03-06';
@@ -81,6 +82,8 @@ export interface DbsClientOptions {
   readonly gate?: RequestGate;
   /** Default: silent. */
   readonly log?: Logger;
+  /** Largest response read (`dbs.maxResponseBytes`). Default: 20 MB. */
+  readonly maxResponseBytes?: number;
 }
 
 // The @alicloud packages are CommonJS with `exports.default = Class`; under ESM the class sits one level down.
@@ -164,16 +167,19 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
 
   /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
   async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
-    await gate.acquire();
+    // The plan id is the fair-share key: one plan cannot take the whole budget (rate-limit.ts).
+    await gate.acquire(query.BackupPlanId);
     const params = dbsRpcParams(action, options.protocol);
     let response: { body?: unknown; headers?: unknown; statusCode?: number };
     const capture: HeaderCapture = {};
     try {
-      response = await currentCall.run(capture, () =>
-        client.callApi(
-          params,
-          new OpenApi.OpenApiRequest({ query }),
-          new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+      response = await withResponseCap(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, action, () =>
+        currentCall.run(capture, () =>
+          client.callApi(
+            params,
+            new OpenApi.OpenApiRequest({ query }),
+            new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+          ),
         ),
       );
     } catch (thrown) {

@@ -10,7 +10,8 @@
  * can fall off the page we already read (detected by counting, then re-read).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay, DbswatchError, RETRYABLE } from '../errors.js';
+
+import { backoffDelay, DbswatchError, PERMANENT, RETRYABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { DbsApi } from './client.js';
@@ -42,6 +43,10 @@ export interface PagerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Base of the per-page backoff. Default: 250 ms. */
   readonly backoffBaseMs?: number;
+  /** Pages one pass may read (`dbs.maxPagesPerPoll`); beyond it the poll fails, permanently. Default: 10,000. */
+  readonly maxPages?: number;
+  /** Stops paging (shutdown): checked before each page. Default: none. */
+  readonly signal?: AbortSignal;
 }
 
 /** One read of a paged list: fetches page `pageNum` (0-based). */
@@ -62,6 +67,8 @@ export interface CompleteListOptions<T> {
   readonly log?: Logger | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly backoffBaseMs?: number;
+  readonly maxPages?: number;
+  readonly signal?: AbortSignal;
 }
 
 /** Result of a complete read. */
@@ -128,6 +135,16 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
     for (let pageNum = 0; ; pageNum++) {
       // Pages of nothing but repeats under a huge TotalPages would otherwise page forever.
       if (pageNum >= MAX_PAGES_PER_PASS) throw invalidResponse(`more than ${MAX_PAGES_PER_PASS} pages of ${options.what}`);
+      // A plan's share of the request budget per poll: a list this long is runaway, not a plan. Permanent:
+      // retrying would spend the same budget again; the next scheduled poll tries again.
+      if (options.maxPages !== undefined && pageNum >= options.maxPages) {
+        throw new DbsApiError(
+          `DBS announced ${expected?.totalPages ?? '?'} pages of ${options.what}; stopped after ${options.maxPages} (dbs.maxPagesPerPoll) — raise it if the plan really is this big`,
+          'TooManyPages',
+          PERMANENT,
+        );
+      }
+      if (options.signal?.aborted) throw new DbsApiError(`stopped reading ${options.what}: shutting down; will retry`, 'Aborted', RETRYABLE);
       const page = await fetchPage(pageNum);
       pages++;
       if (expected && (page.totalPages !== expected.totalPages || page.totalElements !== expected.totalElements)) {

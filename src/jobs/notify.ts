@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { ChannelConfig, Config } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
-import { assertNever, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
+import { assertNever, DbswatchError, isOutcomeUnknown, rateLimited, retryPolicyOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { notificationsTotal } from '../metrics.js';
 import type { RenderedMessage } from '../notify/channel.js';
@@ -120,9 +120,12 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       prefix: deps.prefix,
       claimTtlMs: claimTtl(channelConfig),
       keepDeliveredMs: config.notify.keepDelivered,
+      keepDeliveredCount: config.notify.keepDeliveredCount,
     });
 
     const pending = new Set<string>();
+    // The ids of the message being sent: if its outcome is unknown their claims are kept (see below).
+    let sending: readonly string[] = [];
     let sent = 0;
     let messages = 0;
     let duplicate = 0;
@@ -141,7 +144,9 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         if (!(await claims.extend(message.ids))) {
           throw new DbswatchError('delivery claim expired before sending; retrying', 'claim_lost', rateLimited(IN_FLIGHT_RECHECK_MS));
         }
+        sending = message.ids;
         await channel.send(message);
+        sending = [];
         await claims.markDelivered(message.ids);
         for (const id of message.ids) pending.delete(id);
         sent += message.ids.length;
@@ -158,7 +163,14 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         );
       }
     } catch (error) {
-      if (pending.size > 0) await claims.release([...pending]).catch(() => {});
+      // Sent but unconfirmed (a timeout after the request went out): the provider may have delivered it.
+      // Its claims are kept until they expire (3 × the channel timeout), so no attempt, digest or other job
+      // sends it again while the provider may still be working on it; then a retry sends it again —
+      // at-least-once, counted as `outcome_unknown`. Everything not yet sent is released for the retry.
+      const keep = isOutcomeUnknown(error) ? new Set(sending) : new Set<string>();
+      if (keep.size > 0) notificationsTotal.inc({ channel_type: channelType, result: 'outcome_unknown' }, keep.size);
+      const release = [...pending].filter((id) => !keep.has(id));
+      if (release.length > 0) await claims.release(release).catch(() => {});
       return handleFailure(error, { job, token, log, channelType, sentSoFar: sent });
     }
 

@@ -20,6 +20,8 @@ import { type Transition, diff } from '../tracking/diff.js';
 import type { HistoryRecorder } from '../tracking/history.js';
 import type { StateStore } from '../tracking/state.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
+import { applyAnnouncedRule } from '../tracking/announced.js';
+import { takePollGuard } from '../poll-guard.js';
 import { jitteredBackoff } from './backoff.js';
 import { redisKeys } from '../keys.js';
 import { type PollJobData, pollJobDataSchema } from './payloads.js';
@@ -94,11 +96,16 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
     });
     const at = now();
-    const jobs = buildNotifyJobs(config, plan, result.transitions, tasks, at);
+    // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
+    const announced = applyAnnouncedRule(previous.announced ?? new Map(), snapshot, result.transitions, result.removals, {
+      at,
+      keepAfterGoneMs: config.notify.keepDelivered,
+    });
+    const jobs = buildNotifyJobs(config, plan, announced.transitions, tasks, at);
     const outcome: PollOutcome = {
       planId,
       result: previous.baselineDone ? 'ok' : 'baseline',
-      transitions: result.transitions,
+      transitions: announced.transitions,
       jobsEnqueued: jobs.length,
       tracked: result.trackedCount,
       tasks,
@@ -117,15 +124,17 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       expectedVersion: previous.version,
       upserts: result.upserts,
       removals: result.removals,
+      announcedUpserts: announced.upserts,
+      announcedRemovals: announced.removals,
       at,
       byStatus,
     });
     if (committed.ok) {
-      for (const t of result.transitions) transitionsTotal.inc({ event: t.event });
+      for (const t of announced.transitions) transitionsTotal.inc({ event: t.event });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
-      if (deps.history && result.transitions.length > 0) {
-        await deps.history.record(plan, result.transitions, tasks, at);
+      if (deps.history && announced.transitions.length > 0) {
+        await deps.history.record(plan, announced.transitions, tasks, at);
       }
       return outcome;
     }
@@ -164,6 +173,13 @@ export function createPollProcessor(deps: PollDeps) {
     }
     const planId = parsed.data.planId;
     const log = deps.log.child({ planId, jobId: job.id });
+    // Scheduled polls of one plan never pile up (src/poll-guard.ts).
+    const release = job.repeatJobKey ? await takePollGuard(deps.redis, deps.prefix, planId) : async () => {};
+    if (!release) {
+      pollsTotal.inc({ result: 'skipped' });
+      log.info('the previous scheduled poll of this plan is still running; this tick is skipped');
+      return { result: 'busy', transitions: 0 };
+    }
     const timer = pollDuration.startTimer();
     try {
       const outcome = await pollPlan({ ...deps, log }, planId);
@@ -190,6 +206,7 @@ export function createPollProcessor(deps: PollDeps) {
       throw error;
     } finally {
       timer();
+      await release();
     }
   };
 }

@@ -38,7 +38,7 @@ export class DeliveryError extends DbswatchError {
     code: string,
     retry: RetryPolicy,
     readonly channel: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; outcomeUnknown?: boolean },
   ) {
     super(message, code, retry, options);
   }

@@ -15,7 +15,8 @@
  * idempotency key). Claims carry a random token so a job only ever extends
  * or releases its own claims.
  *
- * Keys: `${prefix}:delivery:done:<id>` and `${prefix}:delivery:claim:<id>`.
+ * Keys: `${prefix}:delivery:done:<id>`, `${prefix}:delivery:claim:<id>`, and the
+ * `${prefix}:delivery:done-index` zset that caps the markers by count as well as age.
  * With a hash-tag prefix (`{dbswatch}`) they share one Redis Cluster slot,
  * which the multi-key scripts need.
  */
@@ -55,12 +56,23 @@ end
 return n
 `;
 
-// KEYS = done1, claim1, …; ARGV = token, keepMs, deliveredAt. Marks delivered, drops our claims.
+// KEYS = index, done1, claim1, …; ARGV = token, keepMs, deliveredAt, keepCount. Marks delivered, drops our
+// claims, and keeps at most keepCount markers: the index (a zset of done keys by delivery time) drops the
+// oldest beyond the cap together with their markers (keys of the same prefix, so the same Cluster slot).
 const MARK = `
-for i = 1, #KEYS, 2 do
+for i = 2, #KEYS, 2 do
   redis.call('SET', KEYS[i], ARGV[3], 'PX', ARGV[2])
+  redis.call('ZADD', KEYS[1], ARGV[3], KEYS[i])
   if redis.call('GET', KEYS[i + 1]) == ARGV[1] then redis.call('DEL', KEYS[i + 1]) end
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]))
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, over - 1)
+  for _, key in ipairs(oldest) do redis.call('DEL', key) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
@@ -97,7 +109,12 @@ export interface DeliveryGuardOptions {
   readonly claimTtlMs: number;
   /** How long a delivered marker lives (`notify.keepDelivered`). */
   readonly keepDeliveredMs: number;
+  /** Most delivered markers kept; the oldest go first (`notify.keepDeliveredCount`). Default: 100,000. */
+  readonly keepDeliveredCount?: number;
 }
+
+/** Default of `notify.keepDeliveredCount`. */
+export const DEFAULT_KEEP_DELIVERED_COUNT = 100_000;
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 interface GuardCommands {
@@ -116,6 +133,11 @@ function commands(redis: Redis): GuardCommands {
     redis.defineCommand('dbswatchGuardRelease', { lua: RELEASE });
   }
   return redis as unknown as GuardCommands;
+}
+
+/** The zset indexing delivered markers by time, for the count cap. */
+export function deliveredIndexKey(prefix: string): string {
+  return redisKeys(prefix).deliveredIndex;
 }
 
 export function deliveryKeys(prefix: string, id: string): { done: string; claim: string } {
@@ -159,8 +181,9 @@ export function openDeliveryClaims(redis: Redis, options: DeliveryGuardOptions):
     },
     async markDelivered(ids, at = Date.now()) {
       if (ids.length === 0) return;
-      const keys = pairs(ids);
-      await cmd.dbswatchGuardMark(keys.length, ...keys, token, Math.max(1_000, options.keepDeliveredMs), at);
+      const keys = [deliveredIndexKey(options.prefix), ...pairs(ids)];
+      const keepCount = Math.max(1, options.keepDeliveredCount ?? DEFAULT_KEEP_DELIVERED_COUNT);
+      await cmd.dbswatchGuardMark(keys.length, ...keys, token, Math.max(1_000, options.keepDeliveredMs), at, keepCount);
     },
     async release(ids) {
       if (ids.length === 0) return;

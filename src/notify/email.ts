@@ -48,6 +48,8 @@ export function smtpTarget(config: EmailChannelConfig): SmtpTarget {
 
 interface SmtpErrorLike {
   readonly code?: string;
+  /** nodemailer: which timeout fired (`SOCKET_TIMEOUT` = mid-session, e.g. waiting for the answer to DATA). */
+  readonly timeoutType?: string;
   readonly responseCode?: number;
   readonly response?: string;
   readonly command?: string;
@@ -71,6 +73,16 @@ export function classifySmtpError(channel: string, error: unknown, secrets: read
   if (code !== undefined && code >= 500) {
     const what = e.code === 'EAUTH' ? 'authentication failed' : e.code === 'EENVELOPE' ? 'a recipient or the sender was refused' : 'message refused';
     return new DeliveryError(`SMTP server answered ${reply ?? code}: ${what} ${where}`, 'smtp_permanent', PERMANENT, channel);
+  }
+  // The message may have been sent and the server went quiet (or hung up) before confirming it.
+  if ((e.code === 'ETIMEDOUT' && (e.timeoutType === undefined || e.timeoutType === 'SOCKET_TIMEOUT')) || e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+    return new DeliveryError(
+      `SMTP server did not confirm the message (${e.code}): it may have been accepted; will retry, which may send it twice ${where}`,
+      'smtp_outcome_unknown',
+      RETRYABLE,
+      channel,
+      { outcomeUnknown: true },
+    );
   }
   if (e.code && RETRYABLE_CODES.has(e.code)) {
     return new DeliveryError(`SMTP server unreachable (${e.code}), will retry ${where}`, 'smtp_network', RETRYABLE, channel);

@@ -7,6 +7,7 @@
 import { EVENT_KINDS } from '../domain.js';
 import { z } from 'zod';
 import { downloadTaskSchema, type TaskStatus } from '../dbs/task.js';
+import { idPart, joinId } from '../ids.js';
 
 export const notificationSchema = z.object({
   /** Stable identity of (plan, task, status-change sequence, new status, channel); BullMQ-safe (no `:`). */
@@ -25,12 +26,10 @@ export const notificationSchema = z.object({
 /** One transition for one channel. See notificationSchema. */
 export type Notification = Readonly<z.infer<typeof notificationSchema>>;
 
-/** Makes one id component BullMQ-safe: no `:` (BullMQ's separator), readable where possible. */
-export function idPart(value: string | number): string {
-  return encodeURIComponent(String(value)).replace(/[%:]/g, (c) => (c === '%' ? '~' : '~3A'));
-}
+/** Re-exported: the one injective id-part encoding lives in src/ids.ts. */
+export { idPart } from '../ids.js';
 
-/** The notification id of a transition for a channel. */
+/** The notification id of a transition for a channel: injective in every part (src/ids.ts). */
 export function notificationId(planId: string, taskId: string, seq: number, status: string, channel: string): string {
-  return [idPart(planId), idPart(taskId), `${seq}-${idPart(status)}`, idPart(channel)].join('.');
+  return joinId(idPart(planId), idPart(taskId), `${seq}-${idPart(status)}`, idPart(channel));
 }

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { ChannelConfig, Config, PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { Transition } from '../tracking/diff.js';
-import { idPart, type Notification, notificationId } from './event.js';
+import { idPart, joinId } from '../ids.js';
+import { type Notification, notificationId } from './event.js';
 import { EVENT_KINDS, type EventKind } from '../domain.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
 
@@ -20,7 +21,7 @@ export interface NotifyJob {
 /** Job id of a digest: the channel plus a hash of the notification ids it carries. */
 export function digestJobId(channel: string, notificationIds: readonly string[]): string {
   const hash = createHash('sha256').update([...notificationIds].sort().join('\n')).digest('hex').slice(0, 20);
-  return `digest.${idPart(channel)}.${hash}`;
+  return joinId('digest', idPart(channel), hash);
 }
 
 export function buildNotifyJobs(

@@ -96,14 +96,20 @@ export function classifySlackHttp(
   return new DeliveryError(`${answered}: ${reason} ${where}`, `slack_http_${status}`, PERMANENT, channel);
 }
 
-function networkReason(error: Error): string {
+/** Failures that happen before the request reaches Slack: a retry cannot duplicate. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+/** What went wrong on the network, and whether Slack may have posted the message anyway. */
+function networkFailure(error: Error): { reason: string; outcomeUnknown: boolean } {
   const cause = (error as { cause?: unknown }).cause;
   const original = error instanceof IncomingWebhookRequestError ? error.original : error;
-  if (original.name === 'TimeoutError' || original.name === 'AbortError') return 'timed out';
+  // The request went out and no answer came in time: Slack may well have posted it.
+  if (original.name === 'TimeoutError' || original.name === 'AbortError') return { reason: 'no answer in time', outcomeUnknown: true };
   const deep = (original as { cause?: { code?: unknown } }).cause ?? (cause as { cause?: { code?: unknown } })?.cause;
   const code = (deep as { code?: unknown } | undefined)?.code ?? (original as { code?: unknown }).code;
   // Only a code (ECONNREFUSED, ENOTFOUND…): library messages may quote the URL.
-  return typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? `network error ${code}` : 'network error';
+  const known = typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? code : undefined;
+  return { reason: known ? `network error ${known}` : 'network error', outcomeUnknown: !(known && NOT_SENT_CODES.has(known)) };
 }
 
 export function createSlackChannel(config: SlackChannelConfig): Channel<SlackMessage> {
@@ -134,9 +140,18 @@ export function createSlackChannel(config: SlackChannelConfig): Channel<SlackMes
         if (error instanceof IncomingWebhookHTTPError) {
           throw classifySlackHttp(config.name, error.statusCode, error.body, retryAfter);
         }
-        const reason = error instanceof Error ? networkReason(error) : 'unknown error';
+        const failure = error instanceof Error ? networkFailure(error) : { reason: 'unknown error', outcomeUnknown: true };
+        if (failure.outcomeUnknown) {
+          throw new DeliveryError(
+            `Slack did not confirm the message (${failure.reason}, timeout ${config.timeout < 1_000 ? `${config.timeout} ms` : `${Math.round(config.timeout / 1_000)} s`}): it may have been posted; will retry, which may post it twice (channel "${config.name}")`,
+            'slack_outcome_unknown',
+            RETRYABLE,
+            config.name,
+            { outcomeUnknown: true },
+          );
+        }
         throw new DeliveryError(
-          `Slack webhook unreachable: ${reason}, will retry (channel "${config.name}")`,
+          `Slack webhook unreachable: ${failure.reason}, will retry (channel "${config.name}")`,
           'slack_network',
           RETRYABLE,
           config.name,

@@ -62,10 +62,25 @@ export function truncateEscaped(escaped: string, max: number): string {
   return partial ? `${body.slice(0, partial.index)}…` : cut;
 }
 
-/** API text for mrkdwn: controls removed, escaped, cut to `max` (of the escaped form). */
+/** Zero-width space: Slack reads it as a word boundary, so it can sit on both sides of a delimiter. */
+export const ZWSP = '\u200B';
+
+/**
+ * Makes Slack's formatting delimiters (`*bold*`, `_italic_`, `~strike~`, `` `code` ``) inert:
+ * each one gets a zero-width space on both sides, so it can neither open (it is followed by a
+ * boundary) nor close (it is preceded by one) an emphasis or a code span. Slack has no escape for
+ * them; the text still reads the same (the marks stay visible), and copy-paste keeps the
+ * characters (plus invisible spaces).
+ */
+export function inertFormatting(text: string): string {
+  return text.replace(/[*_~`]/g, (c) => `${ZWSP}${c}${ZWSP}`);
+}
+
+/** API text for mrkdwn: controls removed, escaped (`& < >` and formatting), cut to `max` (of the escaped form). */
 export function mrkdwnText(text: string, max: number, options: { multiline?: boolean } = {}): string {
   const clean = options.multiline ? stripControl(text) : oneLine(text);
-  return truncateEscaped(escapeMrkdwn(clean), max);
+  // A cut between a mark and its trailing zero-width space would leave a live opener before the `…`.
+  return truncateEscaped(inertFormatting(escapeMrkdwn(clean)), max).replace(/\u200B[*_~`]…$/, '…');
 }
 
 /** API text for HTML: controls removed, cut to `max` characters (of the raw text), then escaped. */

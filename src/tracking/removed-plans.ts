@@ -74,7 +74,7 @@ export async function forgetRemovedPlans(
       write.hset(keys.planMeta(planId), REMOVED_AT_FIELD, now);
       markedRemoved.push(planId);
     } else if (now - removedAt >= graceMs) {
-      write.unlink(keys.planMeta(planId), keys.planTasks(planId), keys.planPermanentErrorLogged(planId));
+      write.unlink(keys.planMeta(planId), keys.planTasks(planId), keys.planAnnounced(planId), keys.planPermanentErrorLogged(planId));
       forgotten.push(planId);
     }
   });

@@ -3,11 +3,19 @@
  *   `<prefix>:plan:<id>:tasks` — hash taskId → `seq|missed|status` (see diff.ts)
  *   `<prefix>:plan:<id>:meta`  — hash: version, baseline, lastPollAt, lastSuccessAt,
  *                               taskCount, lastError, lastErrorAt, byStatus (JSON)
- * Reads are one MULTI; the commit is one Lua compare-and-set on `version`, so
+ *   `<prefix>:plan:<id>:announced` — hash taskId → `finishedAt|goneAt|status`: the last terminal
+ *                               state each task was seen in (see announced.ts), kept after the task is forgotten
+ * Reads are one Lua call; the commit is one Lua compare-and-set on `version`, so
  * a poll that read a state another poll has since replaced commits nothing.
- * Round trips per poll do not depend on the number of tasks.
+ * Round trips per poll do not depend on the number of tasks — up to
+ * `INLINE_LIMIT` records. Bigger plans (automatic download makes one task per
+ * incremental file) are read with HSCAN and committed through staging hashes
+ * written in chunks, then applied by the same compare-and-set: no call ever
+ * carries the whole plan as arguments (60,000 tasks overflowed the stack).
  */
 import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { type AnnouncedRecord, decodeAnnounced, encodeAnnounced } from './announced.js';
 import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
 import { redisKeys } from '../keys.js';
 
@@ -17,6 +25,8 @@ export interface PlanState {
   readonly version: number;
   readonly baselineDone: boolean;
   readonly tasks: ReadonlyMap<string, TrackedTask>;
+  /** Last terminal state per task, also for forgotten tasks (announced.ts). Empty before the first commit. */
+  readonly announced?: ReadonlyMap<string, AnnouncedRecord>;
 }
 
 /** What the status command and page show per plan. */
@@ -37,6 +47,9 @@ export interface CommitInput {
   readonly expectedVersion: number;
   readonly upserts: ReadonlyMap<string, TrackedTask>;
   readonly removals: readonly string[];
+  /** Changes to the announced hash. Default: none. */
+  readonly announcedUpserts?: ReadonlyMap<string, AnnouncedRecord>;
+  readonly announcedRemovals?: readonly string[];
   readonly at: number;
   readonly byStatus: Readonly<Record<string, number>>;
 }
@@ -53,48 +66,115 @@ export interface StateStore {
   forget(planId: string): Promise<void>;
 }
 
-// KEYS: meta, tasks. ARGV: expectedVersion, at, byStatusJson, nUpserts, (field, value)*, nRemovals, field*.
-const COMMIT_SCRIPT = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if current ~= tonumber(ARGV[1]) then return -1 end
--- Variadic HSET/HDEL in chunks: one server command per 500 tasks, not one per task
--- (chunked because unpack() is bounded by Lua's C stack).
-local i = 5
-local last = i + 2 * tonumber(ARGV[4]) - 1
-while i <= last do
-  local stop = math.min(i + 999, last)
-  redis.call('HSET', KEYS[2], unpack(ARGV, i, stop))
-  i = stop + 1
+/** Records up to which a plan is read and committed in one call; bigger ones go in chunks. */
+export const INLINE_LIMIT = 10_000;
+/** Records per chunk when reading or staging a big plan. */
+export const CHUNK = 5_000;
+
+// Shared Lua: apply HSET pairs / HDEL fields from a flat list in slices (unpack() is bounded by Lua's C stack).
+const LUA_HELPERS = `
+local function hsetList(key, list, from, to)
+  local i = from
+  while i <= to do
+    local stop = math.min(i + 999, to)
+    redis.call('HSET', key, unpack(list, i, stop))
+    i = stop + 1
+  end
 end
-local m = tonumber(ARGV[i])
-i = i + 1
-last = i + m - 1
-while i <= last do
-  local stop = math.min(i + 499, last)
-  redis.call('HDEL', KEYS[2], unpack(ARGV, i, stop))
-  i = stop + 1
+local function hdelList(key, list, from, to)
+  local i = from
+  while i <= to do
+    local stop = math.min(i + 499, to)
+    redis.call('HDEL', key, unpack(list, i, stop))
+    i = stop + 1
+  end
 end
-local version = current + 1
-redis.call('HSET', KEYS[1], 'version', version, 'baseline', '1', 'lastPollAt', ARGV[2], 'lastSuccessAt', ARGV[2],
-  'taskCount', redis.call('HLEN', KEYS[2]), 'byStatus', ARGV[3])
-redis.call('HDEL', KEYS[1], 'lastError', 'lastErrorAt')
-return version
+local function finish(metaKey, tasksKey, at, byStatus, current)
+  local version = current + 1
+  redis.call('HSET', metaKey, 'version', version, 'baseline', '1', 'lastPollAt', at, 'lastSuccessAt', at,
+    'taskCount', redis.call('HLEN', tasksKey), 'byStatus', byStatus)
+  redis.call('HDEL', metaKey, 'lastError', 'lastErrorAt')
+  return version
+end
 `;
 
-type CommitCommand = (meta: string, tasks: string, ...args: (string | number)[]) => Promise<number>;
+// KEYS: meta, tasks, announced. ARGV: expectedVersion, at, byStatusJson, then four lists, each a count
+// followed by its items: task (field, value)*, task removals, announced (field, value)*, announced removals.
+const COMMIT_SCRIPT = `${LUA_HELPERS}
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+local i = 4
+local n = tonumber(ARGV[i]) * 2
+hsetList(KEYS[2], ARGV, i + 1, i + n)
+i = i + n + 1
+n = tonumber(ARGV[i])
+hdelList(KEYS[2], ARGV, i + 1, i + n)
+i = i + n + 1
+n = tonumber(ARGV[i]) * 2
+hsetList(KEYS[3], ARGV, i + 1, i + n)
+i = i + n + 1
+n = tonumber(ARGV[i])
+hdelList(KEYS[3], ARGV, i + 1, i + n)
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current)
+`;
+
+// KEYS: meta, tasks, announced, staged task upserts (hash), staged task removals (set), staged announced
+// upserts (hash), staged announced removals (set). ARGV: expectedVersion, at, byStatusJson.
+// Applies the staged changes atomically with the same compare-and-set, then drops the staging keys.
+const COMMIT_STAGED_SCRIPT = `${LUA_HELPERS}
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+  return -1
+end
+local list = redis.call('HGETALL', KEYS[4])
+hsetList(KEYS[2], list, 1, #list)
+list = redis.call('SMEMBERS', KEYS[5])
+hdelList(KEYS[2], list, 1, #list)
+list = redis.call('HGETALL', KEYS[6])
+hsetList(KEYS[3], list, 1, #list)
+list = redis.call('SMEMBERS', KEYS[7])
+hdelList(KEYS[3], list, 1, #list)
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current)
+`;
+
+// KEYS: meta, tasks, announced. ARGV: inline limit. One round trip for a plan up to the limit; beyond it
+// only the sizes (the caller then reads with HSCAN).
+const LOAD_SCRIPT = `
+local meta = redis.call('HMGET', KEYS[1], 'version', 'baseline')
+local n = redis.call('HLEN', KEYS[2])
+local m = redis.call('HLEN', KEYS[3])
+if n + m > tonumber(ARGV[1]) then return {meta[1] or '', meta[2] or '', n, m} end
+return {meta[1] or '', meta[2] or '', n, m, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+`;
+
+type Command = (...args: (string | number)[]) => Promise<unknown>;
+interface StateCommands {
+  dbswatchCommitState: Command;
+  dbswatchCommitStaged: Command;
+  dbswatchLoadState: Command;
+}
+
+/** Flat [field, value, field, value…] → entries. */
+function* pairsOf(flat: readonly string[]): Generator<[string, string]> {
+  for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i] as string, flat[i + 1] as string];
+}
 
 export class RedisStateStore implements StateStore {
-  private readonly commitCommand: CommitCommand;
+  private readonly cmd: StateCommands;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    const holder = redis as unknown as { dbswatchCommitState?: CommitCommand };
-    if (!holder.dbswatchCommitState) {
-      redis.defineCommand('dbswatchCommitState', { numberOfKeys: 2, lua: COMMIT_SCRIPT });
+    const holder = redis as unknown as Partial<StateCommands>;
+    if (!holder.dbswatchCommitStaged) {
+      redis.defineCommand('dbswatchCommitState', { numberOfKeys: 3, lua: COMMIT_SCRIPT });
+      redis.defineCommand('dbswatchCommitStaged', { numberOfKeys: 7, lua: COMMIT_STAGED_SCRIPT });
+      redis.defineCommand('dbswatchLoadState', { numberOfKeys: 3, lua: LOAD_SCRIPT });
     }
-    this.commitCommand = (holder.dbswatchCommitState as CommitCommand).bind(redis);
+    this.cmd = redis as unknown as StateCommands;
   }
 
   metaKey(planId: string): string {
@@ -105,29 +185,94 @@ export class RedisStateStore implements StateStore {
     return redisKeys(this.prefix).planTasks(planId);
   }
 
+  announcedKey(planId: string): string {
+    return redisKeys(this.prefix).planAnnounced(planId);
+  }
+
   async load(planId: string): Promise<PlanState> {
-    const results = await this.redis.multi().hmget(this.metaKey(planId), 'version', 'baseline').hgetall(this.tasksKey(planId)).exec();
-    if (!results) throw new Error('Redis aborted the state read');
-    const [metaResult, tasksResult] = results;
-    if (metaResult?.[0]) throw metaResult[0];
-    if (tasksResult?.[0]) throw tasksResult[0];
-    const [version, baseline] = (metaResult?.[1] ?? []) as (string | null)[];
-    const raw = (tasksResult?.[1] ?? {}) as Record<string, string>;
-    const tasks = new Map<string, TrackedTask>();
-    for (const [taskId, value] of Object.entries(raw)) {
-      const decoded = decodeTracked(value);
-      // An unreadable record is treated as unseen; the task is re-baselined rather than crashing the poll.
-      if (decoded) tasks.set(taskId, decoded);
+    const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
+    for (let attempt = 1; ; attempt++) {
+      const reply = (await this.cmd.dbswatchLoadState(...keys, INLINE_LIMIT)) as [string, string, number, number, string[]?, string[]?];
+      const [version, baseline] = reply;
+      const state = (tasks: Iterable<[string, string]>, announced: Iterable<[string, string]>): PlanState => ({
+        version: Number(version || 0),
+        baselineDone: baseline === '1',
+        tasks: decodeAll(tasks, decodeTracked),
+        announced: decodeAll(announced, decodeAnnounced),
+      });
+      if (reply[4] && reply[5]) return state(pairsOf(reply[4]), pairsOf(reply[5]));
+      // A big plan: read in chunks, then make sure no commit happened meanwhile (a mixed read would
+      // still be refused by the commit's compare-and-set, but its diff could enqueue odd transitions).
+      const tasks = await this.scanAll(keys[1] as string);
+      const announced = await this.scanAll(keys[2] as string);
+      const after = await this.redis.hget(keys[0] as string, 'version');
+      if ((after ?? '') === version || attempt >= 3) return state(tasks, announced);
     }
-    return { version: Number(version ?? 0), baselineDone: baseline === '1', tasks };
+  }
+
+  private async scanAll(key: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', CHUNK);
+      cursor = next;
+      for (const [field, value] of pairsOf(flat)) out.set(field, value);
+    } while (cursor !== '0');
+    return out;
   }
 
   async commit(planId: string, input: CommitInput): Promise<CommitResult> {
-    const args: (string | number)[] = [input.expectedVersion, input.at, JSON.stringify(input.byStatus), input.upserts.size];
-    for (const [taskId, task] of input.upserts) args.push(taskId, encodeTracked(task));
-    args.push(input.removals.length, ...input.removals);
-    const version = Number(await this.commitCommand(this.metaKey(planId), this.tasksKey(planId), ...args));
+    const announcedUpserts = input.announcedUpserts ?? new Map<string, AnnouncedRecord>();
+    const announcedRemovals = input.announcedRemovals ?? [];
+    const size = input.upserts.size + input.removals.length + announcedUpserts.size + announcedRemovals.length;
+    const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
+    const head = [input.expectedVersion, input.at, JSON.stringify(input.byStatus)];
+    let version: number;
+    if (size <= INLINE_LIMIT) {
+      const args: (string | number)[] = [...keys, ...head, input.upserts.size];
+      for (const [taskId, task] of input.upserts) args.push(taskId, encodeTracked(task));
+      args.push(input.removals.length);
+      for (const taskId of input.removals) args.push(taskId);
+      args.push(announcedUpserts.size);
+      for (const [taskId, record] of announcedUpserts) args.push(taskId, encodeAnnounced(record));
+      args.push(announcedRemovals.length);
+      for (const taskId of announcedRemovals) args.push(taskId);
+      version = Number(await this.cmd.dbswatchCommitState(...args));
+    } else {
+      const stage = redisKeys(this.prefix).planStaging(planId, randomBytes(6).toString('hex'));
+      const staged = [`${stage}:tasks`, `${stage}:tasks-removed`, `${stage}:announced`, `${stage}:announced-removed`] as const;
+      try {
+        await this.stageHash(staged[0], input.upserts, encodeTracked);
+        await this.stageSet(staged[1], input.removals);
+        await this.stageHash(staged[2], announcedUpserts, encodeAnnounced);
+        await this.stageSet(staged[3], announcedRemovals);
+        version = Number(await this.cmd.dbswatchCommitStaged(...keys, ...staged, ...head));
+      } finally {
+        // The script drops them; this covers a failure before it ran (they also expire).
+        await this.redis.unlink(...staged).catch(() => {});
+      }
+    }
     return version < 0 ? { ok: false, reason: 'conflict' } : { ok: true, version };
+  }
+
+  private async stageHash<T>(key: string, entries: ReadonlyMap<string, T>, encode: (value: T) => string): Promise<void> {
+    let chunk: string[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      await this.redis.multi().hset(key, ...chunk).pexpire(key, STAGING_TTL_MS).exec();
+      chunk = [];
+    };
+    for (const [field, value] of entries) {
+      chunk.push(field, encode(value));
+      if (chunk.length >= CHUNK * 2) await flush();
+    }
+    await flush();
+  }
+
+  private async stageSet(key: string, members: readonly string[]): Promise<void> {
+    for (let i = 0; i < members.length; i += CHUNK) {
+      await this.redis.multi().sadd(key, ...members.slice(i, i + CHUNK)).pexpire(key, STAGING_TTL_MS).exec();
+    }
   }
 
   async recordFailure(planId: string, message: string, at: number): Promise<void> {
@@ -163,6 +308,19 @@ export class RedisStateStore implements StateStore {
   }
 
   async forget(planId: string): Promise<void> {
-    await this.redis.unlink(this.metaKey(planId), this.tasksKey(planId));
+    await this.redis.unlink(this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId));
   }
+}
+
+/** Staging keys of a commit that died half-way expire on their own. */
+const STAGING_TTL_MS = 10 * 60_000;
+
+function decodeAll<T>(entries: Iterable<[string, string]>, decode: (value: string) => T | undefined): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [field, value] of entries) {
+    const decoded = decode(value);
+    // An unreadable record is treated as unseen; the task is re-baselined rather than crashing the poll.
+    if (decoded) out.set(field, decoded);
+  }
+  return out;
 }

@@ -218,7 +218,8 @@ export function slackMessageIds(message: ReceivedSlackMessage): string[] {
   for (const block of body.blocks ?? []) {
     if (block.type !== 'context') continue;
     for (const element of block.elements ?? []) {
-      const text = element.text ?? '';
+      // Formatting marks in ids (`_`, `*`, `~`) are rendered inert with zero-width spaces (escape.ts).
+      const text = (element.text ?? '').replaceAll('\u200B', '');
       const single = /notification (\S+)$/.exec(text);
       if (single) {
         ids.push(single[1]!);

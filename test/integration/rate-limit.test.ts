@@ -65,4 +65,39 @@ describe('createRedisRateLimiter', () => {
     // And the limiter did let the budget through (a gate that grants one per second would also pass the check above).
     expect(busiest).toBe(LIMIT);
   });
+
+  // Issue 15: before the fair share, grants were first come, first served: a plan paging with 4 concurrent
+  // polls got 4 grants for each one of a healthy plan.
+  it('gives two active shares an equal part of the budget, however many callers one of them has', async () => {
+    prefix = uniquePrefix('rate-limit-fair');
+    const key = `${prefix}:dbs`;
+    const a = connect('limiter-fair-a');
+    const b = connect('limiter-fair-b');
+    connections = [a, b];
+    const hostileGate = createRedisRateLimiter(a, { key, limit: 10 });
+    const healthyGate = createRedisRateLimiter(b, { key, limit: 10 });
+    const order: string[] = [];
+    let healthyDone = false;
+    const hostile = Array.from({ length: 4 }, async () => {
+      while (!healthyDone) {
+        await hostileGate.acquire('hostile-plan');
+        order.push('H');
+      }
+    });
+    // Let the hostile share run alone first: it then has the whole budget.
+    while (order.length < 10) await hostileGate.acquire('hostile-plan').then(() => order.push('H'));
+    const aloneUntil = order.length;
+    for (let i = 0; i < 12; i++) {
+      await healthyGate.acquire('healthy-plan');
+      order.push('h');
+    }
+    healthyDone = true;
+    await Promise.all(hostile);
+    const contended = order.slice(order.indexOf('h', aloneUntil), order.lastIndexOf('h') + 1);
+    const hostileGrants = contended.filter((x) => x === 'H').length;
+    const healthyGrants = contended.filter((x) => x === 'h').length;
+    expect(healthyGrants).toBe(12);
+    // Equal shares: about one hostile grant per healthy one (first come, first served gave about 4).
+    expect(hostileGrants).toBeLessThanOrEqual(healthyGrants + 2);
+  });
 });

@@ -12,6 +12,7 @@ import { planSchedulerId } from '../../src/keys.js';
 import { planOffset, reconcileSchedulers } from '../../src/scheduler.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 import type { PollJobData } from '../../src/jobs/payloads.js';
+import { discoveredPlan } from '../../src/discovery.js';
 
 const configWith = (plans: string[], prefix: string) =>
   parseConfig(
@@ -72,5 +73,22 @@ describe('reconcileSchedulers', () => {
     expect(Math.max(...offsets)).toBeLessThan(60_000);
     expect(planOffset('plan7', 60_000)).toBe(offsets[7]);
     expect(planSchedulerId('a:b')).not.toContain(':');
+  });
+
+  it('gives discovered plans whose ids collided before (dd:1, dd~3A1, dd.x) one scheduler each', async () => {
+    const own = new Queue<PollJobData>(QUEUE_NAMES.poll, { connection: redis, prefix: `${prefix}-disc` });
+    try {
+      const config = configWith(['plan0001'], `${prefix}-disc`);
+      const plans = ['dd:1', 'dd~3A1', 'dd.x', 'dd~2Ex'].map((id) => discoveredPlan(config, id, id));
+      await reconcileSchedulers(own, config, plans, silentLogger);
+      const schedulers = await own.getJobSchedulers(0, -1);
+      // Before the fix dd:1 and dd~3A1 shared `plan.dd~3A1`: one of them was never polled.
+      expect(schedulers).toHaveLength(4);
+      const delayed = await own.getDelayed();
+      expect(delayed.map((j) => j.data.planId).sort()).toEqual(['dd.x', 'dd:1', 'dd~2Ex', 'dd~3A1']);
+    } finally {
+      await own.close();
+      await deletePrefix(`${prefix}-disc`);
+    }
   });
 });

@@ -101,8 +101,37 @@ describe('parseConfig', () => {
     ['not a mapping', `- just\n- a list`, 'YAML mapping'],
     ['broken YAML', `plans: [ { id: x `, 'not valid YAML'],
     ['bad channel name', `channels: { "ops slack": { type: slack, webhookUrl: "https://hooks.example.com/x" } }`, 'channels.ops slack: a channel name may hold only'],
+    // Issue 15: destinations (src/destinations.ts).
+    ['webhook at the metadata service', `channels: { s: { type: slack, webhookUrl: "https://169.254.169.254/latest/meta-data" } }`, 'channels.s.webhookUrl: webhookUrl points at a link-local address (cloud metadata services live here) (169.254.169.254)'],
+    ['webhook at Alibaba metadata', `channels: { s: { type: slack, webhookUrl: "https://100.100.100.200/latest" } }`, "channels.s.webhookUrl: webhookUrl points at Alibaba Cloud's metadata service"],
+    ['webhook at EC2 IPv6 metadata', `channels: { s: { type: slack, webhookUrl: "https://[fd00:ec2::254]/x" } }`, 'channels.s.webhookUrl: webhookUrl points at the EC2 metadata service'],
+    ['webhook at mapped IPv6 metadata', `channels: { s: { type: slack, webhookUrl: "https://[::ffff:169.254.169.254]/x" } }`, 'channels.s.webhookUrl: webhookUrl points at a link-local address'],
+    ['webhook at hex loopback', `channels: { s: { type: slack, webhookUrl: "http://0x7f000001:9/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0x7f000001 is 127.0.0.1)'],
+    ['webhook at decimal loopback', `channels: { s: { type: slack, webhookUrl: "http://2130706433/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (2130706433 is 127.0.0.1)'],
+    ['webhook at octal loopback', `channels: { s: { type: slack, webhookUrl: "http://0177.0.0.1/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0177.0.0.1 is 127.0.0.1)'],
+    ['webhook at a private network', `channels: { s: { type: slack, webhookUrl: "https://10.1.2.3/x" } }`, 'channels.s.webhookUrl: webhookUrl points at a private network (10.1.2.3): refused, set allowPrivateDestinations: true'],
+    ['smtpUrl without a host', `channels: { m: { type: email, smtpUrl: "smtp:///", from: a@example.com, to: [b@example.com] } }`, 'channels.m.smtpUrl: smtpUrl names no host'],
+    ['smtp host at link-local', `channels: { m: { type: email, host: 169.254.0.9, from: a@example.com, to: [b@example.com] } }`, 'channels.m.host: host points at a link-local address'],
+    ['smtpUrl at hex loopback', `channels: { m: { type: email, smtpUrl: "smtp://0x7f.1:25", from: a@example.com, to: [b@example.com] } }`, 'channels.m.smtpUrl: smtpUrl writes an IP address in an encoded form'],
+    ['recipient @@@', `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: ["@@@"] } }`, 'channels.m.to[0]: is not an email address'],
+    ['recipient without domain', `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: [b@example.com], cc: ["c@"] } }`, 'channels.m.cc[0]: is not an email address'],
+    ['sender with a space', `channels: { m: { type: email, host: smtp.example.com, from: "a b@example.com", to: [b@example.com] } }`, 'channels.m.from: is not an email address'],
   ])('%s', (_name, text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  it('accepts plain loopback, public hosts, named addresses, and private destinations when the channel allows them', () => {
+    const config = parseConfig(
+      `channels:
+  local: { type: slack, webhookUrl: "http://127.0.0.1:9/x" }
+  v6: { type: slack, webhookUrl: "http://[::1]:9/x" }
+  lan: { type: slack, webhookUrl: "https://10.1.2.3/x", allowPrivateDestinations: true }
+  relay: { type: email, host: 192.168.1.5, allowPrivateDestinations: true, from: "dbswatch <d@example.com>", to: ["Ops <ops@example.com>", "dba@例え.jp"] }
+  mail: { type: email, smtpUrl: "smtp://u:p@smtp.example.com:587", from: d@localhost, to: [x@example.com] }`,
+      {},
+    );
+    expect(Object.keys(config.channels)).toEqual(['local', 'v6', 'lan', 'relay', 'mail']);
+    expect(config.channels.local?.allowPrivateDestinations).toBe(false);
   });
 
   it('interpolates ${VAR}, keeps $$ as a literal dollar', () => {

@@ -214,3 +214,54 @@ describe('listAllBackupPlans', () => {
     expect(api.requests).toBe(3);
   });
 });
+
+// Issue 15: a per-poll page budget and paging that stops on shutdown.
+describe('page budget and shutdown', () => {
+  /** A runaway list: TotalPages 1e7, new ids on every page. */
+  const runaway = (): DbsApi & { requests: number } => {
+    const api = {
+      requests: 0,
+      async describeDownloadTaskPage(query: DownloadTaskQuery): Promise<DownloadTaskPage> {
+        if (!('planId' in query)) throw new Error('not used here');
+        api.requests++;
+        const items = Array.from({ length: query.pageSize }, (_, i) => ({ taskId: `r${query.pageNum}-${i}`, planId: 'p', status: 'running' }));
+        return { pageNum: query.pageNum, pageSize: query.pageSize, totalPages: 1e7, totalElements: 1e9, items };
+      },
+      async describeBackupPlanPage(): Promise<BackupPlanPage> {
+        throw new Error('not used here');
+      },
+    };
+    return api;
+  };
+
+  it('stops a runaway list at maxPages with a permanent TooManyPages naming dbs.maxPagesPerPoll', async () => {
+    const api = runaway();
+    const error = await listAllDownloadTasks(api, 'p', { pageSize: 30, maxPages: 50 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DbsApiError);
+    expect(error).toMatchObject({ code: 'TooManyPages', retry: PERMANENT });
+    expect((error as Error).message).toContain('dbs.maxPagesPerPoll');
+    // Before the budget a pass read up to 10,000 pages, and the poll was retried 5 times.
+    expect(api.requests).toBe(50);
+  });
+
+  it('reads a list of exactly maxPages pages', async () => {
+    const api = new MemoryDbs(90);
+    const snapshot = await listAllDownloadTasks(api, 'p', { pageSize: 30, maxPages: 3 });
+    expect(snapshot.tasks).toHaveLength(90);
+  });
+
+  it('stops paging at the next page once the signal aborts', async () => {
+    const api = runaway();
+    const controller = new AbortController();
+    const reading = listAllDownloadTasks(
+      { ...api, describeDownloadTaskPage: async (q) => {
+        if ('pageNum' in q && q.pageNum === 5) controller.abort();
+        return api.describeDownloadTaskPage(q);
+      } },
+      'p',
+      { pageSize: 30, signal: controller.signal },
+    );
+    await expect(reading).rejects.toMatchObject({ code: 'Aborted', retry: RETRYABLE });
+    expect(api.requests).toBe(6);
+  });
+});

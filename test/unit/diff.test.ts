@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KNOWN_STATUSES } from '../../src/dbs/task.js';
+import { type AnnouncedRecord, applyAnnouncedRule, decodeAnnounced, encodeAnnounced } from '../../src/tracking/announced.js';
 import { classify, decodeTracked, diff, encodeTracked, type TrackedTask } from '../../src/tracking/diff.js';
 
 const after = { baselineDone: true, notifyOnFirstSight: false, forgetAfterMissedPolls: 3 };
@@ -146,5 +147,87 @@ describe('tracked record encoding', () => {
 
   it.each(['', 'garbage', 'x|0|finish', '1|-1|finish', '0|0|finish', '1|0|'])('rejects %j', (value) => {
     expect(decodeTracked(value)).toBeUndefined();
+  });
+});
+
+// Issue 15: once per task and terminal state (src/tracking/announced.ts, applied after the diff).
+describe('once per task and terminal state (announced rule)', () => {
+  const T = 1_700_000_000_000;
+  const DAY = 86_400_000;
+  type Seen = [status: string, finishedAt?: number | undefined, goneAt?: number | undefined];
+  const memory = (entries: Record<string, Seen>) =>
+    new Map<string, AnnouncedRecord>(
+      Object.entries(entries).map(([id, [status, finishedAt, goneAt]]) => [
+        id,
+        { status, ...(finishedAt !== undefined ? { finishedAt } : {}), ...(goneAt !== undefined ? { goneAt } : {}) },
+      ]),
+    );
+  /** One poll: diff, then the rule. Returns the announced transitions as `task:to`. */
+  const poll = (
+    tracked: Map<string, TrackedTask>,
+    seen: Map<string, AnnouncedRecord>,
+    observed: { taskId: string; status: string; finishedAt?: number }[],
+    at = T,
+  ) => {
+    const d = diff(tracked, observed, after);
+    const r = applyAnnouncedRule(seen, observed, d.transitions, d.removals, { at, keepAfterGoneMs: 7 * DAY });
+    return { announced: r.transitions.map((t) => `${t.taskId}:${t.to}`), result: r, diff: d };
+  };
+
+  it.each([
+    // [case, tracked before, memory before, observed now, announced]
+    ['forgotten, back finish with the same finish time', {}, { t: ['finish', T - DAY, T - 1_000] }, [{ taskId: 't', status: 'finish', finishedAt: T - DAY }], []],
+    ['forgotten, back finish with a new finish time (a real new run)', {}, { t: ['finish', T - DAY, T - 1_000] }, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
+    ['finish → running → finish, same finish time', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'finish', finishedAt: T - DAY }], []],
+    ['finish → running → finish, new finish time', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
+    ['stop → running → stop without a finish time (unknown: announced again)', { t: ['running', 3] }, { t: ['stop'] }, [{ taskId: 't', status: 'stop' }], ['t:stop']],
+    ['finish (time F) → running → stop', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'stop', finishedAt: T - DAY }], ['t:stop']],
+    ['first finish, nothing remembered', { t: ['running', 1] }, {}, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
+    ['a new task already finished (between two polls)', {}, {}, [{ taskId: 'n', status: 'finish', finishedAt: T }], ['n:finish']],
+  ] as const)('%s', (_name, tracked, seen, observed, expected) => {
+    const before = state(tracked as unknown as Record<string, [string, number]>);
+    const { announced } = poll(before, memory(seen as unknown as Record<string, Seen>), observed as never);
+    expect(announced).toEqual(expected);
+  });
+
+  it('announces a finish once across finish → forgotten → back, with the issue’s exact sequence', () => {
+    // t finishes (seq 2), vanishes for 3 polls (forgotten), comes back finish: before the rule, `t.1-finish` after `t.2-finish`.
+    let tracked = state({ t: ['running', 1] });
+    let seen = memory({});
+    const step = (observed: { taskId: string; status: string; finishedAt?: number }[], at: number) => {
+      const { announced, result, diff: d } = poll(tracked, seen, observed, at);
+      tracked = new Map([...tracked, ...d.upserts]);
+      for (const id of d.removals) tracked.delete(id);
+      seen = new Map([...seen, ...result.upserts]);
+      for (const id of result.removals) seen.delete(id);
+      return announced;
+    };
+    const finished = [{ taskId: 't', status: 'finish', finishedAt: T }];
+    expect(step(finished, T)).toEqual(['t:finish']);
+    expect(step([], T + 1)).toEqual([]);
+    expect(step([], T + 2)).toEqual([]);
+    expect(step([], T + 3)).toEqual([]);
+    expect(tracked.has('t')).toBe(false);
+    expect(seen.get('t')).toEqual({ status: 'finish', finishedAt: T, goneAt: T + 3 });
+    expect(step(finished, T + 4)).toEqual([]);
+    expect(seen.get('t')).toEqual({ status: 'finish', finishedAt: T });
+  });
+
+  it('writes nothing on a steady poll, marks forgotten tasks gone, and drops them after keepAfterGoneMs', () => {
+    const seen = memory({ a: ['finish', T], g: ['stop', undefined, T - 8 * DAY], h: ['stop', undefined, T - DAY] });
+    const steady = applyAnnouncedRule(seen, [{ taskId: 'a', status: 'finish', finishedAt: T }], [], [], { at: T, keepAfterGoneMs: 7 * DAY });
+    expect([...steady.upserts]).toEqual([]);
+    expect(steady.removals).toEqual(['g']);
+    const gone = applyAnnouncedRule(seen, [], [], ['a'], { at: T, keepAfterGoneMs: 7 * DAY });
+    expect(gone.upserts.get('a')).toEqual({ status: 'finish', finishedAt: T, goneAt: T });
+  });
+
+  it.each([
+    [{ status: 'finish', finishedAt: T }, `${T}||finish`],
+    [{ status: 'stop' }, '||stop'],
+    [{ status: 'a|b', finishedAt: 1, goneAt: 2 }, '1|2|a|b'],
+  ])('encodes %j as %j and back', (record, encoded) => {
+    expect(encodeAnnounced(record)).toBe(encoded);
+    expect(decodeAnnounced(encoded)).toEqual(record);
   });
 });

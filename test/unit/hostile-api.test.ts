@@ -315,3 +315,49 @@ describe('hostile tasks through the renderers', () => {
     expect(subject).not.toMatch(/[\r\n]/);
   });
 });
+
+// Issue 15: Slack formatting marks from the API (`*bold*`, `_it_`, `~st~`, backticks) must not format.
+describe('formatting marks from the API in Slack', () => {
+  const FAKE = 'a *URGENT* b _it_ c ~st~ d `code` e';
+  /** A delimiter that can open (boundary before, no space after) or close (no space before, boundary after). */
+  const LIVE = /(^|[^\w\u200B])[*_~`][^\s\u200B]|[^\s\u200B][*_~`]($|[^\w\u200B])/;
+  const texts = (message: SlackMessage): string[] => {
+    const out: string[] = [message.text];
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') {
+        const v = value as { type?: string; text?: unknown };
+        if (v.type === 'mrkdwn' && typeof v.text === 'string') out.push(v.text);
+        Object.values(value).forEach(walk);
+      }
+    };
+    walk(message.blocks);
+    return out;
+  };
+
+  it('renders hostile names, plan names, errors and directories inert but readable, singly and in digests', async () => {
+    const [base] = (await decode(apiFixture('mrkdwn-html-injection.json'))).map(notificationOf);
+    const failed: Notification = {
+      ...(base as Notification),
+      event: 'failed',
+      id: 'planhostile01.t_x_.3-stop.slack-a',
+      plan: { id: PLAN, name: FAKE },
+      task: { ...(base as Notification).task, name: FAKE, status: 'stop', errorMessage: FAKE, downloadDir: FAKE },
+    };
+    for (const message of [...renderSlack([failed]), ...renderSlack(Array.from({ length: 3 }, () => failed))]) {
+      for (const text of texts(message)) {
+        // Only the API's words are checked: the template's own marks (*Error*, the bold name) are ours.
+        for (const word of ['URGENT', 'it', 'st', 'code']) {
+          expect(text, text).not.toMatch(new RegExp(`[*_~\`]${word}|${word}[*_~\`]`));
+        }
+        const plain = text.replaceAll('\u200B', '');
+        if (plain.includes('URGENT')) expect(plain).toContain('*URGENT*');
+      }
+      // The id's `_x_` is inert too, and still parseable once the zero-width spaces are dropped.
+      expect(JSON.stringify(message.blocks).replaceAll('\\u200b', '').replaceAll('\u200B', '')).toContain('planhostile01.t_x_.3-stop.slack-a');
+    }
+    // The oracle itself: it would have caught the raw marks.
+    expect('x *URGENT* y').toMatch(LIVE);
+    expect(`x \u200B*\u200BURGENT\u200B*\u200B y`).not.toMatch(LIVE);
+  });
+});

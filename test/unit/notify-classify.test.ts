@@ -50,6 +50,21 @@ describe('SMTP error classification', () => {
     expect(classifySmtpError('mail', error).retry.kind).toBe(kind);
   });
 
+  // Issue 15: a timeout after the message went out is "outcome unknown" (a retry may duplicate); failures
+  // before it (refused, connect/greeting timeouts, an SMTP error answer) are not.
+  it.each([
+    [{ code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', message: 'Timeout' }, 'smtp_outcome_unknown', true],
+    [{ code: 'ECONNRESET', message: 'read ECONNRESET' }, 'smtp_outcome_unknown', true],
+    [{ code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT', message: 'Connection timeout' }, 'smtp_network', false],
+    [{ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', message: 'Greeting never received' }, 'smtp_network', false],
+    [{ code: 'ECONNECTION', message: 'connect ECONNREFUSED' }, 'smtp_network', false],
+    [{ responseCode: 451, response: '451 4.7.1 Greylisted', code: 'EMESSAGE' }, 'smtp_temporary', false],
+  ] as const)('%o → %s, outcome unknown: %s', (error, code, unknown) => {
+    const classified = classifySmtpError('mail', error);
+    expect(classified).toMatchObject({ code, outcomeUnknown: unknown, retry: { kind: 'retryable' } });
+    if (unknown) expect(classified.message).toContain('may have been accepted');
+  });
+
   it('summarises the server reply without the password', () => {
     const error = classifySmtpError('mail', { responseCode: 554, response: '554 rejected AUTH hunter22secret\r\nmore', code: 'EMESSAGE' }, [
       'hunter22secret',
