@@ -85,10 +85,12 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     const previous = await deps.store.load(planId);
     const snapshot = await deps.source.listAll(planId);
     const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
-    const result = diff(previous.tasks, snapshot, {
+    const result = diff(previous.tasks, snapshot.map(withLinksPending), {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
+      initFailedAfter: config.defaults.initFailedAfter,
+      waitForLinks: config.defaults.waitForLinks,
     });
     const at = now();
     const jobs = buildNotifyJobs(config, plan, result.transitions, tasks, at);
@@ -133,6 +135,15 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     pollsTotal.inc({ result: 'conflict' });
     deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
+}
+
+/**
+ * DBS fills a manual download's URLs only once its conversion is complete, which can be a poll after
+ * `finish`: such a task is marked so the diff holds its `finished` event (defaults.waitForLinks).
+ */
+function withLinksPending(task: DownloadTask): DownloadTask & { linksPending?: boolean } {
+  const pending = task.status === 'finish' && task.downloadWay === 'manual' && !task.internetUrl && !task.intranetUrl;
+  return pending ? { ...task, linksPending: true } : task;
 }
 
 /** Logs a permanent failure at error level at most once per plan per hour. */
