@@ -27,8 +27,10 @@ export interface DownloadTaskPage {
   /** 0-based. */
   readonly pageNum: number;
   readonly pageSize: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
   readonly items: DownloadTask[];
 }
 
@@ -49,8 +51,10 @@ export interface BackupPlanPage {
   readonly requestId?: string;
   readonly pageNum: number;
   readonly pageSize: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
   readonly items: BackupPlanSummary[];
 }
 
@@ -247,13 +251,13 @@ export function decodeDownloadTaskPage(body: unknown, query: DownloadTaskQuery, 
 }
 
 function pageOf<T>(list: ListBody, pageNum: number, pageSize: number, items: T[]) {
-  const page = {
+  const page: { pageNum: number; pageSize: number; totalPages?: number; totalElements?: number; items: T[] } = {
     pageNum: list.pageNum ?? pageNum,
     pageSize: list.pageSize ?? pageSize,
-    totalPages: list.totalPages,
-    totalElements: list.totalElements,
     items,
   };
+  if (list.totalPages !== undefined) page.totalPages = list.totalPages;
+  if (list.totalElements !== undefined) page.totalElements = list.totalElements;
   return list.requestId ? { requestId: list.requestId, ...page } : page;
 }
 
