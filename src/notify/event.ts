@@ -20,6 +20,11 @@ export interface Notification {
   readonly seq: number;
   /** When dbswatch noticed the change, epoch ms. */
   readonly detectedAt: number;
+  /**
+   * Set by the notify worker at send time (never stored) when the task's links had expired by then and
+   * DBS gave no fresh ones: the links are dropped and the message says so. Epoch ms of the expiry.
+   */
+  readonly linksExpiredAt?: number;
 }
 
 /** Payload of a notify job. Names the channel; its secrets are resolved at send time. */

@@ -202,7 +202,7 @@ function transitionsSection(model: PageModel, now: number): string {
   const body =
     model.transitions.length === 0
       ? `<p class="muted" id="no-transitions">${filtered ? 'No transitions match this filter.' : 'No transitions recorded yet.'}</p>`
-      : `<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Size</th><th>Links</th></tr></thead>
+      : `<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Backup set size</th><th>Links</th></tr></thead>
 <tbody>${model.transitions.map((t) => transitionRow(t, now)).join('\n')}</tbody></table>`;
   return `<section><h2>Recent transitions <span class="count">${model.transitions.length}</span></h2>${form}${body}</section>`;
 }

@@ -27,6 +27,8 @@ export interface PipelineConfigOptions {
   readonly digestThreshold?: number;
   /** Default: the shared test Redis. */
   readonly redisUrl?: string;
+  /** Extra `defaults:` entries, e.g. `initFailedAfter: 2`. */
+  readonly defaults?: string;
 }
 
 /** A config YAML for tests: two channels (never delivered unless a notify worker runs). */
@@ -34,7 +36,7 @@ export function pipelineYaml(options: PipelineConfigOptions): string {
   return `
 redis: { url: "${options.redisUrl ?? redisUrl()}", prefix: "${options.prefix}" }
 dbs: { endpoint: "${options.sim.endpoint}", protocol: http, pageSize: ${options.pageSize ?? 30}, requestsPerSecond: 200, timeout: 5s }
-defaults: { interval: 1h, notify: [slack-a, mail-b] }
+defaults: { interval: 1h, notify: [slack-a, mail-b]${options.defaults ? `, ${options.defaults}` : ''} }
 plans:
 ${options.plans.map((id) => `  - { id: ${id}, name: "${id}-name" }`).join('\n')}
 channels:

@@ -230,7 +230,7 @@ describe('listAllDownloadTasks without TotalPages/TotalElements (optional in the
     [30, 30, 2, 'a full page, then an empty one'],
     [61, 30, 3, 'two full pages, then a short one'],
     [90, 30, 4, 'three full pages, then an empty one'],
-  ] as const)('%i tasks at page size %i: complete in %i requests (%s)', async (count, pageSize, expectedRequests) => {
+  ] as const)('%i tasks at page size %i: complete in %i requests (%s)', async (count, pageSize, expectedRequests, _why) => {
     const api = new NoTotals(count);
     const snapshot = await listAllDownloadTasks(api, 'p', { pageSize, sleep: fakeSleep });
     expect(ids(snapshot.tasks)).toEqual(ids(api.tasks));
