@@ -497,8 +497,12 @@ function crossFieldProblems(doc: unknown): string[] {
       problems.push(`${path}: unknown account "${value}" (accounts: ${[...accountIds].join(', ')})`);
     }
   };
-  asArray(at(doc, 'plans')).forEach((plan, i) => checkAccount(at(plan, 'account'), `plans[${i}].account`));
-  asArray(at(doc, 'discover', 'accounts')).forEach((id, i) => checkAccount(id, `discover.accounts[${i}]`));
+  asArray(at(doc, 'plans')).forEach((plan, i) => {
+    checkAccount(at(plan, 'account'), `plans[${i}].account`);
+  });
+  asArray(at(doc, 'discover', 'accounts')).forEach((id, i) => {
+    checkAccount(id, `discover.accounts[${i}]`);
+  });
   if (tooShort(at(doc, 'defaults', 'interval'))) problems.push('defaults.interval: must be at least 5s');
   if (tooShort(at(doc, 'discover', 'interval'))) problems.push('discover.interval: must be at least 5s');
   const host = at(doc, 'http', 'host');

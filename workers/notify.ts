@@ -51,7 +51,7 @@ const taskSchema = z.object({
 const notificationSchema = z.object({
   id: z.string().min(1),
   event: z.enum(['finished', 'failed', 'progress']),
-  plan: z.object({ id: z.string(), name: z.string() }),
+  plan: z.object({ id: z.string(), name: z.string(), account: z.string().optional() }),
   task: taskSchema,
   previousStatus: z.string().optional(),
   seq: z.number(),
@@ -89,8 +89,11 @@ export interface NotifyDeps {
    * Re-reads a task by id when a retried job had its links stripped (see `stripLinks`). Default: none —
    * such a job is then sent without links.
    */
-  readonly dbs?: Pick<DbsApi, 'describeDownloadTaskPage'>;
+  readonly dbs?: LinkSource;
 }
+
+/** Where fresh links come from: one DBS client, or one per account (`plan.account`, issue 13). */
+export type LinkSource = Pick<DbsApi, 'describeDownloadTaskPage'> | ((account: string | undefined) => Pick<DbsApi, 'describeDownloadTaskPage'>);
 
 export type NotifyResult =
   | { readonly result: 'sent'; readonly sent: number; readonly duplicate: number; readonly messages: number }
@@ -295,7 +298,7 @@ export async function stripLinks(job: Job<NotifyJobData>, log: Logger): Promise<
  */
 export async function restoreLinks(
   notifications: readonly Notification[],
-  dbs: Pick<DbsApi, 'describeDownloadTaskPage'> | undefined,
+  dbs: LinkSource | undefined,
   log: Logger,
   options: RestoreLinksOptions = {},
 ): Promise<Notification[]> {
@@ -307,10 +310,12 @@ export async function restoreLinks(
     if (wanted.length && !options.onlyStale) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
     return dropExpiredLinks(notifications, now);
   }
+  const accountOf = new Map(candidates.map((n) => [n.task.taskId, n.plan.account]));
   for (const taskId of wanted) {
     let page: Awaited<ReturnType<DbsApi['describeDownloadTaskPage']>>;
     try {
-      page = await dbs.describeDownloadTaskPage({ taskId });
+      const api = typeof dbs === 'function' ? dbs(accountOf.get(taskId)) : dbs;
+      page = await api.describeDownloadTaskPage({ taskId });
     } catch (error) {
       // Stale-but-present links: a DBS hiccup must not hold the message back (dead links are dropped below).
       if (!options.onlyStale) throw error;

@@ -23,8 +23,8 @@ import { DISCOVER_JOB_NAME } from '../src/scheduler.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
-  /** Every task of the plan, or a thrown error: never a partial list. */
-  listAll(planId: string): Promise<readonly DownloadTask[]>;
+  /** Every task of the plan, or a thrown error: never a partial list. `plan` picks the account (issue 13). */
+  listAll(planId: string, plan?: PlanConfig): Promise<readonly DownloadTask[]>;
 }
 
 /** Finds the settings of a plan: configured, or discovered. */
@@ -83,7 +83,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
   for (let round = 1; ; round++) {
     const config = deps.config();
     const previous = await deps.store.load(planId);
-    const snapshot = await deps.source.listAll(planId);
+    const snapshot = await deps.source.listAll(planId, plan);
     const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
     const result = diff(previous.tasks, snapshot.map(withLinksPending), {
       baselineDone: previous.baselineDone,

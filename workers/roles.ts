@@ -8,15 +8,17 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig, secretValues } from '../src/config.js';
-import { type CredentialLike, createDbsClient } from '../src/dbs/client.js';
+import { DbsClients } from '../src/dbs/accounts.js';
+import type { CredentialLike } from '../src/dbs/client.js';
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
-import { listAllBackupPlans } from '../src/dbs/plans.js';
+import { listAllBackupPlans, selectPlans } from '../src/dbs/plans.js';
 import { type HttpServer, startHttpServer } from '../src/http.js';
 import { type Logger, registerSecrets } from '../src/logger.js';
 import { ChannelPool } from '../src/notify/registry.js';
 import { createRedis, openQueues, type Queues } from '../src/queues.js';
 import { createRedisRateLimiter } from '../src/rate-limit.js';
-import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
+import { createPlanChecker, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
+import type { RequestGate } from '../src/rate-limit.js';
 import { Shutdown } from '../src/shutdown.js';
 import { RedisHistory } from '../src/tracking/history.js';
 import { RedisStateStore } from '../src/tracking/state.js';
@@ -85,15 +87,25 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const consumes = new Set<WorkerQueue>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
 
-  const gate = createRedisRateLimiter(redis, { key: `${prefix}:ratelimit:dbs`, limit: config.dbs.requestsPerSecond });
-  const api = createDbsClient({
-    endpoint: config.dbs.endpoint,
-    protocol: config.dbs.protocol,
-    timeoutMs: config.dbs.timeout,
-    gate,
+  // One DBS client and one request budget per account (DBS limits per account); the default account
+  // keeps the key it always had.
+  const gates = new Map<string, RequestGate>();
+  const gateFor = (account: string): RequestGate => {
+    let gate = gates.get(account);
+    if (!gate) {
+      const key = account === 'default' ? `${prefix}:ratelimit:dbs` : `${prefix}:ratelimit:dbs:${account}`;
+      gate = createRedisRateLimiter(redis, { key, limit: config.dbs.requestsPerSecond });
+      gates.set(account, gate);
+    }
+    return gate;
+  };
+  const dbsClients = new DbsClients({
+    config: getConfig,
+    gateFor,
     log,
-    ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
+    ...(options.dbsCredential ? { defaultCredential: options.dbsCredential } : {}),
   });
+  const checkPlans = createPlanChecker({ redis, clientFor: (account) => dbsClients.forAccount(account), log });
   const reconcile = async () => {
     const current = getConfig();
     await reconcileSchedulers(queues.poll, current, await trackedPlans(current, redis), log);
@@ -107,8 +119,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       config: getConfig,
       resolvePlan: planResolver(getConfig, redis),
       source: {
-        listAll: async (planId) =>
-          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
+        listAll: async (planId, plan) =>
+          (await listAllDownloadTasks(dbsClients.forPlan(plan), planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
@@ -121,7 +133,21 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
           config: getConfig(),
           redis,
           queue: queues.poll,
-          listPlans: async () => listAllBackupPlans(api, { log }),
+          listPlans: async () => {
+            const { discover } = getConfig();
+            const found: { planId: string; name?: string; account: string }[] = [];
+            const seen = new Set<string>();
+            for (const account of discover.accounts) {
+              const filter = { ...(discover.region ? { region: discover.region } : {}), ...(discover.resourceGroupId ? { resourceGroupId: discover.resourceGroupId } : {}) };
+              const plans = await listAllBackupPlans(dbsClients.forAccount(account), { log, filter });
+              for (const plan of selectPlans(plans, discover)) {
+                if (seen.has(plan.planId)) continue;
+                seen.add(plan.planId);
+                found.push({ planId: plan.planId, ...(plan.name ? { name: plan.name } : {}), account });
+              }
+            }
+            return found;
+          },
           log,
         });
       },
@@ -140,8 +166,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       prefix,
       channels,
       log,
-      // A retried job whose links were dropped when it failed re-reads its tasks by id.
-      dbs: api,
+      // A retried job whose links were dropped when it failed (or a late one) re-reads its tasks by id.
+      dbs: (account) => dbsClients.forAccount(account),
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });
@@ -154,6 +180,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   if (runsScheduler) {
     void untilRedisAnswers(log, 'reconciling poll schedules', reconcile, () => shutdown.started);
+    // Configured plans DBS does not know would look like quiet, healthy plans: say so (issue 13).
+    void untilRedisAnswers(log, 'checking that the configured plans exist', () => checkPlans(getConfig()), () => shutdown.started);
     // A Redis that comes back empty (restarted without persistence, failed over to an
     // empty replica) has lost every Job Scheduler: nothing would ever poll again.
     // Reconciling is idempotent, so do it again on every reconnect.
@@ -183,7 +211,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       registerSecrets(secretValues(next));
       channels.reset();
       log.info({ plans: next.plans.length }, 'configuration reloaded');
-      if (runsScheduler) await reconcile();
+      if (runsScheduler) {
+        await reconcile();
+        void checkPlans(next).catch((error: unknown) => log.warn({ err: error }, 'could not check that the configured plans exist'));
+      }
     } catch (error) {
       log.error({ err: error }, 'configuration reload failed; keeping the previous configuration');
     }

@@ -135,7 +135,7 @@ export function redactUrl(url: string): string {
 }
 
 function cutUrlQueries(message: string | undefined): string | undefined {
-  return message && message.includes('//') ? stripUrlQueries(message) : message;
+  return message?.includes('//') ? stripUrlQueries(message) : message;
 }
 
 function normaliseStatus(value: unknown): TaskStatus | undefined {

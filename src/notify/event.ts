@@ -11,7 +11,8 @@ export interface Notification {
   /** Stable identity of (plan, task, status-change sequence, new status, channel); BullMQ-safe (no `:`). */
   readonly id: string;
   readonly event: EventKind;
-  readonly plan: { readonly id: string; readonly name: string };
+  /** `account`: the plan's `accounts[].id` when not the default (re-reads go to the right account). */
+  readonly plan: { readonly id: string; readonly name: string; readonly account?: string };
   /** The task as the poll saw it (fresh snapshot, URLs already normalised). */
   readonly task: DownloadTask;
   /** Status before the change; absent when the task was first seen in this state. */
