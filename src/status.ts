@@ -13,7 +13,7 @@ import { formatDuration } from './duration.js';
 import { stripUrlQueries } from './logger.js';
 import type { NotifyJobData } from './notify/event.js';
 import { createRedis, openQueues, type Queues } from './queues.js';
-import { trackedPlans } from './scheduler.js';
+import { readUnknownPlans, trackedPlans } from './scheduler.js';
 import { type HistoryEntry, readHistory } from './tracking/history.js';
 import { RedisStateStore } from './tracking/state.js';
 
@@ -37,6 +37,13 @@ export interface PlanStatus {
   readonly byStatus: Readonly<Record<string, number>>;
   readonly lastError?: string;
   readonly lastErrorAt?: number;
+  /** Set when the last plan check found that DBS does not know this plan: the account it was looked up in. */
+  readonly unknownInAccount?: string;
+}
+
+/** What status and the page say about a configured plan DBS does not know. */
+export function unknownPlanText(account: string): string {
+  return `unknown plan: DBS does not know this id in account "${account}" (it answers an empty list; check plans[].id and plans[].account)`;
 }
 
 /** Job counts of one queue by state. */
@@ -120,12 +127,13 @@ export async function collectStatus(deps: {
   const now = deps.now ?? Date.now;
   const prefix = config.redis.prefix;
   const plans = await trackedPlans(config, redis);
-  const [metas, pollCounts, notifyCounts, failedJobs, history] = await Promise.all([
+  const [metas, pollCounts, notifyCounts, failedJobs, history, unknown] = await Promise.all([
     new RedisStateStore(redis, prefix).meta(plans.map((p) => p.id)),
     queues.poll.getJobCounts(...QUEUE_STATES),
     queues.notify.getJobCounts(...QUEUE_STATES),
     queues.notify.getFailed(0, FAILED_LIMIT - 1),
     readHistory(redis, prefix, HISTORY_LIMIT),
+    readUnknownPlans(redis, prefix),
   ]);
   const at = now();
   return {
@@ -145,6 +153,7 @@ export async function collectStatus(deps: {
         byStatus: meta?.byStatus ?? {},
         lastError: meta?.lastError === undefined ? undefined : stripUrlQueries(meta.lastError),
         lastErrorAt: meta?.lastErrorAt,
+        ...(unknown.has(plan.id) ? { unknownInAccount: unknown.get(plan.id) as string } : {}),
       };
     }),
     queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },
@@ -216,7 +225,7 @@ const TEXT_HISTORY_LINES = 10;
 /** The report as one screen of plain text. */
 export function renderStatusText(report: StatusReport, now: number): string {
   const out: string[] = [];
-  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale').length;
+  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
   out.push(`dbswatch status — ${new Date(report.generatedAt).toISOString()} — redis ${plain(report.redis.url)} (prefix ${plain(report.redis.prefix)})`);
   out.push('');
 
@@ -238,7 +247,9 @@ export function renderStatusText(report: StatusReport, now: number): string {
         plan.taskCount === undefined ? '-' : String(plan.taskCount),
         byStatusText(plan.byStatus),
       ]);
-      if (plan.lastError !== undefined) {
+      if (plan.unknownInAccount !== undefined) {
+        notes.set(i + 1, unknownPlanText(plain(plan.unknownInAccount, 64)));
+      } else if (plan.lastError !== undefined) {
         notes.set(i + 1, `last error ${relativeTime(plan.lastErrorAt, now)}: ${plain(plan.lastError, 300)}`);
       } else if (plan.health === 'stale') {
         notes.set(i + 1, `no successful poll for ${relativeTime(plan.lastSuccessAt, now).replace(' ago', '')} (interval ${formatDuration(plan.intervalMs)})`);

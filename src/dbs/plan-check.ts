@@ -81,3 +81,33 @@ export async function checkConfiguredPlans(
   }
   return { checkedAccounts, unknown, failed };
 }
+
+/** What `check-config --online` reports. */
+export interface OnlineCheckResult {
+  /** True when every configured plan exists and every account could be read. */
+  readonly ok: boolean;
+  readonly report: PlanCheckReport;
+  /** Operator text, one line per finding. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * `check-config --online`: reads DBS with each account's credential and says which configured plans it
+ * does not know. One DescribeBackupPlanList request per 50 plans per account; nothing is written.
+ */
+export async function checkConfigOnline(config: Config, options: PlanCheckOptions = {}): Promise<OnlineCheckResult> {
+  const { DbsClients } = await import('./accounts.js');
+  const clients = new DbsClients({ config: () => config, ...(options.log ? { log: options.log } : {}) });
+  const report = await checkConfiguredPlans(config, (account) => clients.forAccount(account), options);
+  const lines: string[] = [];
+  for (const account of report.checkedAccounts) {
+    const plans = config.plans.filter((p) => (p.account ?? DEFAULT_ACCOUNT) === account).length;
+    const missing = report.unknown.filter((u) => u.account === account).length;
+    lines.push(`account "${account}": ${plans - missing} of ${plans} configured plan(s) found in DBS`);
+  }
+  for (const u of report.unknown) {
+    lines.push(`plans: "${u.planId}" is not known to DBS in account "${u.account}" (check plans[].id and plans[].account)`);
+  }
+  for (const f of report.failed) lines.push(`account "${f.account}": could not check the plans: ${f.error}`);
+  return { ok: report.unknown.length === 0 && report.failed.length === 0, report, lines };
+}

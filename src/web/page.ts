@@ -12,7 +12,7 @@ import { EVENT_KINDS } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { escapeHtml, oneLine } from '../notify/escape.js';
 import { formatBytes } from '../notify/format.js';
-import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, relativeTime, type StatusReport } from '../status.js';
+import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, relativeTime, type StatusReport, unknownPlanText } from '../status.js';
 import type { HistoryEntry } from '../tracking/history.js';
 import { type HourBucket, renderChart } from './chart.js';
 
@@ -127,7 +127,9 @@ export function statusBar(byStatus: Readonly<Record<string, number>>): string {
 function planRow(plan: PlanStatus, now: number): string {
   const name = plan.name === plan.id ? '' : `<div class="sub">${h(plan.id)}</div>`;
   const error =
-    plan.health === 'failing' && plan.lastError !== undefined
+    plan.unknownInAccount !== undefined
+      ? `<div class="error unknown-plan">${h(unknownPlanText(plan.unknownInAccount))}</div>`
+      : plan.health === 'failing' && plan.lastError !== undefined
       ? `<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${h(cut(plan.lastError, 300))}</div>`
       : plan.health === 'stale'
         ? `<div class="error">no successful poll for more than 3 intervals</div>`
@@ -371,7 +373,7 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const { now, nonce } = options;
   const refreshSeconds = options.refreshSeconds ?? 5;
   const { report } = model;
-  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale').length;
+  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
   const failedNotifications = report.queues.notify.failed;
   const summary =
     problems === 0 && failedNotifications === 0
