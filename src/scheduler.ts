@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { type Config, DEFAULT_ACCOUNT, type PlanConfig, discoveredPlan } from './config.js';
 import type { DbsApi } from './dbs/client.js';
 import { checkConfiguredPlans, type PlanCheckReport } from './dbs/plan-check.js';
+import { listAllBackupPlans, selectPlans } from './dbs/plans.js';
 import type { Logger } from './logger.js';
 import { idPart } from './notify/event.js';
 import { type PollJobData, pollJobOptions } from './queues.js';
@@ -138,6 +139,34 @@ export async function discoverPlans(deps: {
   await reconcileSchedulers(deps.queue, deps.config, plans, deps.log);
   deps.log.info({ discovered: found.length, tracked: plans.length }, 'backup plans discovered');
   return found.length;
+}
+
+/**
+ * The plans discovery tracks: DescribeBackupPlanList in every `discover.accounts` account (with the
+ * API's own `Region`/`ResourceGroupId` filters), then `discover.include/exclude/statuses`. A plan id
+ * seen in two accounts is kept in the first.
+ */
+export async function discoverAcrossAccounts(
+  config: Config,
+  clientFor: (account: string) => DbsApi,
+  log?: Logger,
+): Promise<{ planId: string; name?: string; account: string }[]> {
+  const { discover } = config;
+  const filter = {
+    ...(discover.region ? { region: discover.region } : {}),
+    ...(discover.resourceGroupId ? { resourceGroupId: discover.resourceGroupId } : {}),
+  };
+  const found: { planId: string; name?: string; account: string }[] = [];
+  const seen = new Set<string>();
+  for (const account of discover.accounts) {
+    const plans = await listAllBackupPlans(clientFor(account), { filter, ...(log ? { log } : {}) });
+    for (const plan of selectPlans(plans, discover)) {
+      if (seen.has(plan.planId)) continue;
+      seen.add(plan.planId);
+      found.push({ planId: plan.planId, ...(plan.name ? { name: plan.name } : {}), account });
+    }
+  }
+  return found;
 }
 
 // ---------------------------------------------------------------------------

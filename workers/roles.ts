@@ -11,13 +11,12 @@ import { type Config, loadConfig, secretValues } from '../src/config.js';
 import { DbsClients } from '../src/dbs/accounts.js';
 import type { CredentialLike } from '../src/dbs/client.js';
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
-import { listAllBackupPlans, selectPlans } from '../src/dbs/plans.js';
 import { type HttpServer, startHttpServer } from '../src/http.js';
 import { type Logger, registerSecrets } from '../src/logger.js';
 import { ChannelPool } from '../src/notify/registry.js';
 import { createRedis, openQueues, type Queues } from '../src/queues.js';
 import { createRedisRateLimiter } from '../src/rate-limit.js';
-import { createPlanChecker, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
+import { createPlanChecker, discoverAcrossAccounts, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
 import type { RequestGate } from '../src/rate-limit.js';
 import { Shutdown } from '../src/shutdown.js';
 import { RedisHistory } from '../src/tracking/history.js';
@@ -133,21 +132,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
           config: getConfig(),
           redis,
           queue: queues.poll,
-          listPlans: async () => {
-            const { discover } = getConfig();
-            const found: { planId: string; name?: string; account: string }[] = [];
-            const seen = new Set<string>();
-            for (const account of discover.accounts) {
-              const filter = { ...(discover.region ? { region: discover.region } : {}), ...(discover.resourceGroupId ? { resourceGroupId: discover.resourceGroupId } : {}) };
-              const plans = await listAllBackupPlans(dbsClients.forAccount(account), { log, filter });
-              for (const plan of selectPlans(plans, discover)) {
-                if (seen.has(plan.planId)) continue;
-                seen.add(plan.planId);
-                found.push({ planId: plan.planId, ...(plan.name ? { name: plan.name } : {}), account });
-              }
-            }
-            return found;
-          },
+          listPlans: () => discoverAcrossAccounts(getConfig(), (account) => dbsClients.forAccount(account), log),
           log,
         });
       },

@@ -8,7 +8,7 @@
 import { type Config, DEFAULT_ACCOUNT } from '../config.js';
 import { DbswatchError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BackupPlanSummary, DbsApi } from './client.js';
+import type { BackupPlanSummary, CredentialLike, DbsApi } from './client.js';
 import { readCompleteList } from './pager.js';
 import { PLAN_PAGE_SIZE } from './plans.js';
 
@@ -95,9 +95,16 @@ export interface OnlineCheckResult {
  * `check-config --online`: reads DBS with each account's credential and says which configured plans it
  * does not know. One DescribeBackupPlanList request per 50 plans per account; nothing is written.
  */
-export async function checkConfigOnline(config: Config, options: PlanCheckOptions = {}): Promise<OnlineCheckResult> {
+export async function checkConfigOnline(
+  config: Config,
+  options: PlanCheckOptions & { readonly defaultCredential?: CredentialLike } = {},
+): Promise<OnlineCheckResult> {
   const { DbsClients } = await import('./accounts.js');
-  const clients = new DbsClients({ config: () => config, ...(options.log ? { log: options.log } : {}) });
+  const clients = new DbsClients({
+    config: () => config,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.defaultCredential ? { defaultCredential: options.defaultCredential } : {}),
+  });
   const report = await checkConfiguredPlans(config, (account) => clients.forAccount(account), options);
   const lines: string[] = [];
   for (const account of report.checkedAccounts) {
