@@ -160,7 +160,12 @@ export async function discoverAcrossAccounts(
   const seen = new Set<string>();
   for (const account of discover.accounts) {
     const plans = await listAllBackupPlans(clientFor(account), { filter, ...(log ? { log } : {}) });
-    for (const plan of selectPlans(plans, discover)) {
+    const selection = {
+      exclude: discover.exclude,
+      ...(discover.include ? { include: discover.include } : {}),
+      ...(discover.statuses ? { statuses: discover.statuses } : {}),
+    };
+    for (const plan of selectPlans(plans, selection)) {
       if (seen.has(plan.planId)) continue;
       seen.add(plan.planId);
       found.push({ planId: plan.planId, ...(plan.name ? { name: plan.name } : {}), account });

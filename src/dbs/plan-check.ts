@@ -34,7 +34,12 @@ export async function findUnknownPlans(api: DbsApi, planIds: readonly string[], 
     const batch = ids.slice(start, start + size);
     const { items } = await readCompleteList<BackupPlanSummary>(
       (pageNum) => api.describeBackupPlanPage({ pageNum, pageSize: PLAN_PAGE_SIZE, planIds: batch }),
-      { keyOf: (plan) => plan.planId, what: 'backup plans (existence check)', log: options.log, sleep: options.sleep },
+      {
+        keyOf: (plan) => plan.planId,
+        what: 'backup plans (existence check)',
+        ...(options.log ? { log: options.log } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      },
     );
     // Only exact ids count: an API that ignored the filter and listed everything still answers right.
     for (const plan of items) known.add(plan.planId);
