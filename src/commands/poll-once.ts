@@ -4,7 +4,7 @@
  */
 import { pollPlan } from '../../workers/poll.js';
 import type { Config } from '../config.js';
-import { createDbsClient } from '../dbs/client.js';
+import { DbsClients } from '../dbs/accounts.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { Logger } from '../logger.js';
 import { createRedis, openQueues } from '../queues.js';
@@ -15,7 +15,8 @@ import { RedisStateStore } from '../tracking/state.js';
 export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');
   const queues = openQueues(redis, config.redis.prefix);
-  const api = createDbsClient({ endpoint: config.dbs.endpoint, protocol: config.dbs.protocol, timeoutMs: config.dbs.timeout, log: options.log });
+  // The plan's own account (issue 13): the resolver hands the plan to listAll.
+  const clients = new DbsClients({ config: () => config, log: options.log });
   try {
     const resolvePlan = planResolver(() => config, redis);
     if (!(await resolvePlan(planId))) {
@@ -26,7 +27,9 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
       {
         config: () => config,
         resolvePlan,
-        source: { listAll: async (id) => (await listAllDownloadTasks(api, id, { pageSize: config.dbs.pageSize, log: options.log })).tasks },
+        source: {
+          listAll: async (id, plan) => (await listAllDownloadTasks(clients.forPlan(plan), id, { pageSize: config.dbs.pageSize, log: options.log })).tasks,
+        },
         store: new RedisStateStore(redis, config.redis.prefix),
         notifyQueue: queues.notify,
         log: options.log,

@@ -41,6 +41,7 @@ describe('simulator: the DBS behaviours of issue 13', () => {
     const raw = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'business-error', count: 1, errCode: 'Request.Forbidden' }) });
     expect(raw.status).toBe(201);
     const error = await failure(api.describeDownloadTaskPage({ planId: 'rules01', pageNum: 0, pageSize: 30 }));
+    expect(error).toBeInstanceOf(DbsApiError);
     expect(error).toMatchObject({ apiCode: 'Request.Forbidden', httpStatus: 403, retry: { kind: 'permanent' } });
     expect((await control('faults', { kind: 'business-error', count: 1, bodyStatus: 1000 })).status).toBe(400);
   });
