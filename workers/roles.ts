@@ -8,16 +8,15 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig, secretValues } from '../src/config.js';
-import { DbsClients } from '../src/dbs/accounts.js';
+import { DbsClients, DEFAULT_ACCOUNT } from '../src/dbs/accounts.js';
 import type { CredentialLike } from '../src/dbs/client.js';
 import { listAllDownloadTasks } from '../src/dbs/pager.js';
 import { type HttpServer, startHttpServer } from '../src/http.js';
 import { type Logger, registerSecrets } from '../src/logger.js';
 import { ChannelPool } from '../src/notify/registry.js';
 import { createRedis, openQueues, type Queues } from '../src/queues.js';
-import { createRedisRateLimiter } from '../src/rate-limit.js';
+import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 import { createPlanChecker, discoverAcrossAccounts, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from '../src/scheduler.js';
-import type { RequestGate } from '../src/rate-limit.js';
 import { Shutdown } from '../src/shutdown.js';
 import { RedisHistory } from '../src/tracking/history.js';
 import { RedisStateStore } from '../src/tracking/state.js';
@@ -92,7 +91,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const gateFor = (account: string): RequestGate => {
     let gate = gates.get(account);
     if (!gate) {
-      const key = account === 'default' ? `${prefix}:ratelimit:dbs` : `${prefix}:ratelimit:dbs:${account}`;
+      const key = account === DEFAULT_ACCOUNT ? `${prefix}:ratelimit:dbs` : `${prefix}:ratelimit:dbs:${account}`;
       gate = createRedisRateLimiter(redis, { key, limit: config.dbs.requestsPerSecond });
       gates.set(account, gate);
     }
