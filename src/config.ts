@@ -10,6 +10,7 @@ import { parseDuration } from './text/duration.js';
 import { EVENT_KINDS, type EventKind } from './domain.js';
 import { parseHostPattern } from './web/hosts.js';
 import { destinationProblem, isEmailAddress } from './destinations.js';
+import { DEFAULT_REGION, dbsHostForRegion, KNOWN_REGIONS } from './dbs/endpoints.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
 
@@ -268,9 +269,57 @@ const channelSchema = z.discriminatedUnion(
   { error: (issue) => (issue.code === 'invalid_union' ? `channel type must be ${CHANNEL_TYPES}` : undefined) },
 );
 
+/** The account every plan uses unless it names another: `dbs.*` and the default credential chain. */
+export const DEFAULT_ACCOUNT = 'default';
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const endpointSchema = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host[:port] without a scheme');
+const regionSchema = z
+  .string()
+  .refine((region) => dbsHostForRegion(region) !== undefined, {
+    message: `is not a region DBS serves (known: ${KNOWN_REGIONS.join(', ')}); set the endpoint instead for another host`,
+  });
+
+/**
+ * One Alibaba Cloud account (or region) to watch plans in. Credentials: a `profile` of the shared
+ * credential file, or `accessKeyId`/`accessKeySecret` (from `${VAR}`s), optionally `roleArn` to assume
+ * with them (or with the default chain). None of them: the default credential chain.
+ */
+const accountSchema = z
+  .object({
+    id: z.string().regex(ACCOUNT_ID, 'may hold only letters, digits and _.- (max 64)'),
+    /** Picks the host from the endpoint map. Default: dbs.region. */
+    region: regionSchema.optional(),
+    /** `host[:port]`; overrides region. */
+    endpoint: endpointSchema.optional(),
+    /** Default: dbs.protocol. */
+    protocol: z.enum(['https', 'http']).optional(),
+    /** A profile name of the shared Alibaba Cloud credential file. */
+    profile: z.string().min(1).max(128).optional(),
+    accessKeyId: z.string().min(1).optional(),
+    accessKeySecret: z.string().min(1).optional(),
+    securityToken: z.string().min(1).optional(),
+    /** A RAM role to assume (`acs:ram::<uid>:role/<name>`). */
+    roleArn: z.string().regex(/^acs:ram::\d+:role\/.+$/, 'must look like acs:ram::<account uid>:role/<role name>').optional(),
+  })
+  .strict()
+  .superRefine((account, ctx) => {
+    if ((account.accessKeyId === undefined) !== (account.accessKeySecret === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give accessKeyId and accessKeySecret together' });
+    }
+    if (account.profile && account.accessKeyId) {
+      ctx.addIssue({ code: 'custom', message: 'give profile or accessKeyId/accessKeySecret, not both' });
+    }
+    if (account.securityToken && !account.accessKeyId) {
+      ctx.addIssue({ code: 'custom', path: ['securityToken'], message: 'needs accessKeyId and accessKeySecret' });
+    }
+  });
+
 const planSchema = z
   .object({
     id: z.string().regex(PLAN_ID, 'is not a DBS backup plan id'),
+    /** `accounts[].id` the plan lives in. Default: the default account. */
+    account: z.string().min(1).optional(),
     /** Human name used in messages. Default: the id. */
     name: z.string().min(1).max(200).optional(),
     interval: duration('interval', MAX_SCHEDULE_MS).optional(),
@@ -294,10 +343,10 @@ const rawSchema = z
       .prefault({}),
     dbs: z
       .object({
-        endpoint: z
-          .string()
-          .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host[:port] without a scheme')
-          .default('dbs-api.cn-hangzhou.aliyuncs.com'),
+        /** Region of the default account: picks the host from the endpoint map. Default: cn-hangzhou. */
+        region: regionSchema.default(DEFAULT_REGION),
+        /** `host[:port]`, overrides region. Default: the region's host. */
+        endpoint: endpointSchema.optional(),
         protocol: z.enum(['https', 'http']).default('https'),
         pageSize: z.union([z.literal(30), z.literal(50), z.literal(100)], {
           error: 'must be 30, 50 or 100',
@@ -323,9 +372,14 @@ const rawSchema = z
         forgetAfterMissedPolls: z.number().int().min(1).default(3),
         /** Delete the state of a plan this long after it left the config (or discovery). Default: 7d. */
         forgetRemovedPlansAfter: duration('defaults.forgetRemovedPlansAfter', MAX_SCHEDULE_MS).default(7 * 86_400_000),
+        /** An `init` without ErrMessage (not after `checking`) is a failure once seen on this many polls. Default: 3. */
+        initFailedAfter: z.number().int().min(1).max(1000).default(3),
+        /** Polls a finished manual task waits for its download links before it is announced without them. Default: 3. */
+        waitForLinks: z.number().int().min(0).max(1000).default(3),
       })
       .strict()
       .prefault({}),
+    accounts: z.array(accountSchema).default([]),
     plans: z.array(planSchema).default([]),
     discover: z
       .object({
@@ -333,6 +387,18 @@ const rawSchema = z
         interval: duration('discover.interval', MAX_SCHEDULE_MS).default(600_000),
         notify: z.array(z.string()).optional(),
         events: eventList.optional(),
+        /** Accounts to discover plans in. Default: the default account. */
+        accounts: z.array(z.string().min(1)).min(1, 'must name at least one account').default([DEFAULT_ACCOUNT]),
+        /** Globs (`*`, `?`) on plan id or name; a plan must match one. Default: every plan. */
+        include: z.array(z.string().min(1).max(200)).optional(),
+        /** Globs on plan id or name; a matching plan is skipped. Default: none. */
+        exclude: z.array(z.string().min(1).max(200)).default([]),
+        /** Plan statuses to track. Default: every status except `wait` (a plan not yet configured). */
+        statuses: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'is not a backup plan status')).min(1).optional(),
+        /** DescribeBackupPlanList `Region` filter (region of the source database). Default: none. */
+        region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'is not a region id').optional(),
+        /** DescribeBackupPlanList `ResourceGroupId` filter. Default: none. */
+        resourceGroupId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not a resource group id').optional(),
       })
       .strict()
       .prefault({}),
@@ -411,11 +477,32 @@ export interface PlanConfig {
   readonly events: readonly EventKind[];
   /** True when the plan came from discovery rather than the config file. */
   readonly discovered: boolean;
+  /** `accounts[].id` the plan lives in. Absent: the default account. */
+  readonly account?: string;
+}
+
+/** A DBS account with its endpoint resolved (see src/dbs/accounts.ts). */
+export interface AccountConfig {
+  readonly id: string;
+  /** `host[:port]`. */
+  readonly endpoint: string;
+  readonly protocol: 'http' | 'https';
+  /** Region the endpoint was picked for; absent when an endpoint was given. */
+  readonly region?: string;
+  readonly credential:
+    | { readonly kind: 'chain' }
+    | { readonly kind: 'profile'; readonly profile: string }
+    | { readonly kind: 'keys'; readonly accessKeyId: string; readonly accessKeySecret: string; readonly securityToken?: string };
+  /** A RAM role assumed with `credential`. */
+  readonly roleArn?: string;
 }
 
 export interface Config {
   readonly redis: RawConfig['redis'];
-  readonly dbs: RawConfig['dbs'];
+  /** `endpoint` resolved from `region` when not given. */
+  readonly dbs: RawConfig['dbs'] & { readonly endpoint: string };
+  /** The default account first (id `default`), then `accounts:`. */
+  readonly accounts: readonly AccountConfig[];
   readonly defaults: RawConfig['defaults'];
   readonly plans: readonly PlanConfig[];
   readonly discover: RawConfig['discover'];
@@ -534,6 +621,26 @@ function crossFieldProblems(doc: unknown): string[] {
     }
     if (tooShort(at(plan, 'interval'))) problems.push(`plans[${i}].interval: must be at least 5s`);
   });
+  const accountIds = new Set<string>([DEFAULT_ACCOUNT]);
+  asArray(at(doc, 'accounts')).forEach((account, i) => {
+    const id = at(account, 'id');
+    if (typeof id !== 'string') return;
+    if (accountIds.has(id)) {
+      problems.push(`accounts[${i}].id: ${id === DEFAULT_ACCOUNT ? '"default" is the built-in account (dbs.*); pick another id' : `duplicate account id "${id}"`}`);
+    }
+    accountIds.add(id);
+  });
+  const checkAccount = (value: unknown, path: string) => {
+    if (typeof value === 'string' && !accountIds.has(value)) {
+      problems.push(`${path}: unknown account "${value}" (accounts: ${[...accountIds].join(', ')})`);
+    }
+  };
+  asArray(at(doc, 'plans')).forEach((plan, i) => {
+    checkAccount(at(plan, 'account'), `plans[${i}].account`);
+  });
+  asArray(at(doc, 'discover', 'accounts')).forEach((id, i) => {
+    checkAccount(id, `discover.accounts[${i}]`);
+  });
   if (tooShort(at(doc, 'defaults', 'interval'))) problems.push('defaults.interval: must be at least 5s');
   if (tooShort(at(doc, 'discover', 'interval'))) problems.push('discover.interval: must be at least 5s');
   const host = at(doc, 'http', 'host');
@@ -554,13 +661,36 @@ function resolve(raw: RawConfig, source: string): Config {
     notify: plan.notify ?? raw.defaults.notify,
     events: plan.events ?? raw.defaults.events,
     discovered: false,
+    ...(plan.account && plan.account !== DEFAULT_ACCOUNT ? { account: plan.account } : {}),
   }));
+  const dbs = { ...raw.dbs, endpoint: raw.dbs.endpoint ?? (dbsHostForRegion(raw.dbs.region) as string) };
+  const accounts: AccountConfig[] = [
+    { id: DEFAULT_ACCOUNT, endpoint: dbs.endpoint, protocol: dbs.protocol, ...(raw.dbs.endpoint ? {} : { region: dbs.region }), credential: { kind: 'chain' } },
+    ...raw.accounts.map((a): AccountConfig => {
+      const region = a.region ?? raw.dbs.region;
+      const credential: AccountConfig['credential'] =
+        a.accessKeyId && a.accessKeySecret
+          ? { kind: 'keys', accessKeyId: a.accessKeyId, accessKeySecret: a.accessKeySecret, ...(a.securityToken ? { securityToken: a.securityToken } : {}) }
+          : a.profile
+            ? { kind: 'profile', profile: a.profile }
+            : { kind: 'chain' };
+      return {
+        id: a.id,
+        endpoint: a.endpoint ?? (dbsHostForRegion(region) as string),
+        protocol: a.protocol ?? raw.dbs.protocol,
+        ...(a.endpoint ? {} : { region }),
+        credential,
+        ...(a.roleArn ? { roleArn: a.roleArn } : {}),
+      };
+    }),
+  ];
   const channels = Object.fromEntries(
     Object.entries(raw.channels).map(([name, channel]) => [name, { ...channel, name }]),
   ) as Record<string, ChannelConfig>;
   return deepFreeze({
     redis: raw.redis,
-    dbs: raw.dbs,
+    dbs,
+    accounts,
     defaults: raw.defaults,
     plans,
     discover: raw.discover,

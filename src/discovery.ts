@@ -1,8 +1,8 @@
 /** What a plan found by discovery (`DescribeBackupPlanList`) is watched with. */
-import type { Config, PlanConfig } from './config.js';
+import { type Config, DEFAULT_ACCOUNT, type PlanConfig } from './config.js';
 
 /** The plan settings that discovered plans get. */
-export function discoveredPlan(config: Config, id: string, name: string | undefined): PlanConfig {
+export function discoveredPlan(config: Config, id: string, name: string | undefined, account?: string): PlanConfig {
   return {
     id,
     name: name || id,
@@ -10,5 +10,6 @@ export function discoveredPlan(config: Config, id: string, name: string | undefi
     notify: config.discover.notify ?? config.defaults.notify,
     events: config.discover.events ?? config.defaults.events,
     discovered: true,
+    ...(account && account !== DEFAULT_ACCOUNT ? { account } : {}),
   };
 }

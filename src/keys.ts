@@ -27,6 +27,10 @@ export interface RedisKeys {
   planPermanentErrorLogged(planId: string): string;
   /** Hash: planId → name of the plans found by discovery. */
   readonly discoveredPlans: string;
+  /** Hash: planId → account id of discovered plans outside the default account. */
+  readonly discoveredPlanAccounts: string;
+  /** Hash: configured plan id → the account that does not know it (the plan check at start and reload). */
+  readonly unknownPlans: string;
   /** Stream: recent transitions for the status page (capped, no URLs). */
   readonly history: string;
   /** String with a TTL: this notification id was delivered. */
@@ -37,6 +41,8 @@ export interface RedisKeys {
   deliveryClaim(notificationId: string): string;
   /** Sorted set: the global DBS request-rate window shared by every worker. */
   readonly dbsRequestWindow: string;
+  /** Sorted set: the DBS request-rate window of a non-default account (DBS limits per account). */
+  accountRequestWindow(accountId: string): string;
   /** Sorted set: the message-rate window of one Slack channel (keyed by channel name, as it always was). */
   webhookWindow(channelName: string): string;
   /** Sorted set: one rate window (`window`, e.g. `20per66000`) of one chat/webhook endpoint, keyed by a hash of its URL. */
@@ -58,11 +64,14 @@ export function redisKeys(prefix: string): RedisKeys {
     },
     planPermanentErrorLogged: (planId) => `${prefix}:plan:${planId}:permanent-logged`,
     discoveredPlans: `${prefix}:discovered`,
+    discoveredPlanAccounts: `${prefix}:discovered:account`,
+    unknownPlans: `${prefix}:plans:unknown`,
     history: `${prefix}:history`,
     deliveryDone: (id) => `${prefix}:delivery:done:${id}`,
     deliveryClaim: (id) => `${prefix}:delivery:claim:${id}`,
     deliveredIndex: `${prefix}:delivery:done-index`,
     dbsRequestWindow: `${prefix}:ratelimit:dbs`,
+    accountRequestWindow: (accountId) => `${prefix}:ratelimit:account:${accountId}`,
     webhookWindow: (channelName) => `${prefix}:ratelimit:slack:${channelName}`,
     endpointWindow: (channelType, urlHash, window) => `${prefix}:ratelimit:${channelType}:${urlHash}:${window}`,
   };

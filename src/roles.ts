@@ -9,15 +9,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from './config.js';
-import { type CredentialLike, createDbsClient } from './dbs/client.js';
+import { DbsClients, DEFAULT_ACCOUNT } from './dbs/accounts.js';
+import type { CredentialLike } from './dbs/client.js';
 import { listAllDownloadTasks } from './dbs/pager.js';
-import { listAllBackupPlans } from './dbs/plans.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import type { Logger } from './logger.js';
 import { ChannelPool } from './notify/registry.js';
 import { createRedis, openQueues, type QueueName, type Queues } from './queues.js';
-import { createRedisRateLimiter } from './rate-limit.js';
-import { discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from './scheduler.js';
+import { createRedisRateLimiter, type RequestGate } from './rate-limit.js';
+import { createPlanChecker, discoverAcrossAccounts, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from './scheduler.js';
 import { Shutdown } from './shutdown.js';
 import { RedisHistory } from './tracking/history.js';
 import { forgetRemovedPlans } from './tracking/removed-plans.js';
@@ -92,16 +92,25 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const consumes = new Set<QueueName>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
 
-  const gate = createRedisRateLimiter(redis, { key: redisKeys(prefix).dbsRequestWindow, limit: config.dbs.requestsPerSecond });
-  const api = createDbsClient({
-    endpoint: config.dbs.endpoint,
-    protocol: config.dbs.protocol,
-    timeoutMs: config.dbs.timeout,
-    maxResponseBytes: config.dbs.maxResponseBytes,
-    gate,
+  // One DBS client and one request budget per account (DBS limits per account); the default account
+  // keeps the key it always had.
+  const gates = new Map<string, RequestGate>();
+  const gateFor = (account: string): RequestGate => {
+    let gate = gates.get(account);
+    if (!gate) {
+      const key = account === DEFAULT_ACCOUNT ? redisKeys(prefix).dbsRequestWindow : redisKeys(prefix).accountRequestWindow(account);
+      gate = createRedisRateLimiter(redis, { key, limit: config.dbs.requestsPerSecond });
+      gates.set(account, gate);
+    }
+    return gate;
+  };
+  const dbsClients = new DbsClients({
+    config: getConfig,
+    gateFor,
     log,
-    ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
+    ...(options.dbsCredential ? { defaultCredential: options.dbsCredential } : {}),
   });
+  const checkPlans = createPlanChecker({ redis, clientFor: (account) => dbsClients.forAccount(account), log });
   const reconcile = async () => {
     const current = getConfig();
     const plans = await trackedPlans(current, redis);
@@ -129,8 +138,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       config: getConfig,
       resolvePlan: planResolver(getConfig, redis),
       source: {
-        listAll: async (planId) =>
-          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log, maxPages: getConfig().dbs.maxPagesPerPoll, signal: stopping.signal })).tasks,
+        listAll: async (planId, plan) =>
+          (
+            await listAllDownloadTasks(dbsClients.forPlan(plan), planId, {
+              pageSize: getConfig().dbs.pageSize,
+              log,
+              maxPages: getConfig().dbs.maxPagesPerPoll,
+              signal: stopping.signal,
+            })
+          ).tasks,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
@@ -143,7 +159,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
           config: getConfig(),
           redis,
           queue: queues.poll,
-          listPlans: async () => listAllBackupPlans(api, { log }),
+          listPlans: () => discoverAcrossAccounts(getConfig(), (account) => dbsClients.forAccount(account), log),
           log,
         });
       },
@@ -162,8 +178,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       prefix,
       channels,
       log,
-      // A retried job whose links were dropped when it failed re-reads its tasks by id.
-      dbs: api,
+      // A retried job whose links were dropped when it failed (or a late one) re-reads its tasks by id.
+      dbs: (account) => dbsClients.forAccount(account),
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });
@@ -185,6 +201,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     }, REMOVED_PLANS_CHECK_MS);
     housekeeping.unref();
     shutdown.register('housekeeping', async () => clearInterval(housekeeping));
+    // Configured plans DBS does not know would look like quiet, healthy plans: say so (issue 13).
+    void untilRedisAnswers(log, 'checking that the configured plans exist', () => checkPlans(getConfig()), () => shutdown.started);
     // A Redis that comes back empty (restarted without persistence, failed over to an
     // empty replica) has lost every Job Scheduler: nothing would ever poll again.
     // Reconciling is idempotent, so do it again on every reconnect.
@@ -214,7 +232,10 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       registerSecrets(secretValues(next));
       channels.reset();
       log.info({ plans: next.plans.length }, 'configuration reloaded');
-      if (runsScheduler) await reconcile();
+      if (runsScheduler) {
+        await reconcile();
+        void checkPlans(next).catch((error: unknown) => log.warn({ err: error }, 'could not check that the configured plans exist'));
+      }
     } catch (error) {
       log.error({ err: error }, 'configuration reload failed; keeping the previous configuration');
     }

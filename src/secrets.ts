@@ -99,6 +99,13 @@ export function maskedConfig(config: Config): unknown {
   );
   return {
     ...config,
+    accounts: config.accounts.map((a) => ({
+      ...a,
+      credential:
+        a.credential.kind === 'keys'
+          ? { kind: 'keys', accessKeyId: a.credential.accessKeyId, accessKeySecret: '***', ...(a.credential.securityToken ? { securityToken: '***' } : {}) }
+          : a.credential,
+    })),
     redis: { ...config.redis, url: maskUrl(config.redis.url) },
     http: { ...config.http, ...(config.http.authToken ? { authToken: '***' } : {}) },
     channels,
@@ -117,6 +124,11 @@ export function secretValues(config: Config): string[] {
     }
   }
   if (config.http.authToken) out.push(config.http.authToken);
+  for (const account of config.accounts) {
+    if (account.credential.kind !== 'keys') continue;
+    out.push(account.credential.accessKeySecret);
+    if (account.credential.securityToken) out.push(account.credential.securityToken);
+  }
   try {
     const password = new URL(config.redis.url).password;
     if (password) out.push(decodeURIComponent(password));

@@ -13,4 +13,15 @@ export interface SimContext {
   credentials: ReadonlyMap<string, string>;
   nonces: NonceCache;
   timers: Set<NodeJS.Timeout>;
+  rules: SimRules;
+}
+
+/** Switchable DBS behaviours (issue 13); settable at run time with `POST /_sim/rules`. */
+export interface SimRules {
+  /** An unknown BackupPlanId answers `error` (Param.NotFound) or `empty` (an empty list, as DBS may). Default `error`. */
+  unknownPlan: 'error' | 'empty';
+  /** Task list PageSize only 30/50/100, as documented (else 1–100). Default false. */
+  strictPageSize: boolean;
+  /** Leave TotalPages/TotalElements out of list answers (optional in the SDK models). Default false. */
+  omitTotals: boolean;
 }

@@ -10,6 +10,8 @@
  *   DELETE /_sim/tasks/:taskId
  *   GET    /_sim/faults                 POST /_sim/faults FaultSpec     DELETE /_sim/faults
  *   GET    /_sim/events?since=N         POST /_sim/tick {nowMs?, advanceMs?}
+ *   GET    /_sim/rules                  POST /_sim/rules {unknownPlan?, strictPageSize?, omitTotals?, urlSignature?}
+ *   POST   /_sim/tasks/:taskId/links {withheld}   (finish without URLs, then with)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type FaultSpec, faultProblem } from './faults.js';
@@ -76,6 +78,7 @@ const TASK_INPUT_KEYS: ReadonlySet<string> = new Set<keyof SimTaskInput>([
   'steps',
   'randomStartMs',
   'randomGapMs',
+  'withholdLinks',
 ]);
 
 function taskInput(value: unknown): Partial<SimTaskInput> {
@@ -154,6 +157,35 @@ function route(ctx: SimContext, method: string, parts: string[], url: URL, body:
         throw new HttpProblem(409, (error as Error).message);
       }
       return [200, { task: world.task(id) }];
+    }
+    case 'POST tasks/:id/links': {
+      if (!id || !world.task(id)) throw new HttpProblem(404, `unknown task ${id}`);
+      const withheld = parseJson(body).withheld;
+      if (typeof withheld !== 'boolean') throw new HttpProblem(400, 'withheld must be true or false');
+      world.withholdLinks(id, withheld);
+      return [200, { task: world.task(id) }];
+    }
+    case 'GET rules':
+      return [200, { rules: ctx.rules, urlSignature: world.settings.urlSignature }];
+    case 'POST rules': {
+      const input = parseJson(body);
+      for (const key of Object.keys(input)) {
+        if (!['unknownPlan', 'strictPageSize', 'omitTotals', 'urlSignature'].includes(key)) throw new HttpProblem(400, `unknown rule "${key}"`);
+      }
+      if (input.unknownPlan !== undefined && input.unknownPlan !== 'error' && input.unknownPlan !== 'empty') {
+        throw new HttpProblem(400, 'unknownPlan must be "error" or "empty"');
+      }
+      for (const key of ['strictPageSize', 'omitTotals'] as const) {
+        if (input[key] !== undefined && typeof input[key] !== 'boolean') throw new HttpProblem(400, `${key} must be true or false`);
+      }
+      if (input.urlSignature !== undefined && !['v1', 'v4', 'mixed'].includes(input.urlSignature as string)) {
+        throw new HttpProblem(400, 'urlSignature must be "v1", "v4" or "mixed"');
+      }
+      if (input.unknownPlan !== undefined) ctx.rules.unknownPlan = input.unknownPlan as 'error' | 'empty';
+      if (input.strictPageSize !== undefined) ctx.rules.strictPageSize = input.strictPageSize as boolean;
+      if (input.omitTotals !== undefined) ctx.rules.omitTotals = input.omitTotals as boolean;
+      if (input.urlSignature !== undefined) world.settings.urlSignature = input.urlSignature as 'v1' | 'v4' | 'mixed';
+      return [200, { rules: ctx.rules, urlSignature: world.settings.urlSignature }];
     }
     case 'DELETE tasks/:id': {
       if (!id || !world.task(id)) throw new HttpProblem(404, `unknown task ${id}`);

@@ -38,6 +38,12 @@ export type FaultSpec = {
   errCode?: string;
   /** `business-error`: the ErrMessage. */
   errMessage?: string;
+  /**
+   * `business-error`: the body's `HttpStatusCode` while the transport status stays 200 (documented: DBS
+   * business errors arrive on HTTP 200 with the real status in the body). Default 200; 403 for
+   * `Request.Forbidden`, 400 for the parameter codes.
+   */
+  bodyStatus?: number;
   /** `throttle`: TimeLeft in the rate-limit header. Default 1 000 ms. */
   timeLeftMs?: number;
   /** `malformed`: a truncated JSON body (default), an HTML page, or an empty body. */
@@ -71,6 +77,9 @@ export function faultProblem(spec: unknown): string | undefined {
   if (f.contentType !== undefined && typeof f.contentType !== 'string') return 'contentType must be a string';
   if (f.status !== undefined && (!Number.isInteger(f.status) || (f.status as number) < 100 || (f.status as number) > 599)) {
     return 'status must be an HTTP status (100-599)';
+  }
+  if (f.bodyStatus !== undefined && (!Number.isInteger(f.bodyStatus) || (f.bodyStatus as number) < 100 || (f.bodyStatus as number) > 599)) {
+    return 'bodyStatus must be an HTTP status (100-599)';
   }
   for (const key of ['delayMs', 'shiftBy', 'timeLeftMs'] as const) {
     if (f[key] !== undefined && (!Number.isInteger(f[key]) || (f[key] as number) < 0)) {

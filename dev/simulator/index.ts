@@ -8,6 +8,8 @@
 export {
   DBS_API_VERSION,
   DEFAULT_SIM_CREDENTIAL,
+  DEFAULT_SIM_RULES,
+  type SimRules,
   PLAN_LIST_ACTION,
   type RunningSimulator,
   type SimCredential,
@@ -26,8 +28,10 @@ export {
   type SimTaskInput,
   SimWorld,
   type SimWorldOptions,
+  SIM_URL_LIFETIME_S,
   TERMINAL_STATUSES,
   toPlainTask,
+  type UrlSignature,
 } from './world.js';
 export { FAULT_KINDS, type FaultKind, type FaultSpec } from './faults.js';
 export type { SimStats } from './stats.js';

@@ -2,10 +2,26 @@
  * The simulator's HTTP server (node:http, loopback by default): the DBS RPC
  * API at `/` (GET or POST, parameters in the query or a form body, V3 or
  * HMAC-SHA1 signatures) and the control API under `/_sim/` (control.ts).
+ *
+ * What is documented and what is invented (issue 13). Documented — by the
+ * official SDK models for dbs-20190306, the OpenAPI reference or Alibaba's
+ * error-code pages: field names and types; 0-based PageNum; PageSize 30/50/100
+ * for the task list and 1–100 for the plan list; TotalPages/TotalElements as
+ * optional fields; comma-separated `BackupPlanId` in DescribeBackupPlanList
+ * and its `Region`/`ResourceGroupId` filters; business errors on HTTP 200
+ * with `Success:false`, `ErrCode` and the real status in `HttpStatusCode`;
+ * `Request.Forbidden` ("Have no Permissions", 403); `Param.NotFound` as the
+ * generic invalid-parameter code; URLs filled only when a manual download's
+ * conversion is complete; OSS V1 (`Expires`) and V4 (`x-oss-date` +
+ * `x-oss-expires`) pre-signed URL shapes. Invented (dbswatch's safe reading,
+ * not promised anywhere): newest-first list order; the 3-day URL lifetime;
+ * which code answers a bad PageSize (`InvalidParameterValid`); whether an
+ * unknown plan answers `Param.NotFound` or an empty list (both are served, see
+ * `SimRules.unknownPlan`); the wire quirks' frequencies (wire.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { SimContext } from './context.js';
+import type { SimContext, SimRules } from './context.js';
 import { handleControl } from './control.js';
 import { type FaultSpec, FaultQueue } from './faults.js';
 import { resolveScenario, type Scenario } from './scenarios.js';
@@ -47,7 +63,15 @@ export interface SimulatorOptions {
   clock?: 'real' | 'manual';
   /** Serve the odd values real responses contain. Default true. */
   quirks?: boolean;
+  /** How closely to follow DBS's own rules; defaults keep the behaviour earlier tests were written against. */
+  rules?: Partial<SimRules>;
+  /** Shape of the pre-signed URLs. Default `v1`. */
+  urlSignature?: 'v1' | 'v4' | 'mixed';
 }
+
+export type { SimRules } from './context.js';
+
+export const DEFAULT_SIM_RULES: Readonly<SimRules> = Object.freeze({ unknownPlan: 'error', strictPageSize: false, omitTotals: false });
 
 export interface RunningSimulator {
   /** `http://127.0.0.1:PORT`. */
@@ -62,9 +86,17 @@ export interface RunningSimulator {
   faults(): Array<FaultSpec & { remaining: number }>;
   stats(): SimStats;
   resetStats(): void;
+  /** The live rules; assign fields to change behaviour mid-test. */
+  rules: SimRules;
   close(): Promise<void>;
 }
 
+/** The list envelope, without the totals when the rules say so. */
+function listBody(ctx: SimContext, body: Record<string, unknown>): Record<string, unknown> {
+  if (!ctx.rules.omitTotals) return body;
+  const { TotalPages: _pages, TotalElements: _elements, ...rest } = body;
+  return rest;
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -151,6 +183,9 @@ function answerTaskList(ctx: SimContext, requestId: string, params: Record<strin
   });
   if (Number.isNaN(pageNum)) return invalid('PageNum');
   if (Number.isNaN(pageSize) || pageSize < 1 || pageSize > 100) return invalid('PageSize');
+  if (ctx.rules.strictPageSize && ![30, 50, 100].includes(pageSize)) {
+    return { status: 200, body: businessError(requestId, 'InvalidParameterValid', 'The specified parameter PageSize value is not valid: use 30, 50 or 100.', 400), outcome: 'InvalidParameterValid' };
+  }
   if ((planId === undefined) === (taskId === undefined)) {
     return {
       status: 200,
@@ -163,12 +198,16 @@ function answerTaskList(ctx: SimContext, requestId: string, params: Record<strin
     };
   }
   if (planId !== undefined) {
-    if (!ctx.world.hasPlan(planId)) return invalid('BackupPlanId', 'Param.NotFound');
+    if (!ctx.world.hasPlan(planId)) {
+      if (ctx.rules.unknownPlan === 'error') return invalid('BackupPlanId', 'Param.NotFound');
+      // An id DBS does not know may just answer an empty list, forever (issue 13, point 4).
+      return { status: 200, body: listBody(ctx, pageEnvelope(requestId, 'BackupSetDownloadTaskDetail', [], { pageNum, pageSize, total: 0 })), outcome: 'ok' };
+    }
     const page = ctx.world.page(planId, pageNum, pageSize);
     const items = page.items.map((t) => taskToWire(t, ctx.quirks));
     return {
       status: 200,
-      body: pageEnvelope(requestId, 'BackupSetDownloadTaskDetail', items, { pageNum, pageSize, total: page.total }),
+      body: listBody(ctx, pageEnvelope(requestId, 'BackupSetDownloadTaskDetail', items, { pageNum, pageSize, total: page.total })),
       outcome: 'ok',
     };
   }
@@ -177,7 +216,7 @@ function answerTaskList(ctx: SimContext, requestId: string, params: Record<strin
   const items = all.slice(pageNum * pageSize, pageNum * pageSize + pageSize);
   return {
     status: 200,
-    body: pageEnvelope(requestId, 'BackupSetDownloadTaskDetail', items, { pageNum, pageSize, total: all.length }),
+    body: listBody(ctx, pageEnvelope(requestId, 'BackupSetDownloadTaskDetail', items, { pageNum, pageSize, total: all.length })),
     outcome: 'ok',
   };
 }
@@ -193,18 +232,21 @@ function answerPlanList(ctx: SimContext, requestId: string, params: Record<strin
       outcome: 'InvalidParameter',
     };
   }
+  // BackupPlanId takes a comma-separated list (documented); unknown ids are simply not listed.
+  const wanted = params.BackupPlanId ? new Set(params.BackupPlanId.split(',').map((id) => id.trim()).filter(Boolean)) : undefined;
   const plans = ctx.world
     .allPlans()
     .filter(
       (p) =>
         (!params.BackupPlanStatus || p.status === params.BackupPlanStatus) &&
         (!params.Region || p.region === params.Region) &&
-        (!params.BackupPlanId || p.planId === params.BackupPlanId),
+        (!params.ResourceGroupId || p.resourceGroupId === params.ResourceGroupId) &&
+        (!wanted || wanted.has(p.planId)),
     );
   const items = plans.slice(pageNum * pageSize, pageNum * pageSize + pageSize).map(planToWire);
   return {
     status: 200,
-    body: pageEnvelope(requestId, 'BackupPlanDetail', items, { pageNum, pageSize, total: plans.length }),
+    body: listBody(ctx, pageEnvelope(requestId, 'BackupPlanDetail', items, { pageNum, pageSize, total: plans.length })),
     outcome: 'ok',
   };
 }
@@ -279,7 +321,12 @@ async function handleApi(ctx: SimContext, req: IncomingMessage, res: ServerRespo
         return sendJson(
           res,
           200,
-          businessError(requestId, code, fault.errMessage ?? 'The request processing has failed due to some unknown error.'),
+          businessError(
+            requestId,
+            code,
+            fault.errMessage ?? (code === 'Request.Forbidden' ? 'Have no Permissions' : 'The request processing has failed due to some unknown error.'),
+            fault.bodyStatus ?? (code === 'Request.Forbidden' ? 403 : 200),
+          ),
           requestId,
         );
       }
@@ -338,7 +385,7 @@ async function handleApi(ctx: SimContext, req: IncomingMessage, res: ServerRespo
 /** Starts the simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const scenario = resolveScenario(options.scenario ?? 'empty');
-  const world = new SimWorld({ seed: options.seed ?? scenario.seed ?? 1, clock: options.clock ?? 'real' });
+  const world = new SimWorld({ seed: options.seed ?? scenario.seed ?? 1, clock: options.clock ?? 'real', urlSignature: options.urlSignature ?? 'v1' });
   scenario.build(world);
   const credentials = new Map<string, string>();
   for (const c of options.credentials ?? [DEFAULT_SIM_CREDENTIAL]) credentials.set(c.accessKeyId, c.accessKeySecret);
@@ -350,6 +397,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     credentials,
     nonces: new NonceCache(),
     timers: new Set(),
+    rules: { ...DEFAULT_SIM_RULES, ...options.rules },
   };
 
   const server: Server = createServer((req, res) => {
@@ -402,6 +450,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults: () => ctx.faults.list(),
     stats: () => ctx.stats.snapshot(),
     resetStats: () => ctx.stats.reset(),
+    rules: ctx.rules,
     close() {
       closed ??= new Promise<void>((resolve) => {
         if (ticker) clearInterval(ticker);

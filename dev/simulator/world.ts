@@ -40,6 +40,8 @@ export interface SimPlan {
   region: string;
   /** Default: false. */
   autoDownload: boolean;
+  /** `ResourceGroupId` (DescribeBackupPlanList filter). Default: none. */
+  resourceGroupId?: string;
 }
 
 /** What a caller may set when adding a task; everything has a default. */
@@ -77,7 +79,22 @@ export interface SimTaskInput {
   randomStartMs: number;
   /** For `steps: 'random'`: mean gap between steps. Default 5 s. */
   randomGapMs: number;
+  /**
+   * A manual task whose URLs DBS has not filled in yet (documented: URLs appear only once the
+   * conversion is complete, which can be after `finish`). Default false; `withholdLinks()` changes it.
+   */
+  withholdLinks: boolean;
 }
+
+/**
+ * Pre-signed OSS URL shape (both documented by OSS): `v1` = `Expires=<epoch s>&OSSAccessKeyId&Signature`,
+ * `v4` = `x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential&x-oss-date&x-oss-expires&x-oss-signature`,
+ * `mixed` = V4 for every other task. Default v1 (what earlier tests were written against).
+ */
+export type UrlSignature = 'v1' | 'v4' | 'mixed';
+
+/** Lifetime the simulator gives its pre-signed URLs (invented: DBS does not document one). 3 days. */
+export const SIM_URL_LIFETIME_S = 3 * 86_400;
 
 /**
  * A download task in DBS field names. Download URLs are computed from the
@@ -167,6 +184,10 @@ class TaskRecord implements SimTask {
   ErrMessage: string | undefined;
   /** Creation order across the world; also picks which wire quirks this task shows. */
   readonly seq: number;
+  /** True while DBS has not filled in the URLs of this finished manual task. */
+  linksWithheld = false;
+  /** Shared with the world: the URL shape to serve. */
+  private readonly settings: { urlSignature: UrlSignature };
 
   constructor(
     readonly BackupSetDownloadTaskId: string,
@@ -182,7 +203,9 @@ class TaskRecord implements SimTask {
       | 'BackupSetCode'
     > & { name: string | undefined; setId: string | undefined; code: string | undefined },
     seq: number,
+    settings: { urlSignature: UrlSignature } = { urlSignature: 'v1' },
   ) {
+    this.settings = settings;
     this.name = fields.name;
     this.setId = fields.setId;
     this.code = fields.code;
@@ -228,13 +251,22 @@ class TaskRecord implements SimTask {
   }
 
   private url(internal: boolean): string | undefined {
-    if (this.BackupSetDownloadStatus !== 'finish' || this.BackupSetDownloadWay !== 'manual') return undefined;
+    if (this.BackupSetDownloadStatus !== 'finish' || this.BackupSetDownloadWay !== 'manual' || this.linksWithheld) return undefined;
     const id = this.BackupSetDownloadTaskId;
-    const expires = Math.floor((this.BackupSetDownloadFinishTime ?? this.BackupSetDownloadCreateTime) / 1000) + 3 * 86_400;
+    const signedAtS = Math.floor((this.BackupSetDownloadFinishTime ?? this.BackupSetDownloadCreateTime) / 1000);
     const signature = createHash('sha1').update(`${id}/${internal}`).digest('base64');
     const host = `dbs-1372${this.BackupPlanId.length}${this.seq % 1000}-cn-hangzhou-${this.BackupPlanId}.oss-cn-hangzhou${internal ? '-internal' : ''}.example`;
     const ext = this.BackupSetDataFormat === 'Native' ? 'tar.gz' : 'zip';
-    return `//${host}/download/${this.BackupSetId}/${id}.${ext}?Expires=${expires}&OSSAccessKeyId=LTAI5tSimFakeKey${this.seq % 97}&Signature=${encodeURIComponent(signature)}`;
+    const base = `//${host}/download/${this.BackupSetId}/${id}.${ext}`;
+    const style = this.settings.urlSignature;
+    if (style === 'v4' || (style === 'mixed' && this.seq % 2 === 1)) {
+      const date = new Date(signedAtS * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const day = date.slice(0, 8);
+      const credential = encodeURIComponent(`LTAI5tSimFakeKey${this.seq % 97}/${day}/cn-hangzhou/oss/aliyun_v4_request`);
+      const hex = createHash('sha256').update(`${id}/${internal}`).digest('hex');
+      return `${base}?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=${credential}&x-oss-date=${date}&x-oss-expires=${SIM_URL_LIFETIME_S}&x-oss-signature=${hex}`;
+    }
+    return `${base}?Expires=${signedAtS + SIM_URL_LIFETIME_S}&OSSAccessKeyId=LTAI5tSimFakeKey${this.seq % 97}&Signature=${encodeURIComponent(signature)}`;
   }
 
   get BackupSetDownloadInternetUrl(): string | undefined {
@@ -337,6 +369,8 @@ export interface SimWorldOptions {
   startMs?: number;
   /** Reject transitions the real service never makes (setStatus and steps). Default false. */
   strictTransitions?: boolean;
+  /** Shape of the pre-signed URLs. Default `v1`. */
+  urlSignature?: UrlSignature;
 }
 
 /** Values of `tick(nowMs)` below this are taken as ms since start rather than epoch ms. */
@@ -358,8 +392,11 @@ export class SimWorld {
   private readonly pending = new StepHeap();
   private stepOrder = 0;
   private seq = 0;
+  /** Shared with every task: changing `urlSignature` changes the URLs served from then on. */
+  readonly settings: { urlSignature: UrlSignature };
 
   constructor(options: SimWorldOptions = {}) {
+    this.settings = { urlSignature: options.urlSignature ?? 'v1' };
     this.startMs = options.startMs ?? Date.now();
     this.clock = options.clock ?? 'real';
     this.strictTransitions = options.strictTransitions ?? false;
@@ -377,7 +414,15 @@ export class SimWorld {
     return this.now() - this.startMs;
   }
 
-  addPlan(plan: { planId: string; name?: string; dbType?: string; status?: string; region?: string; autoDownload?: boolean }): void {
+  addPlan(plan: {
+    planId: string;
+    name?: string;
+    dbType?: string;
+    status?: string;
+    region?: string;
+    autoDownload?: boolean;
+    resourceGroupId?: string;
+  }): void {
     if (!plan.planId) throw new Error('planId is required');
     if (this.plans.has(plan.planId)) throw new Error(`plan ${plan.planId} already exists`);
     this.plans.set(plan.planId, {
@@ -387,6 +432,7 @@ export class SimWorld {
       status: plan.status ?? 'running',
       region: plan.region ?? 'cn-hangzhou',
       autoDownload: plan.autoDownload ?? false,
+      ...(plan.resourceGroupId ? { resourceGroupId: plan.resourceGroupId } : {}),
     });
     this.lists.set(plan.planId, []);
   }
@@ -485,7 +531,9 @@ export class SimWorld {
         ErrMessage: input.errMessage ?? (status === 'stop' || status === 'init' ? this.sampleError() : undefined),
       },
       this.seq++,
+      this.settings,
     );
+    if (input.withholdLinks) record.linksWithheld = true;
     list.push(record);
     this.byId.set(taskId, record);
     const steps = input.steps === 'random' ? this.randomSteps(status, input) : input.steps;
@@ -577,6 +625,13 @@ export class SimWorld {
     if (status === 'stop' || status === 'init') task.ErrMessage = errMessage ?? task.ErrMessage ?? this.sampleError();
     else if (errMessage !== undefined) task.ErrMessage = errMessage;
     this.events.push({ planId: task.BackupPlanId, taskId: task.BackupSetDownloadTaskId, from, to: status, at });
+  }
+
+  /** Withholds (or releases) the URLs of a manual task: `finish` without links, as DBS can answer. */
+  withholdLinks(taskId: string, withheld = true): void {
+    const task = this.byId.get(taskId);
+    if (!task) throw new Error(`unknown task ${taskId}`);
+    task.linksWithheld = withheld;
   }
 
   removeTask(taskId: string): void {

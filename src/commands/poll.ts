@@ -4,7 +4,7 @@
  */
 import { pollPlan } from '../jobs/poll.js';
 import type { Config } from '../config.js';
-import { createDbsClient } from '../dbs/client.js';
+import { DbsClients } from '../dbs/accounts.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { Logger } from '../logger.js';
 import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
@@ -16,7 +16,8 @@ import { RedisStateStore } from '../tracking/state.js';
 export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');
   const queues = openQueues(redis, config.redis.prefix);
-  const api = createDbsClient({ endpoint: config.dbs.endpoint, protocol: config.dbs.protocol, timeoutMs: config.dbs.timeout, maxResponseBytes: config.dbs.maxResponseBytes, log: options.log });
+  // The plan's own account (issue 13): the resolver hands the plan to listAll.
+  const clients = new DbsClients({ config: () => config, log: options.log });
   try {
     const resolvePlan = planResolver(() => config, redis);
     if (!(await resolvePlan(planId))) {
@@ -27,7 +28,10 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
       {
         config: () => config,
         resolvePlan,
-        source: { listAll: async (id) => (await listAllDownloadTasks(api, id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks },
+        source: {
+          listAll: async (id, plan) =>
+            (await listAllDownloadTasks(clients.forPlan(plan), id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks,
+        },
         store: new RedisStateStore(redis, config.redis.prefix),
         notifyQueue: queues.notify,
         log: options.log,

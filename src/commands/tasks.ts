@@ -3,20 +3,15 @@
  * the DBS API through the same client and pager the workers use.
  */
 import type { Config } from '../config.js';
-import { createDbsClient } from '../dbs/client.js';
+import { DbsClients } from '../dbs/accounts.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import { formatTaskTable, tasksToJson } from '../dbs/tasks-table.js';
 import type { Logger } from '../logger.js';
 import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 
 export async function listTasks(config: Config, planId: string, options: { json: boolean; log: Logger }): Promise<number> {
-  const api = createDbsClient({
-    endpoint: config.dbs.endpoint,
-    protocol: config.dbs.protocol,
-    timeoutMs: config.dbs.timeout,
-    maxResponseBytes: config.dbs.maxResponseBytes,
-    log: options.log,
-  });
+  // A configured plan is read through its own account (issue 13); any other id through the default one.
+  const api = new DbsClients({ config: () => config, log: options.log }).forPlan(config.plans.find((p) => p.id === planId));
   try {
     const snapshot = await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll });
     process.stdout.write(

@@ -28,8 +28,10 @@ export interface DownloadTaskPage {
   /** 0-based. */
   readonly pageNum: number;
   readonly pageSize: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
   readonly items: DownloadTask[];
 }
 
@@ -50,18 +52,32 @@ export interface BackupPlanPage {
   readonly requestId?: string;
   readonly pageNum: number;
   readonly pageSize: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
   readonly items: BackupPlanSummary[];
 }
 
 /** A page of one plan's download tasks, or one task by id. */
 export type DownloadTaskQuery = { planId: string; pageNum: number; pageSize: number } | { taskId: string };
 
+/** A page of DescribeBackupPlanList, optionally filtered the ways the API offers. */
+export interface BackupPlanQuery {
+  readonly pageNum: number;
+  readonly pageSize: number;
+  /** Only these plans (sent comma-separated in `BackupPlanId`; plan-check.ts batches them). */
+  readonly planIds?: readonly string[];
+  /** `Region`: region of the source database. */
+  readonly region?: string;
+  /** `ResourceGroupId`. */
+  readonly resourceGroupId?: string;
+}
+
 /** The DBS reads dbswatch makes; the port the pager and the poll worker depend on. */
 export interface DbsApi {
   describeDownloadTaskPage(query: DownloadTaskQuery): Promise<DownloadTaskPage>;
-  describeBackupPlanPage(query: { pageNum: number; pageSize: number }): Promise<BackupPlanPage>;
+  describeBackupPlanPage(query: BackupPlanQuery): Promise<BackupPlanPage>;
 }
 
 /** Alias kept for readers of the brief: the client is just a `DbsApi`. */
@@ -94,6 +110,11 @@ const CredentialClass = resolveDefault<typeof Credentials.default.default>(Crede
 /** A fixed AccessKey credential (the simulator's key, tests, demos); production uses the default chain. */
 export function accessKeyCredential(key: { accessKeyId: string; accessKeySecret: string }): CredentialLike {
   return new CredentialClass(new Credentials.Config({ type: 'access_key', ...key }));
+}
+
+/** A credential backed by one `@alicloud/credentials` provider (a profile, a RAM role …); see accounts.ts. */
+export function providerCredential(provider: ConstructorParameters<typeof CredentialClass>[1]): CredentialLike {
+  return new CredentialClass(null, provider);
 }
 
 function resolveDefault<T>(mod: unknown): T {
@@ -220,7 +241,11 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
 
     async describeBackupPlanPage(query) {
       const action = 'DescribeBackupPlanList';
-      const body = await call(action, { PageNum: String(query.pageNum), PageSize: String(query.pageSize) });
+      const params: Record<string, string> = { PageNum: String(query.pageNum), PageSize: String(query.pageSize) };
+      if (query.planIds?.length) params.BackupPlanId = query.planIds.join(',');
+      if (query.region) params.Region = query.region;
+      if (query.resourceGroupId) params.ResourceGroupId = query.resourceGroupId;
+      const body = await call(action, params);
       return validated(action, () => {
         const list = parseBackupPlanListBody(body);
         return pageOf(list, query.pageNum, query.pageSize, list.items.map(normalisePlan));
@@ -253,13 +278,13 @@ export function decodeDownloadTaskPage(body: unknown, query: DownloadTaskQuery, 
 }
 
 function pageOf<T>(list: ListBody, pageNum: number, pageSize: number, items: T[]) {
-  const page = {
+  const page: { pageNum: number; pageSize: number; totalPages?: number; totalElements?: number; items: T[] } = {
     pageNum: list.pageNum ?? pageNum,
     pageSize: list.pageSize ?? pageSize,
-    totalPages: list.totalPages,
-    totalElements: list.totalElements,
     items,
   };
+  if (list.totalPages !== undefined) page.totalPages = list.totalPages;
+  if (list.totalElements !== undefined) page.totalElements = list.totalElements;
   return list.requestId ? { requestId: list.requestId, ...page } : page;
 }
 

@@ -103,8 +103,23 @@ export const DBS_ERROR_CODES: Readonly<Record<string, CodeRule>> = {
     kind: 'permanent',
     advice: 'DBS does not know this API at this endpoint: check dbs.endpoint (it must be a DBS API endpoint)',
   },
-  'Param.NotFound': { kind: 'permanent', advice: 'backup plan or task not found: check plans[].id and the dbs.endpoint region' },
+  // DBS's own "Have no Permissions" (HTTP 403 in the body): the credential's RAM policy lacks the action.
+  'Request.Forbidden': {
+    kind: 'permanent',
+    advice:
+      'DBS says this credential has no permission (Have no Permissions): grant its RAM user or role dbs:DescribeBackupSetDownloadTaskList (and dbs:DescribeBackupPlanList for discovery and plan checks)',
+  },
+  // Param.NotFound is DBS's generic "the specified parameter is not valid", not "plan not found".
+  'Param.NotFound': {
+    kind: 'permanent',
+    advice: 'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
+  },
+  InvalidParameterValid: {
+    kind: 'permanent',
+    advice: 'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
+  },
   InvalidParameter: { kind: 'permanent', advice: 'DBS rejected a request parameter: check plans[].id and dbs.pageSize' },
+  'DBS.InternalError': { kind: 'retryable', advice: 'DBS had an internal error; will retry' },
 };
 
 /** Rule for a code not in the table: family prefixes first, then the HTTP status. */
@@ -118,6 +133,13 @@ function ruleFor(apiCode: string | undefined, httpStatus: number | undefined): C
     }
     if (apiCode.startsWith('InvalidAccessKeyId')) {
       return { kind: 'permanent', advice: 'DBS rejected the AccessKey: check ALIBABA_CLOUD_ACCESS_KEY_ID' };
+    }
+    // The DBS.* family: DBS's own codes. Internal/busy ones pass; the rest are answers about the request.
+    if (apiCode.startsWith('DBS.')) {
+      if (/Internal|Busy|Timeout|Unavailable/i.test(apiCode) || (httpStatus !== undefined && httpStatus >= 500)) {
+        return { kind: 'retryable', advice: 'DBS had an internal error; will retry' };
+      }
+      return { kind: 'permanent', advice: 'DBS refused the request; see the error code (the next scheduled poll tries again)' };
     }
   }
   if (httpStatus !== undefined && httpStatus >= 500) return { kind: 'retryable', advice: 'DBS failed on its side; will retry' };
@@ -178,7 +200,11 @@ export function classifyDbsFailure(failure: DbsFailure): DbsApiError {
   if (failure.kind === 'business') {
     const body = failure.body;
     const apiCode = text(body.ErrCode) ?? text(body.Code) ?? text(body.code);
-    const httpStatus = failure.httpStatus ?? numberOrUndefined(body.HttpStatusCode);
+    // DBS answers business errors on HTTP 200 with the real status in the body: when the transport
+    // says 2xx (or nothing), the body's HttpStatusCode is the one that classifies.
+    const bodyStatus = numberOrUndefined(body.HttpStatusCode);
+    const transport = failure.httpStatus;
+    const httpStatus = transport === undefined || (transport >= 200 && transport < 300) ? (bodyStatus ?? transport) : transport;
     return fromApiCode(apiCode, httpStatus, text(body.RequestId), failure.headers);
   }
   const error = failure.error;

@@ -9,6 +9,7 @@
  */
 import { type DownloadTask, type TaskStatus, KNOWN_STATUSES, isKnownStatus } from './task.js';
 import { invalidResponse } from './errors.js';
+import { stripUrlQueries } from '../secrets.js';
 
 /** Longest text kept from the API (names, codes, error messages). Default: 4 kB — a 1 MB name must not travel downstream. */
 export const MAX_TEXT_LENGTH = 4_096;
@@ -82,7 +83,9 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
     gatewayId: positive(number('BackupGatewayId')),
     createdAt: epochMs(number('BackupSetDownloadCreateTime')),
     finishedAt: epochMs(number('BackupSetDownloadFinishTime')),
-    errorMessage: text(item.ErrMessage),
+    // Free text that can quote a pre-signed URL: its query string (the credential) is cut here, before
+    // the message is logged, stored in a job or shown anywhere.
+    errorMessage: cutUrlQueries(text(item.ErrMessage)),
   };
   // Absent rather than `undefined`-valued: equality checks and JSON round-trips downstream stay simple.
   for (const key of Object.keys(task)) if (task[key] === undefined) delete task[key];
@@ -129,6 +132,10 @@ export function redactUrl(url: string): string {
   const cut = url.search(/[?#]/);
   const base = cut === -1 ? url : `${url.slice(0, cut)}?…`;
   return base.length > 200 ? `${base.slice(0, 200)}…` : base;
+}
+
+function cutUrlQueries(message: string | undefined): string | undefined {
+  return message?.includes('//') ? stripUrlQueries(message) : message;
 }
 
 function normaliseStatus(value: unknown): TaskStatus | undefined {

@@ -52,8 +52,11 @@ export interface PagerOptions {
 /** One read of a paged list: fetches page `pageNum` (0-based). */
 export type PageReader<T> = (pageNum: number) => Promise<{
   readonly pageNum: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Page size asked for; with the totals absent, a shorter page is the last. */
+  readonly pageSize?: number;
+  /** Optional in the SDK models: absent, paging ends at an empty or short page. */
+  readonly totalPages?: number;
+  readonly totalElements?: number;
   readonly items: readonly T[];
 }>;
 
@@ -130,7 +133,7 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
 
   const onePass = async (): Promise<{ items: T[]; pages: number }> => {
     const byKey = new Map<string, T>();
-    let expected: { totalPages: number; totalElements: number } | undefined;
+    let expected: { totalPages: number | undefined; totalElements: number | undefined } | undefined;
     let pages = 0;
     for (let pageNum = 0; ; pageNum++) {
       // Pages of nothing but repeats under a huge TotalPages would otherwise page forever.
@@ -158,9 +161,16 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
         // A task seen on two pages: keep the later copy (read later, so fresher) at its first position.
         byKey.set(key, item);
       }
-      if (page.items.length === 0 || pageNum >= page.totalPages - 1 || byKey.size >= page.totalElements) break;
+      if (page.items.length === 0) break;
+      if (page.totalPages !== undefined && pageNum >= page.totalPages - 1) break;
+      if (page.totalElements !== undefined && byKey.size >= page.totalElements) break;
+      // Issue 13: TotalPages/TotalElements are optional in the SDK models. With neither, the only
+      // end marks left are an empty page (above) or a short one (fewer items than asked for).
+      if (page.totalPages === undefined && page.totalElements === undefined && page.pageSize !== undefined && page.items.length < page.pageSize) break;
     }
-    const total = expected?.totalElements ?? 0;
+    // Without TotalElements there is nothing to count against: the pages themselves are the truth.
+    if (expected?.totalElements === undefined) return { items: [...byKey.values()], pages };
+    const total = expected.totalElements;
     if (byKey.size < total) throw new ListShifted(`saw ${byKey.size} distinct items of ${total}`);
     if (byKey.size > total) {
       // More than announced: tasks were added after the first page's totals. Complete for what it claims, but stale.

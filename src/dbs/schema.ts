@@ -18,8 +18,9 @@ const envelope = {
   RequestId: z.string().optional().catch(undefined),
   PageNum: optionalCount,
   PageSize: optionalCount,
-  TotalPages: count,
-  TotalElements: count,
+  // Optional: the SDK models do not promise them; without them the pager pages until an empty or short page.
+  TotalPages: optionalCount,
+  TotalElements: optionalCount,
 };
 
 /** Items wrapper: an array is required (an empty list is `[]`), except that an empty plan may omit it. */
@@ -42,8 +43,10 @@ export interface ListBody {
   readonly requestId?: string;
   readonly pageNum?: number;
   readonly pageSize?: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
   readonly items: readonly unknown[];
 }
 
@@ -70,24 +73,24 @@ function parseList(schema: z.ZodType, body: unknown, itemsField: string): ListBo
     RequestId?: string;
     PageNum?: number;
     PageSize?: number;
-    TotalPages: number;
-    TotalElements: number;
+    TotalPages?: number;
+    TotalElements?: number;
     Items?: Record<string, unknown[] | null | undefined> | null;
   };
   const items = parsed.Items?.[itemsField];
   if (!items) {
     // DBS omits the wrapper for an empty plan; anywhere else a missing array would hide tasks.
-    if (parsed.TotalElements === 0) return { ...envelopeOf(parsed), items: [] };
+    // Without TotalElements, a missing array is an empty page (which ends paging).
+    if (parsed.TotalElements === 0 || parsed.TotalElements === undefined) return { ...envelopeOf(parsed), items: [] };
     throw invalidResponse(`Items.${itemsField} is missing while TotalElements is ${parsed.TotalElements}`, details);
   }
   return { ...envelopeOf(parsed), items };
 }
 
-function envelopeOf(parsed: { RequestId?: string; PageNum?: number; PageSize?: number; TotalPages: number; TotalElements: number }) {
-  const out: { requestId?: string; pageNum?: number; pageSize?: number; totalPages: number; totalElements: number } = {
-    totalPages: parsed.TotalPages,
-    totalElements: parsed.TotalElements,
-  };
+function envelopeOf(parsed: { RequestId?: string; PageNum?: number; PageSize?: number; TotalPages?: number; TotalElements?: number }) {
+  const out: { requestId?: string; pageNum?: number; pageSize?: number; totalPages?: number; totalElements?: number } = {};
+  if (parsed.TotalPages !== undefined) out.totalPages = parsed.TotalPages;
+  if (parsed.TotalElements !== undefined) out.totalElements = parsed.TotalElements;
   if (parsed.RequestId) out.requestId = parsed.RequestId;
   if (parsed.PageNum !== undefined) out.pageNum = parsed.PageNum;
   if (parsed.PageSize !== undefined) out.pageSize = parsed.PageSize;

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { ChannelConfig, Config } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
+import { linkExpiresAt } from '../dbs/link-expiry.js';
 import { assertNever, DbswatchError, isOutcomeUnknown, rateLimited, retryPolicyOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { notificationsTotal } from '../metrics.js';
@@ -52,8 +53,11 @@ export interface NotifyDeps {
    * Re-reads a task by id when a retried job had its links stripped (see `stripLinks`). Default: none —
    * such a job is then sent without links.
    */
-  readonly dbs?: Pick<DbsApi, 'describeDownloadTaskPage'>;
+  readonly dbs?: LinkSource;
 }
+
+/** Where fresh links come from: one DBS client, or one per account (`plan.account`, issue 13). */
+export type LinkSource = Pick<DbsApi, 'describeDownloadTaskPage'> | ((account: string | undefined) => Pick<DbsApi, 'describeDownloadTaskPage'>);
 
 export type NotifyResult =
   | { readonly result: 'sent'; readonly sent: number; readonly duplicate: number; readonly messages: number }
@@ -135,7 +139,9 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       for (const id of claim.claimed) pending.add(id);
       const claimed = new Set(claim.claimed);
       let toSend = notifications.filter((n) => claimed.has(n.id));
-      if (data.urlsRemoved) toSend = await restoreLinks(toSend, deps.dbs, log);
+      // A stripped job re-reads every link; any other re-reads only links sent long after detection or
+      // close to expiry (issue 13) — and a link already dead at send time is dropped with a note.
+      toSend = await restoreLinks(toSend, deps.dbs, log, { onlyStale: !data.urlsRemoved });
       const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
       const gate = gateFor(channelConfig);
       for (const message of rendered) {
@@ -270,20 +276,33 @@ export async function stripLinks(job: Job<NotifyJobData>, log: Logger): Promise<
  */
 export async function restoreLinks(
   notifications: readonly Notification[],
-  dbs: Pick<DbsApi, 'describeDownloadTaskPage'> | undefined,
+  dbs: LinkSource | undefined,
   log: Logger,
+  options: RestoreLinksOptions = {},
 ): Promise<Notification[]> {
-  const wanted = [...new Set(notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto').map((n) => n.task.taskId))];
+  const now = options.now ?? Date.now();
+  const candidates = notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto');
+  const wanted = [...new Set((options.onlyStale ? candidates.filter((n) => linksStale(n, now)) : candidates).map((n) => n.task.taskId))];
   const fresh = new Map<string, { internetUrl?: string; intranetUrl?: string }>();
   if (!dbs) {
-    if (wanted.length) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
-    return [...notifications];
+    if (wanted.length && !options.onlyStale) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
+    return dropExpiredLinks(notifications, now);
   }
+  const accountOf = new Map(candidates.map((n) => [n.task.taskId, n.plan.account]));
   for (const taskId of wanted) {
-    const page = await dbs.describeDownloadTaskPage({ taskId });
+    let page: Awaited<ReturnType<DbsApi['describeDownloadTaskPage']>>;
+    try {
+      const api = typeof dbs === 'function' ? dbs(accountOf.get(taskId)) : dbs;
+      page = await api.describeDownloadTaskPage({ taskId });
+    } catch (error) {
+      // Stale-but-present links: a DBS hiccup must not hold the message back (dead links are dropped below).
+      if (!options.onlyStale) throw error;
+      log.warn({ taskId, code: error instanceof DbswatchError ? error.code : undefined }, 'could not re-read a task for fresh links; sending the links it had');
+      continue;
+    }
     const task = page.items.find((t) => t.taskId === taskId);
     if (!task) {
-      log.warn({ taskId }, 'DBS no longer lists this task: the retried notification goes out without links');
+      log.warn({ taskId }, 'DBS no longer lists this task: the notification goes out without fresh links');
       continue;
     }
     fresh.set(taskId, {
@@ -291,9 +310,52 @@ export async function restoreLinks(
       ...(task.intranetUrl ? { intranetUrl: task.intranetUrl } : {}),
     });
   }
-  return notifications.map((n) => {
+  const merged = notifications.map((n) => {
     const links = fresh.get(n.task.taskId);
     return links && n.event === 'finished' ? { ...n, task: { ...n.task, ...links } } : n;
+  });
+  return dropExpiredLinks(merged, now);
+}
+
+/** Options of `restoreLinks`. */
+export interface RestoreLinksOptions {
+  /** Re-read only tasks whose links are stale (see `linksStale`); a failed re-read then keeps the old links. Default: false (re-read all). */
+  readonly onlyStale?: boolean;
+  /** Send time, epoch ms. Default: Date.now(). */
+  readonly now?: number;
+}
+
+/** A link with less lifetime left than this is re-read before sending. Default: 1 h. */
+export const LINK_MIN_VALIDITY_MS = 3_600_000;
+/** A notification sent this long after detection re-reads links whose expiry it cannot tell. Default: 15 min. */
+export const LINK_STALE_AFTER_MS = 15 * 60_000;
+
+/** Whether a finished manual notification should re-read its task before sending (pure). */
+export function linksStale(n: Notification, now: number): boolean {
+  const urls = [n.task.internetUrl, n.task.intranetUrl].filter((u): u is string => Boolean(u));
+  const expiries = urls.map(linkExpiresAt).filter((t): t is number => t !== undefined);
+  if (expiries.length > 0) return Math.min(...expiries) - now < LINK_MIN_VALIDITY_MS;
+  // No links yet, or links that do not say when they expire: re-read when sent long after detection.
+  return now - n.detectedAt > LINK_STALE_AFTER_MS;
+}
+
+/** Drops links already expired at `now`, marking the notification so the message says so (pure). */
+export function dropExpiredLinks(notifications: readonly Notification[], now: number): Notification[] {
+  return notifications.map((n) => {
+    if (n.event !== 'finished') return n;
+    const { internetUrl, intranetUrl } = n.task;
+    const dead = (url: string | undefined) => {
+      const at = linkExpiresAt(url);
+      return at !== undefined && at <= now ? at : undefined;
+    };
+    const internetDead = dead(internetUrl);
+    const intranetDead = dead(intranetUrl);
+    if (internetDead === undefined && intranetDead === undefined) return n;
+    const task = { ...n.task };
+    if (internetDead !== undefined) delete (task as { internetUrl?: string }).internetUrl;
+    if (intranetDead !== undefined) delete (task as { intranetUrl?: string }).intranetUrl;
+    const expiredAt = Math.min(...[internetDead, intranetDead].filter((t): t is number => t !== undefined));
+    return task.internetUrl || task.intranetUrl ? { ...n, task } : { ...n, task, linksExpiredAt: expiredAt };
   });
 }
 

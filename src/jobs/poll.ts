@@ -28,8 +28,8 @@ import { type PollJobData, pollJobDataSchema } from './payloads.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
-  /** Every task of the plan, or a thrown error: never a partial list. */
-  listAll(planId: string): Promise<readonly DownloadTask[]>;
+  /** Every task of the plan, or a thrown error: never a partial list. `plan` picks the account (issue 13). */
+  listAll(planId: string, plan?: PlanConfig): Promise<readonly DownloadTask[]>;
 }
 
 /** Finds the settings of a plan: configured, or discovered. */
@@ -88,18 +88,22 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
   for (let round = 1; ; round++) {
     const config = deps.config();
     const previous = await deps.store.load(planId);
-    const snapshot = await deps.source.listAll(planId);
+    const snapshot = await deps.source.listAll(planId, plan);
     const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
-    const result = diff(previous.tasks, snapshot, {
+    const result = diff(previous.tasks, snapshot.map(withLinksPending), {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
+      initFailedAfter: config.defaults.initFailedAfter,
+      waitForLinks: config.defaults.waitForLinks,
     });
     const at = now();
     // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
+    const held = new Set([...result.upserts].filter(([, record]) => (record.held ?? 0) > 0).map(([taskId]) => taskId));
     const announced = applyAnnouncedRule(previous.announced ?? new Map(), snapshot, result.transitions, result.removals, {
       at,
       keepAfterGoneMs: config.notify.keepDelivered,
+      held,
     });
     const jobs = buildNotifyJobs(config, plan, announced.transitions, tasks, at);
     const outcome: PollOutcome = {
@@ -145,6 +149,15 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     pollsTotal.inc({ result: 'conflict' });
     deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
+}
+
+/**
+ * DBS fills a manual download's URLs only once its conversion is complete, which can be a poll after
+ * `finish`: such a task is marked so the diff holds its `finished` event (defaults.waitForLinks).
+ */
+function withLinksPending(task: DownloadTask): DownloadTask & { linksPending?: boolean } {
+  const pending = task.status === 'finish' && task.downloadWay === 'manual' && !task.internetUrl && !task.intranetUrl;
+  return pending ? { ...task, linksPending: true } : task;
 }
 
 /** Logs a permanent failure at error level at most once per plan per hour. */

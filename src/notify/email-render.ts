@@ -12,6 +12,7 @@ import type { RenderedMessage } from './channel.js';
 import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from '../text/escape.js';
 import type { Notification } from './event.js';
 import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import { linkValidity, missingLinkNote } from './link-text.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
 export const SUBJECT_MAX = 180;
@@ -75,7 +76,7 @@ function detailRows(n: Notification): { label: string; text: string; html?: stri
   add('Database', t.dbType);
   add('Backup', jobTypeLabel(t.jobType));
   add('Format', t.dataFormat);
-  add('Size', formatBytes(t.dataSize));
+  add('Backup set size', formatBytes(t.dataSize));
   add('Created', formatTimestamp(t.createdAt));
   add('Finished', formatTimestamp(t.finishedAt));
   add('Duration', taskDuration(t.createdAt, t.finishedAt));
@@ -85,8 +86,18 @@ function detailRows(n: Notification): { label: string; text: string; html?: stri
   } else {
     const internet = safeHttpUrl(t.internetUrl);
     const intranet = safeHttpUrl(t.intranetUrl);
-    if (internet) rows.push({ label: 'Public URL', text: internet, html: anchor(internet, 'Download (public URL)') });
-    if (intranet) rows.push({ label: 'Intranet URL', text: intranet, html: anchor(intranet, 'Download (intranet / VPC)') });
+    const valid = (url: string) => {
+      const validity = linkValidity(url);
+      return validity ? ` (${validity})` : '';
+    };
+    if (internet) {
+      rows.push({ label: 'Public URL', text: `${internet}${valid(internet)}`, html: `${anchor(internet, 'Download (public URL)')}${escapeHtml(valid(internet))}` });
+    }
+    if (intranet) {
+      rows.push({ label: 'Intranet URL', text: `${intranet}${valid(intranet)}`, html: `${anchor(intranet, 'Download (intranet / VPC)')}${escapeHtml(valid(intranet))}` });
+    }
+    const missing = missingLinkNote(n);
+    if (missing) rows.push({ label: 'Download', text: missing });
   }
   return rows;
 }
@@ -172,12 +183,19 @@ export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
       `- ${verb(n)}: ${oneLine(taskName(n))} (plan ${oneLine(n.plan.name)}) ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
     );
     if (detail) textLines.push(`  ${detail}`);
-    if (internet) textLines.push(`  Public: ${internet}`);
-    if (intranet) textLines.push(`  Intranet: ${intranet}`);
+    const valid = (url: string) => {
+      const validity = linkValidity(url);
+      return validity ? ` (${validity})` : '';
+    };
+    const missing = missingLinkNote(n);
+    if (internet) textLines.push(`  Public: ${internet}${valid(internet)}`);
+    if (intranet) textLines.push(`  Intranet: ${intranet}${valid(intranet)}`);
+    if (missing) textLines.push(`  ${missing}`);
 
     const links = [
-      internet ? anchor(internet, 'public') : '',
-      intranet ? anchor(intranet, 'intranet') : '',
+      internet ? `${anchor(internet, 'public')}${escapeHtml(valid(internet))}` : '',
+      intranet ? `${anchor(intranet, 'intranet')}${escapeHtml(valid(intranet))}` : '',
+      missing ? escapeHtml(missing) : '',
     ].filter(Boolean);
     const cells = [
       escapeHtml(verb(n)),
@@ -189,7 +207,7 @@ export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
     ];
     htmlRows.push(`<tr>${cells.map((c) => `<td style="${STYLE.cell}">${c}</td>`).join('')}</tr>`);
   }
-  const header = ['Result', 'Task', 'Plan', 'Size', 'Finished', 'Links / error']
+  const header = ['Result', 'Task', 'Plan', 'Backup set size', 'Finished', 'Links / error']
     .map((h) => `<th style="${STYLE.cell}text-align:left;background:#f4f4f4;">${h}</th>`)
     .join('');
   const html = page(

@@ -13,7 +13,8 @@ export const notificationSchema = z.object({
   /** Stable identity of (plan, task, status-change sequence, new status, channel); BullMQ-safe (no `:`). */
   id: z.string().min(1),
   event: z.enum(EVENT_KINDS),
-  plan: z.object({ id: z.string(), name: z.string() }),
+  /** `account`: the plan's `accounts[].id` when not the default (re-reads go to the right account). */
+  plan: z.object({ id: z.string(), name: z.string(), account: z.string().optional() }),
   /** The task as the poll saw it (fresh snapshot, URLs already normalised). */
   task: downloadTaskSchema,
   /** Status before the change; absent when the task was first seen in this state. */
@@ -22,6 +23,11 @@ export const notificationSchema = z.object({
   seq: z.number(),
   /** When dbswatch noticed the change, epoch ms. */
   detectedAt: z.number(),
+  /**
+   * Set by the notify worker at send time (never stored) when the task's links had expired by then and
+   * DBS gave no fresh ones: the links are dropped and the message says so. Epoch ms of the expiry.
+   */
+  linksExpiredAt: z.number().optional(),
 });
 /** One transition for one channel. See notificationSchema. */
 export type Notification = Readonly<z.infer<typeof notificationSchema>>;

@@ -39,7 +39,7 @@ export function buildNotifyJobs(
       const notification: Notification = {
         id: notificationId(plan.id, transition.taskId, transition.seq, transition.to, channel.name),
         event: transition.event,
-        plan: { id: plan.id, name: plan.name },
+        plan: { id: plan.id, name: plan.name, ...(plan.account ? { account: plan.account } : {}) },
         task,
         ...(transition.from !== undefined ? { previousStatus: transition.from } : {}),
         seq: transition.seq,

@@ -36,7 +36,8 @@ export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0,
   };
   if (event === 'finished') {
     const object = `dbs-sample/${taskId}/backup.tar.gz`;
-    const query = `Expires=1714600000&OSSAccessKeyId=LTAI-sample&Signature=c2FtcGxlLXNpZ25hdHVyZQ%3D%3D`;
+    // Far in the future: a sample (test-notify, fixtures) must read as a live link, not an expired one.
+    const query = `Expires=4102444800&OSSAccessKeyId=LTAI-sample&Signature=c2FtcGxlLXNpZ25hdHVyZQ%3D%3D`;
     return withOverrides({
       ...common,
       finishedAt: createdAt + 754_000,

@@ -12,6 +12,7 @@ import type { RenderedMessage } from './channel.js';
 import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from '../text/escape.js';
 import type { Notification } from './event.js';
 import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import { linkValidity, missingLinkNote } from './link-text.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -136,7 +137,8 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   if (jobType) fields.push(field('Backup', jobType));
   if (task.dataFormat) fields.push(field('Format', task.dataFormat));
   const size = formatBytes(task.dataSize);
-  if (size) fields.push(field('Size', size));
+  // BackupSetDataSize is the backup set's size, not the download's.
+  if (size) fields.push(field('Backup set size', size));
   const created = formatTimestamp(task.createdAt);
   if (created) fields.push(field('Created', created));
   const finished = formatTimestamp(task.finishedAt);
@@ -164,13 +166,20 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
         type: 'actions',
         elements: [{ type: 'button', text: plain('Download (public URL)'), url: internet, style: 'primary' }],
       });
+      const validity = linkValidity(internet);
+      if (validity) blocks.push({ type: 'context', elements: [mrkdwn(`Public URL ${validity}`)] });
     }
     const intranet = safeHttpUrl(task.intranetUrl);
     // A link longer than a section can hold is left out rather than cut (a cut URL is a broken URL).
-    const intranetText = intranet ? `*Intranet (VPC) URL:* ${link(intranet, 'intranet download link')}` : undefined;
+    const intranetValidity = intranet ? linkValidity(intranet) : undefined;
+    const intranetText = intranet
+      ? `*Intranet (VPC) URL:* ${link(intranet, 'intranet download link')}${intranetValidity ? ` (${intranetValidity})` : ''}`
+      : undefined;
     if (intranetText && intranetText.length <= SLACK_LIMITS.sectionText) {
       blocks.push({ type: 'section', text: mrkdwn(intranetText) });
     }
+    const missing = missingLinkNote(n);
+    if (missing) blocks.push({ type: 'section', text: mrkdwn(`*Download:* ${mrkdwnText(missing, 500)}`) });
   }
 
   if (n.event === 'failed') {
@@ -202,9 +211,12 @@ export function digestLine(n: Notification): string {
   const url = safeHttpUrl(n.task.internetUrl) ?? safeHttpUrl(n.task.intranetUrl);
   if (n.event === 'finished' && n.task.downloadWay !== 'auto' && url) {
     const anchor = link(url, 'download');
+    const validity = linkValidity(url);
     // A pathological URL that would not fit is left out; the line still names the task.
-    if (anchor.length <= SLACK_LIMITS.sectionText - 600) parts.push(anchor);
+    if (anchor.length <= SLACK_LIMITS.sectionText - 600) parts.push(validity ? `${anchor} (${validity})` : anchor);
   }
+  const missing = missingLinkNote(n);
+  if (missing) parts.push(mrkdwnText(missing, 300));
   return parts.join(' · ');
 }
 

@@ -5,7 +5,7 @@
  */
 import { formatInterval } from '../text/duration.js';
 import { relativeTime, terminalText } from '../text/terminal.js';
-import { type PlanHealth, QUEUE_STATES, type StatusReport } from './report.js';
+import { type PlanHealth, QUEUE_STATES, type StatusReport, unknownPlanText } from './report.js';
 
 /** Lays out rows as left-aligned columns two spaces apart. */
 function table(rows: readonly (readonly string[])[], indent = '  '): string[] {
@@ -40,7 +40,7 @@ const TEXT_HISTORY_LINES = 10;
 /** The report as one screen of plain text. */
 export function renderStatusText(report: StatusReport, now: number): string {
   const out: string[] = [];
-  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale').length;
+  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
   out.push(`dbswatch status — ${new Date(report.generatedAt).toISOString()} — redis ${terminalText(report.redis.url)} (prefix ${terminalText(report.redis.prefix)})`);
   out.push('');
 
@@ -62,7 +62,9 @@ export function renderStatusText(report: StatusReport, now: number): string {
         plan.taskCount === undefined ? '-' : String(plan.taskCount),
         byStatusText(plan.byStatus),
       ]);
-      if (plan.lastError !== undefined) {
+      if (plan.unknownInAccount !== undefined) {
+        notes.set(i + 1, unknownPlanText(terminalText(plan.unknownInAccount, 64)));
+      } else if (plan.lastError !== undefined) {
         notes.set(i + 1, `last error ${relativeTime(plan.lastErrorAt, now)}: ${terminalText(plan.lastError, 300)}`);
       } else if (plan.health === 'stale') {
         notes.set(i + 1, `no successful poll for ${relativeTime(plan.lastSuccessAt, now).replace(' ago', '')} (interval ${formatInterval(plan.intervalMs)})`);

@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { stripUrlQueries } from '../secrets.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
 import type { Queues } from '../queues.js';
-import { trackedPlans } from '../scheduler.js';
+import { readUnknownPlans, trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
 import { maskUrl } from '../secrets.js';
@@ -38,6 +38,13 @@ export interface PlanStatus {
   readonly byStatus: Readonly<Record<string, number>>;
   readonly lastError?: string | undefined;
   readonly lastErrorAt?: number | undefined;
+  /** Set when the last plan check found that DBS does not know this plan: the account it was looked up in. */
+  readonly unknownInAccount?: string;
+}
+
+/** What status and the page say about a configured plan DBS does not know. */
+export function unknownPlanText(account: string): string {
+  return `unknown plan: DBS does not know this id in account "${account}" (it answers an empty list; check plans[].id and plans[].account)`;
 }
 
 /** Job counts of one queue by state. */
@@ -121,12 +128,13 @@ export async function collectStatus(deps: {
   const now = deps.now ?? Date.now;
   const prefix = config.redis.prefix;
   const plans = await trackedPlans(config, redis);
-  const [metas, pollCounts, notifyCounts, failedJobs, history] = await Promise.all([
+  const [metas, pollCounts, notifyCounts, failedJobs, history, unknown] = await Promise.all([
     new RedisStateStore(redis, prefix).meta(plans.map((p) => p.id)),
     queues.poll.getJobCounts(...QUEUE_STATES),
     queues.notify.getJobCounts(...QUEUE_STATES),
     queues.notify.getFailed(0, FAILED_LIMIT - 1),
     readHistory(redis, prefix, HISTORY_LIMIT),
+    readUnknownPlans(redis, prefix),
   ]);
   const at = now();
   return {
@@ -146,6 +154,7 @@ export async function collectStatus(deps: {
         byStatus: meta?.byStatus ?? {},
         lastError: meta?.lastError === undefined ? undefined : stripUrlQueries(meta.lastError),
         lastErrorAt: meta?.lastErrorAt,
+        ...(unknown.has(plan.id) ? { unknownInAccount: unknown.get(plan.id) as string } : {}),
       };
     }),
     queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },

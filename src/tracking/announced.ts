@@ -44,6 +44,12 @@ export interface AnnouncedOptions {
   readonly at: number;
   /** Drop the record of a forgotten task after this long. Default in config: notify.keepDelivered (7 d). */
   readonly keepAfterGoneMs: number;
+  /**
+   * Tasks whose event the diff is holding back (an `init` not yet confirmed, a `finish` waiting for its
+   * links): their state is not announced yet, so it is not remembered yet either — otherwise the release
+   * would look like a repeat. Default: none.
+   */
+  readonly held?: ReadonlySet<string>;
 }
 
 export interface AnnouncedResult {
@@ -80,6 +86,7 @@ export function applyAnnouncedRule(
   const upserts = new Map<string, AnnouncedRecord>();
   for (const task of byId.values()) {
     const before = previous.get(task.taskId);
+    if (options.held?.has(task.taskId)) continue;
     if (isTerminal(task.status)) {
       const same = before && before.status === task.status && before.finishedAt === task.finishedAt && before.goneAt === undefined;
       if (!same) upserts.set(task.taskId, task.finishedAt === undefined ? { status: task.status } : { status: task.status, finishedAt: task.finishedAt });

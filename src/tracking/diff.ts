@@ -16,12 +16,22 @@ export interface TrackedTask {
   readonly seq: number;
   /** Complete polls in a row the task was missing from. */
   readonly missed: number;
+  /**
+   * Polls this status has been seen while its event is held back (an `init` not yet confirmed as a
+   * failure, a `finish` still without its links). Absent when nothing is held: records written before
+   * holds existed read as "already announced", so an upgrade never raises a stale alarm.
+   */
+  readonly held?: number;
 }
 
 /** The part of a task the diff looks at. */
 export interface ObservedTask {
   readonly taskId: string;
   readonly status: TaskStatus;
+  /** The task's ErrMessage: an `init` that carries one is a failure at once. */
+  readonly errorMessage?: string | undefined;
+  /** A finished `manual` task whose download URLs DBS has not filled in yet. Default: false. */
+  readonly linksPending?: boolean;
 }
 
 export interface Transition {
@@ -41,7 +51,16 @@ export interface DiffOptions {
   readonly notifyOnFirstSight: boolean;
   /** Forget a task missing from this many complete polls in a row. Default in config: 3. */
   readonly forgetAfterMissedPolls: number;
+  /** A task that stays `init` (without ErrMessage, not after `checking`) this many polls has failed. Default: 3. */
+  readonly initFailedAfter?: number;
+  /** Polls a finished manual task without links is held before it is announced anyway. Default: 3. */
+  readonly waitForLinks?: number;
 }
+
+/** Default of `DiffOptions.initFailedAfter` (config `defaults.initFailedAfter`). */
+export const DEFAULT_INIT_FAILED_AFTER = 3;
+/** Default of `DiffOptions.waitForLinks` (config `defaults.waitForLinks`). */
+export const DEFAULT_WAIT_FOR_LINKS = 3;
 
 export interface DiffResult {
   /** Changes worth an event, in snapshot order (including `progress`; routing filters later). */
@@ -55,15 +74,35 @@ export interface DiffResult {
 }
 
 /**
- * The event a status change raises, or none. `init` is a failure only when
- * it follows the precheck (`checking`) or is the first thing we see.
+ * The event a *settled* status change raises, or none. A settled `init` is a
+ * failure; whether an `init` is settled yet is `holdFor`'s call (DBS uses the
+ * same word for "not started yet").
  */
 export function classify(from: TaskStatus | undefined, to: TaskStatus): EventKind | undefined {
   if (from === to) return undefined;
   if (to === 'finish') return 'finished';
   if (to === 'stop') return 'failed';
-  if (to === 'init' && (from === 'checking' || from === undefined)) return 'failed';
+  if (to === 'init') return 'failed';
   return 'progress';
+}
+
+/**
+ * Whether the event of a task's status is held back on this poll (pure). `polls` counts the polls this
+ * status has been seen while held, this one included (1 on the poll it appears).
+ * - `init` after `checking`, or with an ErrMessage, is a failure at once; any other `init` is one only
+ *   once seen `initFailedAfter` polls (a task that moves on before then raises nothing for it).
+ * - `finish` of a manual task without links waits up to `waitForLinks` polls for them, then goes out
+ *   anyway (the message says DBS gave no link yet).
+ * The held event keeps the status's sequence number, so however late it goes out its notification id
+ * is the one it would have had at once: no duplicate.
+ */
+export function holdFor(from: TaskStatus | undefined, task: ObservedTask, polls: number, options: DiffOptions): boolean {
+  if (task.status === 'init') {
+    if (from === 'checking' || task.errorMessage) return false;
+    return polls < (options.initFailedAfter ?? DEFAULT_INIT_FAILED_AFTER);
+  }
+  if (task.status === 'finish' && task.linksPending) return polls <= (options.waitForLinks ?? DEFAULT_WAIT_FOR_LINKS);
+  return false;
 }
 
 /** True for statuses that end a download (success or failure). */
@@ -87,24 +126,43 @@ export function diff(
     const before = previous.get(task.taskId);
 
     if (!before) {
-      upserts.set(task.taskId, { status: task.status, seq: 1, missed: 0 });
       const event = classify(undefined, task.status);
-      if (!event) continue;
       // Baseline: history must not page anyone. After it, a new task already in a
       // terminal state started and ended between two polls: that is news.
       const notify = options.baselineDone ? true : options.notifyOnFirstSight && isTerminal(task.status);
-      if (notify) transitions.push({ taskId: task.taskId, to: task.status, seq: 1, event });
+      if (event && notify && holdFor(undefined, task, 1, options)) {
+        upserts.set(task.taskId, { status: task.status, seq: 1, missed: 0, held: 1 });
+        continue;
+      }
+      upserts.set(task.taskId, { status: task.status, seq: 1, missed: 0 });
+      if (event && notify) transitions.push({ taskId: task.taskId, to: task.status, seq: 1, event });
       continue;
     }
 
     if (before.status === task.status) {
+      if (before.held !== undefined) {
+        // A held event: release it (same seq, so the same notification id) or hold one poll more.
+        const polls = before.held + 1;
+        if (holdFor(undefined, task, polls, options)) {
+          upserts.set(task.taskId, { status: task.status, seq: before.seq, missed: 0, held: polls });
+          continue;
+        }
+        upserts.set(task.taskId, { status: task.status, seq: before.seq, missed: 0 });
+        const event = classify(undefined, task.status);
+        if (event) transitions.push({ taskId: task.taskId, to: task.status, seq: before.seq, event });
+        continue;
+      }
       if (before.missed !== 0) upserts.set(task.taskId, { ...before, missed: 0 });
       continue;
     }
 
     const seq = before.seq + 1;
-    upserts.set(task.taskId, { status: task.status, seq, missed: 0 });
     const event = classify(before.status, task.status);
+    if (event && holdFor(before.status, task, 1, options)) {
+      upserts.set(task.taskId, { status: task.status, seq, missed: 0, held: 1 });
+      continue;
+    }
+    upserts.set(task.taskId, { status: task.status, seq, missed: 0 });
     if (event) transitions.push({ taskId: task.taskId, from: before.status, to: task.status, seq, event });
   }
 
@@ -124,9 +182,9 @@ export function diff(
   };
 }
 
-/** Compact encoding of a tracked task for a Redis hash value: `seq|missed|status`. */
+/** Compact encoding of a tracked task for a Redis hash value: `seq|missed|status`, `seq|missed,held|status` while held. */
 export function encodeTracked(task: TrackedTask): string {
-  return `${task.seq}|${task.missed}|${task.status}`;
+  return `${task.seq}|${task.missed}${task.held !== undefined ? `,${task.held}` : ''}|${task.status}`;
 }
 
 /** Inverse of `encodeTracked`; returns undefined for a value it cannot read. */
@@ -135,8 +193,12 @@ export function decodeTracked(value: string): TrackedTask | undefined {
   const second = value.indexOf('|', first + 1);
   if (first < 0 || second < 0) return undefined;
   const seq = Number(value.slice(0, first));
-  const missed = Number(value.slice(first + 1, second));
+  const [missedText = '', heldText] = value.slice(first + 1, second).split(',');
+  const missed = Number(missedText);
   const status = value.slice(second + 1);
   if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(missed) || missed < 0 || !status) return undefined;
-  return { seq, missed, status };
+  if (heldText === undefined) return { seq, missed, status };
+  const held = Number(heldText);
+  if (!Number.isInteger(held) || held < 1) return undefined;
+  return { seq, missed, status, held };
 }

@@ -15,7 +15,7 @@ import { EVENT_KINDS } from '../domain.js';
 import { formatInterval } from '../text/duration.js';
 import { oneLine } from '../text/escape.js';
 import { formatBytes } from '../text/format.js';
-import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport } from '../status/report.js';
+import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport, unknownPlanText } from '../status/report.js';
 import type { QueueName } from '../queues.js';
 import { relativeTime } from '../text/terminal.js';
 import type { HistoryEntry } from '../tracking/history.js';
@@ -130,8 +130,10 @@ export function statusBar(byStatus: Readonly<Record<string, number>>): Html {
 
 function planRow(plan: PlanStatus, now: number): Html {
   const error =
-    plan.health === 'failing' && plan.lastError !== undefined
-      ? html`<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${cut(plan.lastError, 300)}</div>`
+    plan.unknownInAccount !== undefined
+      ? html`<div class="error unknown-plan">${unknownPlanText(plan.unknownInAccount)}</div>`
+      : plan.health === 'failing' && plan.lastError !== undefined
+        ? html`<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${cut(plan.lastError, 300)}</div>`
       : plan.health === 'stale'
         ? html`<div class="error">no successful poll for more than 3 intervals</div>`
         : plan.health === 'pending'
@@ -207,7 +209,7 @@ function transitionsSection(model: PageModel, now: number): Html {
   const body =
     model.transitions.length === 0
       ? html`<p class="muted" id="no-transitions">${filtered ? 'No transitions match this filter.' : 'No transitions recorded yet.'}</p>`
-      : html`<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Size</th><th>Links</th></tr></thead>
+      : html`<table id="transitions"><thead><tr><th>When</th><th>Plan</th><th>Task</th><th>Event</th><th>Change</th><th>Backup set size</th><th>Links</th></tr></thead>
 <tbody>${join(
           model.transitions.map((t) => transitionRow(t, now)),
           html`\n`,
@@ -272,7 +274,7 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const { now, nonce } = options;
   const refreshSeconds = options.refreshSeconds ?? 5;
   const { report } = model;
-  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale').length;
+  const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
   const failedNotifications = report.queues.notify.failed;
   const summary =
     problems === 0 && failedNotifications === 0

@@ -28,6 +28,8 @@ export interface PipelineConfigOptions {
   readonly digestThreshold?: number;
   /** Default: the shared test Redis. */
   readonly redisUrl?: string;
+  /** Extra `defaults:` entries, e.g. `initFailedAfter: 2`. */
+  readonly defaults?: string;
 }
 
 /** A config YAML for tests: two channels (never delivered unless a notify worker runs). */
@@ -35,7 +37,7 @@ export function pipelineYaml(options: PipelineConfigOptions): string {
   return `
 redis: { url: "${options.redisUrl ?? redisUrl()}", prefix: "${options.prefix}" }
 dbs: { endpoint: "${options.sim.endpoint}", protocol: http, pageSize: ${options.pageSize ?? 30}, requestsPerSecond: 200, timeout: 5s }
-defaults: { interval: 1h, notify: [slack-a, mail-b] }
+defaults: { interval: 1h, notify: [slack-a, mail-b]${options.defaults ? `, ${options.defaults}` : ''} }
 plans:
 ${options.plans.map((id) => `  - { id: ${id}, name: "${id}-name" }`).join('\n')}
 channels:
@@ -130,7 +132,8 @@ export function expectedNotifications(tasks: readonly ScriptedTask[], channelsFo
       let event: 'finished' | 'failed' | undefined;
       if (status === 'finish') event = 'finished';
       else if (status === 'stop') event = 'failed';
-      else if (status === 'init' && (previous === 'checking' || previous === undefined)) event = 'failed';
+      // The simulator gives every init an ErrMessage, and an init with one is a failure at once (issue 13).
+      else if (status === 'init') event = 'failed';
       previous = status;
       if (!event || isFirstRound) return;
       for (const channel of channelsFor(event)) {

@@ -76,7 +76,9 @@ describe('hostile API bodies through the real client, pager and poll worker', ()
     sim.world.addTasks(HOSTILE, 2, { status: 'running' });
     sim.world.addTasks(GOOD, 2, { status: 'running' });
     queues = testQueues(redis, prefix);
-    const config = pipelineConfig({ prefix, sim, plans: [HOSTILE, GOOD] });
+    // waitForLinks: 0 — fixtures whose every URL is rejected must be enqueued on the poll they arrive
+    // (linkless), not held for links (that hold has its own tests in test/integration/dbs-reality.test.ts).
+    const config = pipelineConfig({ prefix, sim, plans: [HOSTILE, GOOD], defaults: 'waitForLinks: 0' });
     const log = createLogger({
       level: 'debug',
       destination: new Writable({

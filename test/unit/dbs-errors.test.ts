@@ -52,7 +52,10 @@ describe('classifyDbsFailure: gateway errors', () => {
     ['Forbidden.NoPermission', 403, /RAM policy/],
     ['MissingParameter', 400, /missing/],
     ['InvalidApi.NotFound', 404, /dbs\.endpoint/],
-    ['Param.NotFound', 400, /backup plan or task not found: check plans\[\]\.id/],
+    ['Param.NotFound', 400, /rejected a request parameter as invalid: check plans\[\]\.id/],
+    ['InvalidParameterValid', 400, /rejected a request parameter as invalid: check plans\[\]\.id/],
+    ['Request.Forbidden', 403, /no permission.*dbs:DescribeBackupSetDownloadTaskList/],
+    ['DBS.BackupPlanNotExist', 400, /DBS refused the request/],
   ])('%s is permanent and tells the operator what to do', (code, status, advice) => {
     const error = classifyThrown(gatewayError(status, { Code: code, Message: 'm', RequestId: 'REQ-42' }));
     expect(error.retry).toEqual({ kind: 'permanent' });
@@ -102,6 +105,33 @@ describe('classifyDbsFailure: business errors (Success: false)', () => {
       headers: { 'x-ratelimit-user': 'Limit:5,Remain:0,TimeLeft:900,Reset:1' },
     });
     expect(error.retry).toEqual({ kind: 'rate-limited', delayMs: 900 });
+  });
+});
+
+describe('classifyDbsFailure: error envelopes (HTTP 200, Success: false, real status in the body)', () => {
+  const business = (body: Record<string, unknown>, httpStatus?: number) =>
+    classifyDbsFailure({ kind: 'business', body: { Success: false, RequestId: 'E1', ...body }, ...(httpStatus !== undefined ? { httpStatus } : {}) });
+
+  it.each<[string, Record<string, unknown>, number | undefined, string, number]>([
+    ['Request.Forbidden on 200 with 403 in the body', { ErrCode: 'Request.Forbidden', ErrMessage: 'Have no Permissions', HttpStatusCode: 403 }, 200, 'permanent', 403],
+    ['an unknown code on 200 with 403 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 403 }, 200, 'permanent', 403],
+    ['an unknown code on 200 with 503 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 503 }, 200, 'retryable', 503],
+    ['an unknown code on 200 with 200 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 200 }, 200, 'retryable', 200],
+    ['a body status as a string', { ErrCode: 'Odd.Thing', HttpStatusCode: '400' }, 200, 'permanent', 400],
+    ['no transport status: the body decides', { ErrCode: 'Odd.Thing', HttpStatusCode: 404 }, undefined, 'permanent', 404],
+    ['a 5xx transport status wins over a 200 body', { ErrCode: 'Odd.Thing', HttpStatusCode: 200 }, 502, 'retryable', 502],
+    ['DBS.InternalError is retryable', { ErrCode: 'DBS.InternalError', HttpStatusCode: 500 }, 200, 'retryable', 500],
+    ['InvalidParameterValid is permanent', { ErrCode: 'InvalidParameterValid', HttpStatusCode: 400 }, 200, 'permanent', 400],
+    ['Param.NotFound is permanent', { ErrCode: 'Param.NotFound', HttpStatusCode: 400 }, 200, 'permanent', 400],
+  ])('%s', (_name, body, transport, kind, status) => {
+    const error = business(body, transport);
+    expect(error.retry.kind).toBe(kind);
+    expect(error.httpStatus).toBe(status);
+    expect(error.requestId).toBe('E1');
+  });
+
+  it('Param.NotFound is no longer worded as "plan not found" (it is the generic invalid-parameter code)', () => {
+    expect(business({ ErrCode: 'Param.NotFound' }, 200).message).not.toMatch(/not found/);
   });
 });
 

@@ -194,13 +194,26 @@ describe('parseDownloadTaskListBody (the envelope)', () => {
     });
   });
 
+  it('accepts an answer without TotalPages/TotalElements (optional in the SDK models): the pager pages to an empty or short page', () => {
+    const { TotalPages: _p, TotalElements: _e, ...bare } = ok;
+    expect(parseDownloadTaskListBody(bare)).toEqual({ requestId: 'R', pageNum: 0, pageSize: 30, items: [{}] });
+    expect(parseDownloadTaskListBody({ PageNum: 0 }).items).toEqual([]);
+  });
+
+  it('cuts URL query strings out of ErrMessage (it is logged, stored and shown)', () => {
+    const task = normaliseTask(
+      { BackupSetDownloadTaskId: 't', BackupSetDownloadStatus: 'stop', ErrMessage: 'cannot read https://b.oss.example/x.tar.gz?Expires=1&Signature=SECRET: 403' },
+      { planId: 'p' },
+    );
+    expect(task.errorMessage).toBe('cannot read https://b.oss.example/x.tar.gz?… 403');
+  });
+
   it('accepts an empty plan without the Items wrapper', () => {
     expect(parseDownloadTaskListBody({ TotalPages: 0, TotalElements: 0 }).items).toEqual([]);
   });
 
   it.each([
     ['a non-numeric TotalPages', { ...ok, TotalPages: 'many' }, /TotalPages must be a number/],
-    ['a missing TotalElements', { ...ok, TotalElements: undefined }, /TotalElements must be a number/],
     ['a negative TotalElements', { ...ok, TotalElements: -1 }, /TotalElements must not be negative/],
     ['an item list that is not an array', { ...ok, Items: { BackupSetDownloadTaskDetail: 'x' } }, /Items\.BackupSetDownloadTaskDetail must be an array/],
     ['a missing item list while tasks exist', { ...ok, Items: {} }, /Items\.BackupSetDownloadTaskDetail is missing while TotalElements is 1/],

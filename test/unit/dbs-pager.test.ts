@@ -265,3 +265,26 @@ describe('page budget and shutdown', () => {
     expect(api.requests).toBe(6);
   });
 });
+
+describe('listAllDownloadTasks without TotalPages/TotalElements (optional in the SDK models)', () => {
+  /** The same memory DBS, answering without totals. */
+  class NoTotals extends MemoryDbs {
+    override async describeDownloadTaskPage(query: DownloadTaskQuery): Promise<DownloadTaskPage> {
+      const { totalPages: _p, totalElements: _e, ...page } = await super.describeDownloadTaskPage(query);
+      return page;
+    }
+  }
+
+  it.each([
+    [0, 30, 1, 'an empty first page'],
+    [29, 30, 1, 'a short first page'],
+    [30, 30, 2, 'a full page, then an empty one'],
+    [61, 30, 3, 'two full pages, then a short one'],
+    [90, 30, 4, 'three full pages, then an empty one'],
+  ] as const)('%i tasks at page size %i: complete in %i requests (%s)', async (count, pageSize, expectedRequests, _why) => {
+    const api = new NoTotals(count);
+    const snapshot = await listAllDownloadTasks(api, 'p', { pageSize, sleep: fakeSleep });
+    expect(ids(snapshot.tasks)).toEqual(ids(api.tasks));
+    expect(api.requests).toBe(expectedRequests);
+  });
+});

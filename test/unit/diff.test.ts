@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KNOWN_STATUSES } from '../../src/dbs/task.js';
 import { type AnnouncedRecord, applyAnnouncedRule, decodeAnnounced, encodeAnnounced } from '../../src/tracking/announced.js';
-import { classify, decodeTracked, diff, encodeTracked, type TrackedTask } from '../../src/tracking/diff.js';
+import { classify, decodeTracked, type DiffOptions, diff, encodeTracked, type TrackedTask } from '../../src/tracking/diff.js';
 
 const after = { baselineDone: true, notifyOnFirstSight: false, forgetAfterMissedPolls: 3 };
 const baseline = { ...after, baselineDone: false };
@@ -14,7 +14,7 @@ function expectedEvent(from: string, to: string): string | undefined {
   if (from === to) return undefined;
   if (to === 'finish') return 'finished';
   if (to === 'stop') return 'failed';
-  if (to === 'init' && from === 'checking') return 'failed';
+  if (to === 'init') return 'failed'; // a *settled* init; holdFor decides when it is settled
   return 'progress';
 }
 
@@ -54,11 +54,14 @@ describe('diff', () => {
   });
 
   it('notifies terminal tasks on the baseline when notifyOnFirstSight is on, never non-terminal ones', () => {
-    const result = diff(new Map(), snap({ a: 'finish', b: 'running', c: 'init' }), { ...baseline, notifyOnFirstSight: true });
+    const current = [...snap({ a: 'finish', b: 'running' }), { taskId: 'c', status: 'init', errorMessage: 'precheck failed' }, { taskId: 'd', status: 'init' }];
+    const result = diff(new Map(), current, { ...baseline, notifyOnFirstSight: true });
     expect(result.transitions).toEqual([
       { taskId: 'a', to: 'finish', seq: 1, event: 'finished' },
       { taskId: 'c', to: 'init', seq: 1, event: 'failed' },
     ]);
+    // An init without ErrMessage is not a failure yet: held, confirmed on later polls.
+    expect(result.upserts.get('d')).toEqual({ status: 'init', seq: 1, missed: 0, held: 1 });
   });
 
   it('after the baseline, a task first seen finished or stopped is notified', () => {
@@ -137,15 +140,89 @@ describe('diff', () => {
   });
 });
 
+type Obs = { taskId: string; status: string; errorMessage?: string; linksPending?: boolean };
+/** Runs the diff over a sequence of polls of one task `t`, from a tracked start; returns the non-progress events by poll. */
+function run(start: [string, number] | undefined, polls: readonly Omit<Obs, 'taskId'>[], options: DiffOptions = after) {
+  let tracked = start ? state({ t: start }) : new Map<string, TrackedTask>();
+  const out: string[] = [];
+  polls.forEach((poll, i) => {
+    const result = diff(tracked, [{ taskId: 't', ...poll }], options);
+    for (const tr of result.transitions) if (tr.event !== 'progress') out.push(`poll ${i + 1}: ${tr.event} seq ${tr.seq}`);
+    tracked = new Map([...tracked, ...result.upserts]);
+  });
+  return out;
+}
+
+describe('init is not always a failure (defaults.initFailedAfter = 3)', () => {
+  const init = { status: 'init' };
+  const initErr = { status: 'init', errorMessage: 'precheck failed: backup set not downloadable' };
+  it.each<[string, [string, number] | undefined, Omit<Obs, 'taskId'>[], string[]]>([
+    ['init after checking fails at once', ['checking', 1], [init], ['poll 1: failed seq 2']],
+    ['init first seen with an ErrMessage fails at once', undefined, [initErr], ['poll 1: failed seq 1']],
+    ['init after check_pass with an ErrMessage fails at once', ['check_pass', 2], [initErr], ['poll 1: failed seq 3']],
+    ['init first seen without ErrMessage fails on its 3rd poll', undefined, [init, init, init, init], ['poll 3: failed seq 1']],
+    ['init after schedule without ErrMessage fails on its 3rd poll', ['schedule', 4], [init, init, init], ['poll 3: failed seq 5']],
+    ['init that gains an ErrMessage on poll 2 fails then, once', undefined, [init, initErr, initErr, initErr], ['poll 2: failed seq 1']],
+    ['init that moves on to checking before its 3rd poll raises nothing', undefined, [init, init, { status: 'checking' }], []],
+    ['init that moves on to check_pass then finishes raises only finished', undefined, [init, { status: 'check_pass' }, { status: 'finish' }], ['poll 3: finished seq 3']],
+    ['a record from before holds existed (init, no held) raises nothing more', ['init', 1], [init, initErr], []],
+  ])('%s', (_name, start, polls, expected) => {
+    expect(run(start, polls)).toEqual(expected);
+  });
+
+  it('initFailedAfter: 1 is the old rule (every init after the baseline is a failure at once)', () => {
+    expect(run(['schedule', 1], [{ status: 'init' }], { ...after, initFailedAfter: 1 })).toEqual(['poll 1: failed seq 2']);
+  });
+
+  it('the confirmed failure has the identity it would have had at once (same seq and status)', () => {
+    const atOnce = diff(state({ t: ['schedule', 4] }), [{ taskId: 't', status: 'init', errorMessage: 'x' }], after).transitions[0];
+    let tracked = state({ t: ['schedule', 4] });
+    let late: unknown;
+    for (let i = 0; i < 3; i++) {
+      const result = diff(tracked, [{ taskId: 't', status: 'init' }], after);
+      late = result.transitions[0] ?? late;
+      tracked = new Map([...tracked, ...result.upserts]);
+    }
+    expect({ seq: (late as { seq: number }).seq, to: (late as { to: string }).to }).toEqual({ seq: atOnce?.seq, to: atOnce?.to });
+  });
+
+  it('a held init missing from a poll keeps its count', () => {
+    const result = diff(new Map([['t', { status: 'init', seq: 1, missed: 0, held: 2 }]]), [], after);
+    expect(result.upserts.get('t')).toEqual({ status: 'init', seq: 1, missed: 1, held: 2 });
+  });
+});
+
+describe('finished before the links exist (defaults.waitForLinks = 3)', () => {
+  const noLinks = { status: 'finish', linksPending: true };
+  const links = { status: 'finish' };
+  it.each<[string, Omit<Obs, 'taskId'>[], string[]]>([
+    ['links there at once: finished at once', [links], ['poll 1: finished seq 2']],
+    ['links appear on poll 2: finished then, once', [noLinks, links, links], ['poll 2: finished seq 2']],
+    ['links never appear: finished on poll 4 (held 3 polls), once', [noLinks, noLinks, noLinks, noLinks, noLinks], ['poll 4: finished seq 2']],
+  ])('%s', (_name, polls, expected) => {
+    expect(run(['running', 1], polls)).toEqual(expected);
+  });
+
+  it('waitForLinks: 0 sends at once without links', () => {
+    expect(run(['running', 1], [noLinks], { ...after, waitForLinks: 0 })).toEqual(['poll 1: finished seq 2']);
+  });
+
+  it('never holds on the silent baseline', () => {
+    const result = diff(new Map(), [{ taskId: 't', status: 'finish', linksPending: true }], baseline);
+    expect(result.upserts.get('t')).toEqual({ status: 'finish', seq: 1, missed: 0 });
+  });
+});
+
 describe('tracked record encoding', () => {
   it.each([
     [{ status: 'finish', seq: 3, missed: 0 }],
     [{ status: 'odd|status', seq: 12, missed: 2 }],
+    [{ status: 'init', seq: 2, missed: 1, held: 2 }],
   ])('round-trips %o', (task) => {
     expect(decodeTracked(encodeTracked(task))).toEqual(task);
   });
 
-  it.each(['', 'garbage', 'x|0|finish', '1|-1|finish', '0|0|finish', '1|0|'])('rejects %j', (value) => {
+  it.each(['', 'garbage', 'x|0|finish', '1|-1|finish', '0|0|finish', '1|0|', '1|0,0|init', '1|0,x|init'])('rejects %j', (value) => {
     expect(decodeTracked(value)).toBeUndefined();
   });
 });
@@ -220,6 +297,19 @@ describe('once per task and terminal state (announced rule)', () => {
     expect(steady.removals).toEqual(['g']);
     const gone = applyAnnouncedRule(seen, [], [], ['a'], { at: T, keepAfterGoneMs: 7 * DAY });
     expect(gone.upserts.get('a')).toEqual({ status: 'finish', finishedAt: T, goneAt: T });
+  });
+
+  it('does not remember a terminal state whose event is held back, so its release is not taken for a repeat', () => {
+    const seen = memory({});
+    const finished = [{ taskId: 'late', status: 'finish', finishedAt: T }];
+    // Poll 1: the finish waits for its links (no transition): nothing is remembered.
+    const waiting = applyAnnouncedRule(seen, finished, [], [], { at: T, keepAfterGoneMs: 7 * DAY, held: new Set(['late']) });
+    expect([...waiting.upserts]).toEqual([]);
+    // Poll 2: the links arrived, the diff releases the finish: announced, then remembered.
+    const release = [{ taskId: 'late', from: 'running', to: 'finish', seq: 3, event: 'finished' as const }];
+    const released = applyAnnouncedRule(seen, finished, release, [], { at: T + 1, keepAfterGoneMs: 7 * DAY });
+    expect(released.transitions).toEqual(release);
+    expect(released.upserts.get('late')).toEqual({ status: 'finish', finishedAt: T });
   });
 
   it.each([

@@ -82,7 +82,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   'unknown-keys.yaml': [
     '(top level): unknown key "chanels"',
     'plans[0]: unknown key "intervall"',
-    'dbs: unknown key "region"',
+    'dbs: unknown key "regionId"', // dbs.region is a real key since issue 13
     'channels.ops-slack: unknown key "webhook_url"',
     'channels.ops-slack.webhookUrl: is required',
   ],
