@@ -60,7 +60,7 @@ export async function main(args: readonly string[]): Promise<void> {
       // Commander has already printed the message (and a hint).
       process.exitCode = USAGE_ERRORS.has(error.code) ? 2 : error.exitCode;
     } else {
-      const log = createLogger({ level: 'error' });
+      const log = createLogger({ level: 'error', fd: 2 });
       log.fatal({ err: error }, error instanceof Error ? error.message : String(error));
       process.exitCode = 1;
     }

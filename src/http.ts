@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { queueJobs, registry } from './metrics.js';
 import type { Queues } from './queues.js';
+import { VERSION } from './version.js';
 
 /** A running HTTP server; `port` is the real one (also when the config asked for 0). */
 export interface HttpServer {
@@ -159,7 +160,7 @@ function builtInRoutes(deps: HttpDeps): Route[] {
       path: '/healthz',
       methods: ['GET'],
       open: true,
-      handle: async () => json(200, { status: 'ok' }),
+      handle: async () => json(200, { status: 'ok', version: VERSION }),
     },
     {
       path: '/readyz',
@@ -251,6 +252,14 @@ function send(res: ServerResponse, reply: HttpReply): void {
   res.end(reply.body);
 }
 
+/** The one line an operator sees when the port cannot be bound, naming the key to change. */
+export function listenProblem(host: string, port: number, error: NodeJS.ErrnoException): string {
+  if (error.code === 'EADDRINUSE') return `port ${port} is in use: set http.port or stop the other process`;
+  if (error.code === 'EACCES') return `port ${port} needs privileges this process lacks: set http.port above 1023`;
+  if (error.code === 'EADDRNOTAVAIL') return `http.host ${host} is not an address of this machine: set http.host`;
+  return `the HTTP server cannot listen on ${host}:${port}: ${error.code ?? error.message}`;
+}
+
 /** Starts the server on `config.http.host:port` (port 0 = an ephemeral port). */
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { log } = deps;
@@ -298,7 +307,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { host, port } = deps.config().http;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(new Error(`the HTTP server cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
+      reject(new Error(listenProblem(host, port, error)));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

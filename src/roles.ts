@@ -7,7 +7,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Config, loadConfig, secretValues } from './config.js';
+import { type Config, loadConfig, maskUrl, secretValues } from './config.js';
 import { type CredentialLike, createDbsClient } from './dbs/client.js';
 import { listAllDownloadTasks } from './dbs/pager.js';
 import { listAllBackupPlans } from './dbs/plans.js';
@@ -39,8 +39,49 @@ export interface RoleOptions {
   readonly concurrency?: number;
   /** DBS credential. Default: the standard Alibaba Cloud credential chain. */
   readonly dbsCredential?: CredentialLike;
-  /** Install SIGTERM/SIGINT/SIGHUP handlers. Default: true. */
+  /** Install SIGTERM/SIGINT/SIGHUP handlers and the process-level fatal-error handlers. Default: true. */
   readonly handleSignals?: boolean;
+  /** How long start-up waits for Redis to answer before it gives up. Default: 15s. */
+  readonly redisStartTimeoutMs?: number;
+}
+
+/**
+ * A role that could not start: nothing was consumed or sent, everything
+ * opened is closed again. `message` is the one line the operator sees.
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Resolves when Redis answers PING, or rejects with an operator line after `timeoutMs`. */
+async function redisAnswersWithin(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StartupError(`Redis at ${maskUrl(url)} did not answer within ${Math.round(timeoutMs / 1000)}s: check redis.url (or REDIS_URL) and that Redis is running`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Process-level last resort: an unhandled rejection or uncaught exception is
+ * logged as fatal and runs the graceful shutdown (exit 1), instead of Node's
+ * default of dying mid-send or, for rejections in older setups, carrying on.
+ */
+function installFatalHandlers(shutdown: Shutdown, log: Logger): void {
+  const fatal = (kind: string) => (error: unknown) => {
+    log.fatal({ err: error, kind }, `${kind}: shutting down`);
+    process.exitCode = 1;
+    void shutdown.run(kind).then(() => process.exit(1));
+  };
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
+  process.on('uncaughtException', fatal('uncaught exception'));
 }
 
 export interface RunningRole {
@@ -84,6 +125,22 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const consumes = new Set<QueueName>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
 
+  // All or nothing: Redis answers, the HTTP port is bound and the signal handlers are in place
+  // before any worker exists. A failure here closes what was opened and sends nothing.
+  let http: HttpServer | undefined;
+  try {
+    await redisAnswersWithin(redis, config.redis.url, options.redisStartTimeoutMs ?? 15_000);
+    if (config.http.port !== 0) {
+      // `workers` is read per request: /readyz says "not ready" until the workers below run.
+      http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
+      const server = http;
+      shutdown.register('http', () => server.close());
+    }
+  } catch (error) {
+    await shutdown.abort();
+    throw error instanceof StartupError ? error : new StartupError(error instanceof Error ? error.message : String(error));
+  }
+
   const gate = createRedisRateLimiter(redis, { key: `${prefix}:ratelimit:dbs`, limit: config.dbs.requestsPerSecond });
   const api = createDbsClient({
     endpoint: config.dbs.endpoint,
@@ -97,6 +154,11 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     const current = getConfig();
     await reconcileSchedulers(queues.poll, current, await trackedPlans(current, redis), log);
   };
+
+  if (options.handleSignals !== false) {
+    shutdown.installSignalHandlers();
+    installFatalHandlers(shutdown, log);
+  }
 
   const channels = new ChannelPool(getConfig, log);
   shutdown.register('channels', () => channels.close());
@@ -167,13 +229,6 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     });
   }
 
-  let http: HttpServer | undefined;
-  if (config.http.port !== 0) {
-    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
-    const server = http;
-    shutdown.register('http', () => server.close());
-  }
-
   const reload = async () => {
     if (!options.configPath) return;
     try {
@@ -188,10 +243,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     }
   };
 
-  if (options.handleSignals !== false) {
-    shutdown.installSignalHandlers();
-    process.on('SIGHUP', () => void reload());
-  }
+  if (options.handleSignals !== false) process.on('SIGHUP', () => void reload());
   log.info({ role, queues: [...consumes], plans: config.plans.length, prefix }, 'dbswatch started');
   return { shutdown, http, workers, reload };
 }

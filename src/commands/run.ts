@@ -4,7 +4,7 @@
  * many workers, one Redis). Each hands off to the composition root.
  */
 import type { QueueName } from '../queues.js';
-import { type Role, startRole } from '../roles.js';
+import { type Role, StartupError, startRole } from '../roles.js';
 import { type CliContext, configOrExit, makeLogger, positiveInt, queueList, type RegisterCommand } from './context.js';
 
 export interface RoleCliOptions {
@@ -15,15 +15,25 @@ export interface RoleCliOptions {
 /** Starts `role` with the config and options from the command line. */
 export async function startRoleFromCli(role: Role, cli: CliContext, opts: RoleCliOptions = {}): Promise<void> {
   const { config, path } = configOrExit(cli);
-  await startRole({
-    role,
-    config,
-    configPath: path,
-    env: cli.env,
-    log: makeLogger(cli),
-    ...(opts.queues ? { queues: opts.queues } : {}),
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-  });
+  // Container logs: JSON lines on stdout.
+  const log = makeLogger(cli, 1);
+  try {
+    await startRole({
+      role,
+      config,
+      configPath: path,
+      env: cli.env,
+      log,
+      ...(opts.queues ? { queues: opts.queues } : {}),
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    // One line, then out: nothing was consumed or sent, everything opened is closed.
+    log.fatal({ role }, error.message);
+    process.exitCode = 1;
+    log.flush(() => process.exit(1));
+  }
 }
 
 export const registerRoles: RegisterCommand = (program, cli) => {
