@@ -10,13 +10,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import type { CliContext, GlobalOptions, RegisterCommand } from './commands/context.js';
 import { registerPoll } from './commands/poll.js';
+import { registerRetry } from './commands/retry.js';
 import { registerRoles } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTestNotify } from './commands/test-notify.js';
 import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify];
+const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',
@@ -38,7 +40,22 @@ export function buildProgram(env: Readonly<Record<string, string | undefined>> =
     .addOption(
       new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     )
+    .version(VERSION, '-V, --version', 'print the dbswatch version')
     .showHelpAfterError('(run dbswatch --help for usage)')
+    // Every command's --help shows the global options (--config, --log-level) too.
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dbswatch check-config --config /etc/dbswatch/dbswatch.yaml
+  dbswatch run                          # the container default: everything in one process
+  dbswatch tasks --json | jq .
+  dbswatch status
+
+Environment: DBSWATCH_CONFIG (config path), LOG_LEVEL, LOG_FORMAT=pretty, REDIS_URL (overrides redis.url),
+and the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, ALIBABA_CLOUD_PROFILE, RRSA/OIDC, ECS RAM role).`,
+    )
     .exitOverride();
   const cli: CliContext = { env, globals: () => program.opts<GlobalOptions>() };
   for (const register of COMMANDS) register(program, cli);

@@ -366,7 +366,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
 /** Replaces every `<secret>File` key by the file's content, in place on the interpolated document. */
 function readSecretFiles(value: unknown, path: PropertyKey[], problems: string[]): void {
   if (Array.isArray(value)) {
-    value.forEach((item, i) => readSecretFiles(item, [...path, i], problems));
+    for (const [i, item] of value.entries()) readSecretFiles(item, [...path, i], problems);
     return;
   }
   if (!value || typeof value !== 'object') return;
