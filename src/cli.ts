@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import type { CliContext, GlobalOptions, RegisterCommand } from './commands/context.js';
+import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRetry } from './commands/retry.js';
 import { registerRoles } from './commands/run.js';
@@ -18,7 +19,7 @@ import { registerTestNotify } from './commands/test-notify.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry];
+const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry, registerHealthcheck];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',
