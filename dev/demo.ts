@@ -139,7 +139,8 @@ shutdown: { deadline: 10s }
   } catch (error) {
     await cleanUp();
     const why = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`dbswatch demo cannot start: ${why}${/http\.port/.test(why) ? ' (demo: --port <n>, or --port 0 for any free port)' : ''}\n`);
+    const hint = /http\.port/.test(why) ? ' (demo: --port <n>, or --port 0 for any free port)' : '';
+    process.stderr.write(`dbswatch demo cannot start: ${why}${hint}; nothing was sent and its Redis keys (${prefix}:*) are removed\n`);
     return 1;
   }
 

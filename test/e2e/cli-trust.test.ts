@@ -9,11 +9,12 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { freePort } from '../../dev/local-redis.js';
-import { childEnv, killAll, startBuiltDbswatch, writeConfig } from '../helpers/processes.js';
+import { childEnv, killAll, startBuiltDbswatch, startTsx, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const PLAN = 'dbstrustplan1';
@@ -110,6 +111,30 @@ describe('start-up is all or nothing', () => {
     }
     expect(sim.stats().requests).toBe(0);
     expect(slack.requests.length).toBe(sentBefore);
+  });
+});
+
+describe('the demo starts all or nothing too', () => {
+  it('on a taken port it exits 1 at once (not after --duration) and leaves no Redis key behind', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const demo = startTsx('dev/cli.ts', ['demo', '--duration', '10m', '--port', String(port)], childEnv({ REDIS_URL: redisUrl() }));
+      expect(await demo.exited).toBe(1);
+      const line = demo.lines.find((l) => l.startsWith('dbswatch demo cannot start:')) ?? '';
+      expect(line).toContain(`port ${port} is in use: set http.port or stop the other process`);
+      const prefix = /Redis keys \(([^:]+):\*\)/.exec(line)?.[1];
+      expect(prefix).toMatch(/^dbswatch-demo-[0-9a-f]{6}$/);
+      const redis = new Redis(redisUrl());
+      try {
+        expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 });
 
