@@ -9,11 +9,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { freePort } from '../../dev/local-redis.js';
+import type { NotifyJobData } from '../../src/notify/event.js';
+import { openQueues } from '../../src/queues.js';
 import { childEnv, killAll, startBuiltDbswatch, startTsx, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -194,6 +197,51 @@ describe('stdout is for results', () => {
     const doc = JSON.parse(result.stdout) as { online: { ok: boolean; credentialSource: string }[] };
     expect(doc.online).toEqual([expect.objectContaining({ ok: true, credentialSource: expect.stringContaining('environment variables') })]);
     expect(result.stdout + result.stderr).not.toContain(DEFAULT_SIM_CREDENTIAL.accessKeySecret);
+  });
+
+  it('tasks shows signed links cut, and whole only with --reveal-links', async () => {
+    const configPath = writeConfig(`dbs: { endpoint: "${sim.endpoint}", protocol: http }\nplans: [ { id: ${PLAN}, name: trust } ]\n`);
+    type Row = { name?: string; internetUrl?: string };
+    const finished = (out: string) => (JSON.parse(out) as Row[]).find((t) => t.name === 'trust-finished');
+    const cut = finished((await dbswatch(['tasks', '--plan', PLAN, '--json', '--config', configPath])).stdout);
+    expect(cut?.internetUrl).toMatch(/^https?:\/\/[^?]+ \(signed\)$/);
+    const whole = finished((await dbswatch(['tasks', '--plan', PLAN, '--json', '--reveal-links', '--config', configPath])).stdout);
+    expect(whole?.internetUrl).toMatch(/\?.+/);
+    expect(whole?.internetUrl?.startsWith(cut?.internetUrl?.replace(' (signed)', '') ?? '-')).toBe(true);
+    const text = await dbswatch(['tasks', '--plan', PLAN, '--reveal-links', '--config', configPath]);
+    expect(text.stdout).toContain(whole?.internetUrl ?? '-');
+  });
+
+  it('retry --all re-queues every failed notification, like the page; --id of an unknown job exits 1', async () => {
+    const prefix = uniquePrefix('trust-retry');
+    prefixes.push(prefix);
+    const redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const queues = openQueues(redis, prefix);
+    try {
+      const data: NotifyJobData = { v: 1, channel: 'hook', notifications: [] };
+      await queues.notify.add('notify', data, { jobId: 'trust.retry.1', attempts: 3, removeOnFail: false });
+      const worker = new Worker<NotifyJobData>('notify', async () => {
+        throw new UnrecoverableError('Slack answered 404 no_service');
+      }, { connection: redis.duplicate(), prefix });
+      worker.on('error', () => {});
+      await new Promise<void>((resolve) => worker.on('failed', () => resolve()));
+      await worker.close();
+      expect(await queues.notify.getJobState('trust.retry.1')).toBe('failed');
+
+      const configPath = writeConfig(`redis: { url: "${redisUrl()}", prefix: "${prefix}" }\n`);
+      const result = await dbswatch(['retry', '--all', '--json', '--config', configPath]);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, retried: 1, results: [{ id: 'trust.retry.1', status: 'retrying' }] });
+      expect(await queues.notify.getJobState('trust.retry.1')).toBe('waiting');
+
+      const unknown = await dbswatch(['retry', '--id', 'no.such.job', '--config', configPath]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stdout).toContain('no notification job with id no.such.job');
+      expect((await dbswatch(['retry', '--config', configPath])).code).toBe(2);
+    } finally {
+      await queues.close();
+      redis.disconnect();
+    }
   });
 
   it('--version prints the package version', async () => {
