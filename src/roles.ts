@@ -116,7 +116,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   const redis: Redis = createRedis(config.redis.url, 'worker', log);
   shutdown.register('redis', async () => {
-    await redis.quit().catch(() => redis.disconnect());
+    // QUIT waits for a connection that may never come (Redis down at start): just drop it then.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
   });
   const queues: Queues = openQueues(redis, prefix);
   shutdown.register('queues', () => queues.close());

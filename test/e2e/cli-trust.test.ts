@@ -117,6 +117,18 @@ describe('start-up is all or nothing', () => {
   });
 });
 
+describe('start-up without Redis', () => {
+  it('gives up after 15 s with one fatal line naming redis.url, and exits 1 (nothing hangs on a QUIT)', async () => {
+    const port = await freePort();
+    const configPath = writeConfig(`redis: { url: "redis://127.0.0.1:${port}" }\nhttp: { port: 0 }\n`);
+    const run = startBuiltDbswatch(['run', '--config', configPath], { ...childEnv(), REDIS_URL: '' });
+    expect(await run.exited).toBe(1);
+    const fatal = run.lines.filter((line) => line.includes('"level":"fatal"'));
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toContain(`Redis at redis://127.0.0.1:${port} did not answer within 15s: check redis.url (or REDIS_URL)`);
+  });
+});
+
 describe('the demo starts all or nothing too', () => {
   it('on a taken port it exits 1 at once (not after --duration) and leaves no Redis key behind', async () => {
     const blocker: Server = createServer();
