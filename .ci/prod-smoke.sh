@@ -49,7 +49,7 @@ step "npm ci --omit=dev (production dependencies only)"
 (cd "$workdir" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --loglevel=error)
 # typescript may appear: it is an optional peer of valibot (via @bull-board/api), which npm installs
 # with production dependencies. The test-only packages must not.
-for dev in vitest smtp-server playwright-core tsx @biomejs/biome; do
+for dev in vitest smtp-server playwright-core @sparticuz/chromium tsx @biomejs/biome; do
   [[ ! -d "$workdir/node_modules/$dev" ]] || fail "dev dependency $dev was installed"
 done
 
@@ -83,6 +83,8 @@ step "GET /healthz → 200"
 wait_for "$base/healthz" 30
 step "GET /readyz → 200"
 wait_for "$base/readyz" 30
+step "the image HEALTHCHECK (node dist/src/healthcheck.js) reads the configured port → exit 0"
+(cd "$workdir" && node dist/src/healthcheck.js --config smoke.yaml) || fail "healthcheck script failed against a healthy instance"
 step "GET /metrics contains dbswatch_polls_total"
 metrics="$(curl -fsS --max-time 5 "$base/metrics")" || fail "/metrics did not answer 200"
 grep -q '^# TYPE dbswatch_polls_total counter' <<<"$metrics" || fail "/metrics has no dbswatch_polls_total"

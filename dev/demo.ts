@@ -65,6 +65,9 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
+/** Where the demo's Slack channel posts; the banner shows the same URL. */
+const SLACK_PATH = '/services/TDEMO/BDEMO/demo';
+
 export async function runDemo(options: DemoOptions): Promise<number> {
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
   const outputDir = resolve(options.outputDir ?? 'demo-output');
@@ -110,28 +113,42 @@ defaults: { interval: 5s, notify: [demo-slack, demo-email], events: [finished, f
 plans:
 ${plans.map((id) => `  - { id: ${id}, name: "${sim.world.plan(id)?.name ?? id}" }`).join('\n')}
 channels:
-  demo-slack: { type: slack, webhookUrl: "${slack.url('/services/TDEMO/BDEMO/demo')}", mentionOnFailure: "<!here>" }
+  demo-slack: { type: slack, webhookUrl: "${slack.url(SLACK_PATH)}", mentionOnFailure: "<!here>" }
   demo-email: { type: email, smtpUrl: "${smtp.url}", from: "dbswatch demo <dbswatch@example.com>", to: [dba@example.com] }
 notify: { backoff: 1s, maxBackoff: 10s, digestThreshold: 5 }
 http: { port: ${options.httpPort ?? 9464}, host: 127.0.0.1 }
 shutdown: { deadline: 10s }
 `;
-  const config = parseConfig(yaml, {}, 'demo');
   const log = createLogger({ level: options.logLevel ?? options.env.LOG_LEVEL ?? 'warn', format: options.env.LOG_FORMAT });
-  const role = await startRole({
-    role: 'run',
-    config,
-    env: options.env,
-    log,
-    handleSignals: false,
-    dbsCredential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL),
-  });
+  /** Everything the demo started, and every key it wrote, goes again — also when it could not start. */
+  const cleanUp = async () => {
+    await Promise.allSettled([sim.close(), slack.close(), smtp.close()]);
+    await deleteKeys(redis.url, prefix).catch(() => {});
+    await redis.stop();
+  };
+  let role: Awaited<ReturnType<typeof startRole>>;
+  try {
+    role = await startRole({
+      role: 'run',
+      config: parseConfig(yaml, {}, 'demo'),
+      env: options.env,
+      log,
+      handleSignals: false,
+      dbsCredential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL),
+    });
+  } catch (error) {
+    await cleanUp();
+    const why = error instanceof Error ? error.message : String(error);
+    const hint = /http\.port/.test(why) ? ' (demo: --port <n>, or --port 0 for any free port)' : '';
+    process.stderr.write(`dbswatch demo cannot start: ${why}${hint}; nothing was sent and its Redis keys (${prefix}:*) are removed\n`);
+    return 1;
+  }
 
   print(
     [
       'dbswatch demo',
       `  DBS simulator   ${sim.url}  (${plans.length} plans: ${plans.join(', ')})`,
-      `  Slack sink      ${slack.url()}`,
+      `  Slack sink      ${slack.url(SLACK_PATH)}`,
       `  SMTP sink       ${smtp.url}  (emails saved in ${outputDir})`,
       `  Redis           ${redis.source}, key prefix ${prefix}`,
       role.http ? `  Status & metrics ${role.http.url}/metrics  ${role.http.url}/readyz` : '',
@@ -148,10 +165,11 @@ shutdown: { deadline: 10s }
   const stop = (reason: string): Promise<number> => {
     stopping ??= (async () => {
       print(`\nstopping (${reason}) — ${delivered} message(s) delivered`);
-      await role.shutdown.run(reason);
-      await Promise.allSettled([sim.close(), slack.close(), smtp.close()]);
-      await deleteKeys(redis.url, prefix).catch(() => {});
-      await redis.stop();
+      try {
+        await role.shutdown.run(reason);
+      } finally {
+        await cleanUp();
+      }
       return 0;
     })();
     return stopping;

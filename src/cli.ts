@@ -9,14 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import type { CliContext, GlobalOptions, RegisterCommand } from './commands/context.js';
+import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerPoll } from './commands/poll.js';
+import { registerRetry } from './commands/retry.js';
 import { registerRoles } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTestNotify } from './commands/test-notify.js';
 import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify];
+const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry, registerHealthcheck];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',
@@ -38,7 +41,22 @@ export function buildProgram(env: Readonly<Record<string, string | undefined>> =
     .addOption(
       new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     )
+    .version(VERSION, '-V, --version', 'print the dbswatch version')
     .showHelpAfterError('(run dbswatch --help for usage)')
+    // Every command's --help shows the global options (--config, --log-level) too.
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dbswatch check-config --config /etc/dbswatch/dbswatch.yaml
+  dbswatch run                          # the container default: everything in one process
+  dbswatch tasks --json | jq .
+  dbswatch status
+
+Environment: DBSWATCH_CONFIG (config path), LOG_LEVEL, LOG_FORMAT=pretty, REDIS_URL (overrides redis.url),
+and the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, ALIBABA_CLOUD_PROFILE, RRSA/OIDC, ECS RAM role).`,
+    )
     .exitOverride();
   const cli: CliContext = { env, globals: () => program.opts<GlobalOptions>() };
   for (const register of COMMANDS) register(program, cli);
@@ -60,7 +78,7 @@ export async function main(args: readonly string[]): Promise<void> {
       // Commander has already printed the message (and a hint).
       process.exitCode = USAGE_ERRORS.has(error.code) ? 2 : error.exitCode;
     } else {
-      const log = createLogger({ level: 'error' });
+      const log = createLogger({ level: 'error', fd: 2 });
       log.fatal({ err: error }, error instanceof Error ? error.message : String(error));
       process.exitCode = 1;
     }

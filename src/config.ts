@@ -24,6 +24,14 @@ export class ConfigError extends Error {
   ) {
     super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+
+  /** The problems as `{ path, message }` (path `""` for the file as a whole), for `check-config --json`. */
+  get details(): { path: string; message: string }[] {
+    return this.problems.map((problem) => {
+      const match = /^((?:[A-Za-z0-9_{}*.-]|\[\d+\])+|\(top level\)): (.*)$/s.exec(problem);
+      return match?.[1] && match[2] !== undefined ? { path: match[1], message: match[2] } : { path: '', message: problem };
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -520,7 +528,8 @@ export const MIN_INTERVAL_MS = 5_000;
 // ---------------------------------------------------------------------------
 // Interpolation
 
-const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `$$`, `${VAR}`, `${VAR:-default}` (unset or empty → default) and `${VAR:?message}` (unset or empty → problem). */
+const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -531,31 +540,116 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-/** Replaces `${VAR}` in every string of the parsed YAML; `$$` is a literal `$`. */
+/** What interpolation learnt about the document, for coercion and for printing it back. */
+interface Interpolation {
+  readonly problems: string[];
+  /** Paths (formatted) whose string came from a variable: the only strings coerced to numbers/booleans. */
+  readonly fromVariables: Set<string>;
+}
+
+/** Replaces the variables in every string of the parsed YAML; `$$` is a literal `$`. */
 function interpolate(
   value: unknown,
   env: Readonly<Record<string, string | undefined>>,
   path: PropertyKey[],
-  problems: string[],
+  state: Interpolation,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(VARIABLE, (_whole, name: string | undefined) => {
+    let used = false;
+    const out = value.replace(VARIABLE, (_whole, name: string | undefined, operator: string | undefined, argument: string | undefined) => {
       if (name === undefined) return '$';
+      used = true;
       const resolved = env[name];
-      if (resolved === undefined || resolved === '') {
-        problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
-        return '';
-      }
-      return resolved;
+      if (resolved !== undefined && resolved !== '') return resolved;
+      if (operator === ':-') return argument ?? '';
+      const why = resolved === undefined ? 'is not set' : 'is empty';
+      const hint = operator === ':?' && argument ? `: ${argument}` : '';
+      state.problems.push(`${formatPath(path)}: environment variable ${name} ${why}${hint}`);
+      return '';
     });
+    if (used) state.fromVariables.add(formatPath(path));
+    return out;
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i], problems));
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i], state));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems)]),
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], state)]),
     );
   }
   return value;
+}
+
+/**
+ * Keys that hold a secret. Each also accepts `<key>File`: a path whose
+ * content (trailing whitespace dropped) is the value — Docker and Kubernetes
+ * secrets. Generic on purpose, so a new channel's `url`/`secret` gets it too.
+ */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'webhookUrl', 'smtpUrl', 'url', 'secret', 'authToken', 'accessKeyId', 'accessKeySecret', 'securityToken', 'pass', 'password', 'token',
+]);
+
+/** Replaces every `<secret>File` key by the file's content, in place on the interpolated document. */
+function readSecretFiles(value: unknown, path: PropertyKey[], problems: string[]): void {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) readSecretFiles(item, [...path, i], problems);
+    return;
+  }
+  if (!value || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  for (const [key, child] of Object.entries(record)) {
+    const base = key.endsWith('File') ? key.slice(0, -4) : '';
+    if (!SECRET_KEYS.has(base)) {
+      readSecretFiles(child, [...path, key], problems);
+      continue;
+    }
+    const where = formatPath([...path, key]);
+    delete record[key];
+    if (base in record) {
+      problems.push(`${where}: give ${base} or ${key}, not both`);
+    } else if (typeof child !== 'string' || child === '') {
+      problems.push(`${where}: must be the path of a file holding the ${base}`);
+    } else {
+      try {
+        record[base] = readFileSync(child, 'utf8').replace(/\s+$/, '');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code);
+        problems.push(`${where}: cannot read ${child}: ${why}`);
+      }
+    }
+  }
+}
+
+/**
+ * Validates, turning strings that came from a variable into the number or
+ * boolean the schema expects there (`port: ${PORT}`); literal YAML keeps its type.
+ */
+function parseCoercing(document: Record<string, unknown>, fromVariables: ReadonlySet<string>) {
+  for (let round = 0; ; round++) {
+    const parsed = rawSchema.safeParse(document);
+    if (parsed.success || round === 3) return parsed;
+    let changed = false;
+    for (const issue of parsed.error.issues) {
+      if (!fromVariables.has(formatPath(issue.path))) continue;
+      const parent = at(document, ...(issue.path.slice(0, -1) as (string | number)[]));
+      const key = issue.path.at(-1) as string | number;
+      const raw = parent && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[key] : undefined;
+      if (typeof raw !== 'string') continue;
+      const coerced = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+      if (coerced === raw) continue;
+      (parent as Record<string | number, unknown>)[key] = coerced;
+      changed = true;
+    }
+    if (!changed) return parsed;
+  }
+}
+
+/** Where a loaded config came from, to print it back as the operator wrote it (`printableConfig`). */
+const origins = new WeakMap<Config, { readonly written: unknown; readonly withDefaults: unknown }>();
+
+/** What the operator wrote for a loaded config, and the same with defaults filled in (for `printableConfig`). */
+export function configOrigin(config: Config): { readonly written: unknown; readonly withDefaults: unknown } | undefined {
+  return origins.get(config);
 }
 
 // ---------------------------------------------------------------------------
@@ -723,17 +817,19 @@ export function parseConfig(
     throw new ConfigError(['the file must hold a YAML mapping (key: value) at the top level'], source);
   }
   const problems: string[] = [];
-  const interpolated = interpolate(document, env, [], problems) as Record<string, unknown>;
+  const fromVariables = new Set<string>();
+  const interpolated = interpolate(document, env, [], { problems, fromVariables }) as Record<string, unknown>;
+  readSecretFiles(interpolated, [], problems);
   if (env.REDIS_URL) {
     const redis = (interpolated.redis ?? {}) as Record<string, unknown>;
     interpolated.redis = { ...redis, url: env.REDIS_URL };
   }
-  const parsed = rawSchema.safeParse(interpolated);
+  const parsed = parseCoercing(interpolated, fromVariables);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       // An unset variable already explains why its value is empty.
       const path = formatPath(issue.path);
-      if (problems.some((p) => p.startsWith(`${path}:`))) continue;
+      if (problems.some((p) => p.startsWith(`${path}:`) || p.startsWith(`${path}File:`))) continue;
       problems.push(`${path}: ${describeIssue(issue)}`);
     }
   }
@@ -741,7 +837,9 @@ export function parseConfig(
     if (!problems.includes(problem)) problems.push(problem);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, source);
-  return resolve(parsed.data, source);
+  const config = resolve(parsed.data, source);
+  origins.set(config, { written: document, withDefaults: parsed.data });
+  return config;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -21,6 +21,7 @@ import type { Logger } from './logger.js';
 import { queueJobs, registry } from './metrics.js';
 import type { Queues } from './queues.js';
 import { hostAllowed, hostRefusal } from './web/hosts.js';
+import { VERSION } from './version.js';
 
 /** A running HTTP server; `port` is the real one (also when the config asked for 0). */
 export interface HttpServer {
@@ -191,7 +192,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app
     .route('/healthz')
     .get((_req, res) => {
-      res.json({ status: 'ok' });
+      res.json({ status: 'ok', version: VERSION });
     })
     .all(methodNotAllowed('GET'));
   app
@@ -236,6 +237,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   return app;
 }
 
+/** The one line an operator sees when the port cannot be bound, naming the key to change. */
+export function listenProblem(host: string, port: number, error: NodeJS.ErrnoException): string {
+  if (error.code === 'EADDRINUSE') return `port ${port} is in use: set http.port or stop the other process`;
+  if (error.code === 'EACCES') return `port ${port} needs privileges this process lacks: set http.port above 1023`;
+  if (error.code === 'EADDRNOTAVAIL') return `http.host ${host} is not an address of this machine: set http.host`;
+  return `the HTTP server cannot listen on ${host}:${port}: ${error.code ?? error.message}`;
+}
+
 /** Starts the server on `config.http.host:port` (port 0 = an ephemeral port). */
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { log } = deps;
@@ -256,7 +265,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const { host, port } = deps.config().http;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(new Error(`the HTTP server cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
+      reject(new Error(listenProblem(host, port, error)));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

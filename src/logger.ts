@@ -15,6 +15,8 @@ export interface LoggerSettings {
   format?: string | undefined;
   /** Where lines go. Default: stdout. */
   destination?: pino.DestinationStream;
+  /** File descriptor instead of a stream: 1 (stdout, the roles' container logs) or 2 (stderr, CLI commands). Default: 1. */
+  fd?: 1 | 2;
 }
 
 /** Serialises errors without leaking: message and stack scrubbed, known fields kept. */
@@ -45,12 +47,13 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   };
   if (settings.format === 'pretty' && !settings.destination) {
     try {
-      return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+      return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, destination: settings.fd ?? 1 } } });
     } catch {
       // pino-pretty is a dev dependency; fall back to JSON in a production install.
     }
   }
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  if (settings.destination) return pino(options, settings.destination);
+  return settings.fd === 2 ? pino(options, pino.destination({ dest: 2, sync: true })) : pino(options);
 }
 
 /** A logger that drops everything, for tests and library callers that pass none. */

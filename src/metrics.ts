@@ -3,6 +3,7 @@
  * channel type, queue state): never plan ids, task ids or URLs.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from './version.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -54,3 +55,12 @@ export const queueJobs = new Gauge({
   labelNames: ['queue', 'state'] as const,
   registers: [registry],
 });
+
+/** Always 1; the labels say which build runs (the Prometheus `*_build_info` convention). */
+export const buildInfo = new Gauge({
+  name: 'dbswatch_build_info',
+  help: 'Always 1; labelled with the running dbswatch version and Node.js version.',
+  labelNames: ['version', 'node'] as const,
+  registers: [registry],
+});
+buildInfo.set({ version: VERSION, node: process.version }, 1);

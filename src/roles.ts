@@ -27,7 +27,7 @@ import { startNotifyWorker } from './jobs/notify.js';
 import { type PollDeps, startPollWorker } from './jobs/poll.js';
 import { redisKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
-import { secretValues } from './secrets.js';
+import { maskUrl, secretValues } from './secrets.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
 
@@ -44,8 +44,49 @@ export interface RoleOptions {
   readonly concurrency?: number;
   /** DBS credential. Default: the standard Alibaba Cloud credential chain. */
   readonly dbsCredential?: CredentialLike;
-  /** Install SIGTERM/SIGINT/SIGHUP handlers. Default: true. */
+  /** Install SIGTERM/SIGINT/SIGHUP handlers and the process-level fatal-error handlers. Default: true. */
   readonly handleSignals?: boolean;
+  /** How long start-up waits for Redis to answer before it gives up. Default: 15s. */
+  readonly redisStartTimeoutMs?: number;
+}
+
+/**
+ * A role that could not start: nothing was consumed or sent, everything
+ * opened is closed again. `message` is the one line the operator sees.
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Resolves when Redis answers PING, or rejects with an operator line after `timeoutMs`. */
+async function redisAnswersWithin(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StartupError(`Redis at ${maskUrl(url)} did not answer within ${Math.round(timeoutMs / 1000)}s: check redis.url (or REDIS_URL) and that Redis is running`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Process-level last resort: an unhandled rejection or uncaught exception is
+ * logged as fatal and runs the graceful shutdown (exit 1), instead of Node's
+ * default of dying mid-send or, for rejections in older setups, carrying on.
+ */
+function installFatalHandlers(shutdown: Shutdown, log: Logger): void {
+  const fatal = (kind: string) => (error: unknown) => {
+    log.fatal({ err: error, kind }, `${kind}: shutting down`);
+    process.exitCode = 1;
+    void shutdown.run(kind).then(() => process.exit(1));
+  };
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
+  process.on('uncaughtException', fatal('uncaught exception'));
 }
 
 export interface RunningRole {
@@ -83,7 +124,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   const redis: Redis = createRedis(config.redis.url, 'worker', log);
   shutdown.register('redis', async () => {
-    await redis.quit().catch(() => redis.disconnect());
+    // QUIT waits for a connection that may never come (Redis down at start): just drop it then.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
   });
   const queues: Queues = openQueues(redis, prefix);
   shutdown.register('queues', () => queues.close());
@@ -91,6 +134,22 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const runsScheduler = role === 'run' || role === 'scheduler';
   const consumes = new Set<QueueName>(role === 'scheduler' ? [] : (options.queues ?? ['poll', 'notify']));
   const workers: Worker[] = [];
+
+  // All or nothing: Redis answers, the HTTP port is bound and the signal handlers are in place
+  // before any worker exists. A failure here closes what was opened and sends nothing.
+  let http: HttpServer | undefined;
+  try {
+    await redisAnswersWithin(redis, config.redis.url, options.redisStartTimeoutMs ?? 15_000);
+    if (config.http.port !== 0) {
+      // `workers` is read per request: /readyz says "not ready" until the workers below run.
+      http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
+      const server = http;
+      shutdown.register('http', () => server.close());
+    }
+  } catch (error) {
+    await shutdown.abort();
+    throw error instanceof StartupError ? error : new StartupError(error instanceof Error ? error.message : String(error));
+  }
 
   // One DBS client and one request budget per account (DBS limits per account); the default account
   // keeps the key it always had.
@@ -128,6 +187,11 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       );
     }
   };
+
+  if (options.handleSignals !== false) {
+    shutdown.installSignalHandlers();
+    installFatalHandlers(shutdown, log);
+  }
 
   const stopping = new AbortController();
   const channels = new ChannelPool(getConfig, log);
@@ -217,13 +281,6 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     });
   }
 
-  let http: HttpServer | undefined;
-  if (config.http.port !== 0) {
-    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
-    const server = http;
-    shutdown.register('http', () => server.close());
-  }
-
   const reload = async () => {
     if (!options.configPath) return;
     try {
@@ -241,10 +298,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     }
   };
 
-  if (options.handleSignals !== false) {
-    shutdown.installSignalHandlers();
-    process.on('SIGHUP', () => void reload());
-  }
+  if (options.handleSignals !== false) process.on('SIGHUP', () => void reload());
   log.info({ role, queues: [...consumes], plans: config.plans.length, prefix }, 'dbswatch started');
   return { shutdown, http, workers, reload };
 }

@@ -6,7 +6,7 @@
  * passwords and tokens never leave the process except to the service they
  * belong to; a pre-signed download URL only in the messages users asked for.
  */
-import type { ChatChannelConfig, Config } from './config.js';
+import { type ChatChannelConfig, type Config, configOrigin, SECRET_KEYS } from './config.js';
 
 /** Paths that may hold a secret anywhere in a log object. */
 export const REDACT_PATHS = [
@@ -164,4 +164,32 @@ function chatSecrets(channel: ChatChannelConfig): string[] {
     out.push(channel.secret, channel.secret.slice('whsec_'.length), ...Object.values(channel.headers ?? {}));
   } else if ('secret' in channel && channel.secret) out.push(channel.secret);
   return out;
+}
+
+/**
+ * The config as a document that loads back to the same config: the keys and
+ * units the operator wrote (defaults filled in), secrets written as `${VAR}`
+ * or `<key>File` kept as such, other secrets masked. No YAML anchors.
+ */
+export function printableConfig(config: Config): unknown {
+  const origin = configOrigin(config);
+  if (!origin) return maskedConfig(config);
+  const build = (full: unknown, written: unknown, key: string | undefined): unknown => {
+    if (Array.isArray(full)) return full.map((item, i) => build(item, Array.isArray(written) ? written[i] : undefined, undefined));
+    if (full && typeof full === 'object') {
+      const given = written && typeof written === 'object' && !Array.isArray(written) ? (written as Record<string, unknown>) : {};
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(full)) {
+        if (SECRET_KEYS.has(k) && typeof given[`${k}File`] === 'string') out[`${k}File`] = given[`${k}File`];
+        else out[k] = build(v, given[k], k);
+      }
+      return out;
+    }
+    if (key !== undefined && SECRET_KEYS.has(key) && typeof full === 'string') {
+      return typeof written === 'string' && /^\$\{[^}]+\}$/.test(written) ? written : key.endsWith('Url') || key === 'url' ? maskUrl(full) : '***';
+    }
+    // Scalars the operator wrote keep their spelling ("5m", not 300000); variables show their value.
+    return written !== undefined && typeof written !== 'object' && !(typeof written === 'string' && written.includes('${')) ? written : full;
+  };
+  return build(origin.withDefaults, origin.written, undefined);
 }

@@ -26,8 +26,12 @@ export interface CliContext {
 /** A command file's one export: adds its command to the program. */
 export type RegisterCommand = (program: Command, cli: CliContext) => void;
 
-export function makeLogger(cli: CliContext): Logger {
-  return createLogger({ level: cli.globals().logLevel ?? cli.env.LOG_LEVEL ?? 'info', format: cli.env.LOG_FORMAT });
+/**
+ * The command's logger. CLI commands log to stderr so stdout carries only
+ * their result (`--json | jq` works); the long-running roles pass `1`.
+ */
+export function makeLogger(cli: CliContext, fd: 1 | 2 = 2): Logger {
+  return createLogger({ level: cli.globals().logLevel ?? cli.env.LOG_LEVEL ?? 'info', format: cli.env.LOG_FORMAT, fd });
 }
 
 /** Loads the config or exits 1 with every problem listed. */

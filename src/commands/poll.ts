@@ -8,6 +8,7 @@ import { DbsClients } from '../dbs/accounts.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { Logger } from '../logger.js';
 import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
+import { printJson } from './json.js';
 import { createRedis, openQueues } from '../queues.js';
 import { planResolver } from '../scheduler.js';
 import { RedisHistory } from '../tracking/history.js';
@@ -51,7 +52,7 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
       seq: t.seq,
     }));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ planId, result: outcome.result, dryRun: options.dryRun, tracked: outcome.tracked, jobsEnqueued: options.dryRun ? 0 : outcome.jobsEnqueued, transitions: rows }, null, 2)}\n`);
+      printJson({ planId, result: outcome.result, dryRun: options.dryRun, tracked: outcome.tracked, jobsEnqueued: options.dryRun ? 0 : outcome.jobsEnqueued, transitions: rows });
     } else {
       const head = `${planId}: ${outcome.tasks.size} tasks, ${rows.length} transition(s)${outcome.result === 'baseline' ? ' — first poll: baseline, nothing is notified' : ''}${options.dryRun ? ' (dry run: nothing changed, nothing enqueued)' : `, ${outcome.jobsEnqueued} notification job(s) enqueued`}`;
       const lines = rows.map((r) => `  ${r.event.padEnd(9)} ${r.taskId}  ${r.from} → ${r.to}  ${r.name ?? ''}`);
@@ -71,6 +72,10 @@ export const registerPoll: RegisterCommand = (program, cli) => {
   program
     .command('poll')
     .description('poll one plan now and print the transitions found')
+    .addHelpText('after', `
+Examples:
+  dbswatch poll --plan dbsqhnuhyw3xxxx --dry-run   # change nothing, enqueue nothing
+  dbswatch poll --plan dbsqhnuhyw3xxxx --json`)
     .requiredOption('--plan <id>', 'backup plan id')
     .option('--dry-run', 'change nothing and enqueue nothing')
     .option('--json', 'print JSON')

@@ -10,6 +10,7 @@ import { collectStatus } from '../status/report.js';
 import { renderStatusText } from '../status/render-text.js';
 import { configOrExit, type RegisterCommand } from './context.js';
 import { maskUrl } from '../secrets.js';
+import { isoTimestamps } from './json.js';
 
 /** How long the command waits for Redis before giving up. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -58,7 +59,7 @@ export async function statusCommand(
     }
     queues = openQueues(redis, config.redis.prefix);
     const report = await collectStatus({ config, redis, queues });
-    out.write(options.json ? `${JSON.stringify(report)}\n` : renderStatusText(report, Date.now()));
+    out.write(options.json ? `${JSON.stringify(isoTimestamps(report))}\n` : renderStatusText(report, Date.now()));
     return 0;
   } catch (error) {
     err.write(`cannot read the status from Redis at ${maskUrl(config.redis.url)}: ${describeError(error)}\n`);
@@ -74,6 +75,10 @@ export const registerStatus: RegisterCommand = (program, cli) => {
   program
     .command('status')
     .description('one screen for an operator: plans, last polls and errors, queues, failed notifications')
+    .addHelpText('after', `
+Examples:
+  dbswatch status
+  dbswatch status --json | jq '.failedNotifications[].id'`)
     .option('--json', 'print JSON for scripts')
     .action(async (opts: { json?: boolean }) => {
       const { config } = configOrExit(cli);

@@ -48,6 +48,10 @@ export const registerTestNotify: RegisterCommand = (program, cli) => {
   program
     .command('test-notify')
     .description('send a realistic sample notification through one channel and report the result')
+    .addHelpText('after', `
+Examples:
+  dbswatch test-notify ops-slack
+  dbswatch test-notify dba-email --event failed`)
     .argument('<channel>', 'channel name from the config')
     .addOption(new Option('--event <event>', 'which sample to send').choices(['finished', 'failed']).default('finished'))
     .action(async (channel: string, opts: { event: 'finished' | 'failed' }) => {

@@ -14,7 +14,8 @@ import { silentLogger } from '../logger.js';
 import { dbsRequestsTotal } from '../metrics.js';
 import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
 import type { DownloadTask } from './task.js';
-import { DbsApiError, classifyDbsFailure, invalidResponse } from './errors.js';
+import { credentialChain } from './credential-source.js';
+import { DbsApiError, classifyDbsFailure, dbsDidNotAnswer, invalidResponse } from './errors.js';
 import { normaliseTask, type Warn } from './normalise.js';
 import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, withResponseCap } from './response-cap.js';
@@ -175,7 +176,7 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
   installHeaderCapture();
   const log = options.log ?? silentLogger;
   const gate = options.gate ?? OPEN_GATE;
-  const credential = options.credential ?? new CredentialClass();
+  const credential = options.credential ?? credentialChain();
   const client = new OpenApiClient(
     new OpenApi.Config({
       credential,
@@ -193,18 +194,26 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
     const params = dbsRpcParams(action, options.protocol);
     let response: { body?: unknown; headers?: unknown; statusCode?: number };
     const capture: HeaderCapture = {};
+    const started = Date.now();
     try {
-      response = await withResponseCap(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, action, () =>
-        currentCall.run(capture, () =>
-          client.callApi(
-            params,
-            new OpenApi.OpenApiRequest({ query }),
-            new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+      // dbs.timeout bounds the whole request: a body that drips stays under the socket's idle timeout;
+      // dbs.maxResponseBytes bounds its size.
+      response = await withDeadline(
+        withResponseCap(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, action, () =>
+          currentCall.run(capture, () =>
+            client.callApi(
+              params,
+              new OpenApi.OpenApiRequest({ query }),
+              new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+            ),
           ),
         ),
+        options.timeoutMs,
       );
     } catch (thrown) {
-      throw count(classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders }), log, action);
+      const failure = classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders });
+      const late = Date.now() - started >= options.timeoutMs && (failure.code === 'NetworkError' || failure.code === 'Timeout');
+      throw count(late ? dbsDidNotAnswer(options.timeoutMs) : failure, log, action);
     }
     try {
       return checkAnswer(response);
@@ -252,6 +261,16 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
       });
     },
   };
+}
+
+/** Rejects with `dbsDidNotAnswer` when `work` has not settled after `ms`; its late outcome is ignored. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(dbsDidNotAnswer(ms)), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**

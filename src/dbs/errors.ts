@@ -10,6 +10,7 @@
  * as `cause` (pino would print a cause's message).
  */
 import { DbswatchError, PERMANENT, RETRYABLE, type RetryPolicy, rateLimited } from '../errors.js';
+import { CredentialsUnavailableError, NO_CREDENTIALS_MESSAGE } from './credential-source.js';
 
 /** Wait used for a throttled request when DBS does not say how long. Default: 2 s. */
 export const DEFAULT_THROTTLE_DELAY_MS = 2_000;
@@ -221,13 +222,8 @@ export function classifyDbsFailure(failure: DbsFailure): DbsApiError {
     const headers = failure.headers ?? fields.headers ?? data.headers;
     return fromApiCode(apiCode, httpStatus, text(data.RequestId) ?? text(data.requestId), headers);
   }
-  if (name.includes('RequestTimeout') || errno === 'ETIMEDOUT' || errno === 'ESOCKETTIMEDOUT') {
-    return new DbsApiError(
-      'DBS did not answer in time (check network access to dbs.endpoint, or raise dbs.timeout); will retry',
-      'Timeout',
-      RETRYABLE,
-    );
-  }
+  if (error instanceof CredentialsUnavailableError) return new DbsApiError(error.message, error.code, PERMANENT);
+  if (name.includes('RequestTimeout') || errno === 'ETIMEDOUT' || errno === 'ESOCKETTIMEDOUT') return dbsDidNotAnswer(undefined);
   if (errno && NETWORK_CODES.has(errno)) {
     return new DbsApiError(
       `could not reach DBS (${errno}): check dbs.endpoint and network access; will retry`,
@@ -239,15 +235,17 @@ export function classifyDbsFailure(failure: DbsFailure): DbsApiError {
     return new DbsApiError('DBS returned an invalid response: the body is not a JSON object', 'InvalidResponse', RETRYABLE);
   }
   if (errno === 'InvalidCredentials' || (error instanceof Error && /credential/i.test(error.message))) {
-    // The chain also fails when the ECS metadata service blips, so keep retrying — with a message that says what to set.
-    return new DbsApiError(
-      'no usable Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role',
-      'CredentialsUnavailable',
-      RETRYABLE,
-    );
+    // Permanent: no hot retry; the next scheduled poll asks the (fresh) chain again.
+    return new DbsApiError(NO_CREDENTIALS_MESSAGE, 'CredentialsUnavailable', PERMANENT);
   }
   const kind = error instanceof Error ? error.name : typeof error;
   return new DbsApiError(`DBS request failed unexpectedly (${kind}); will retry`, 'UnknownError', RETRYABLE);
+}
+
+/** A request that got no complete answer within dbs.timeout (no answer at all, or a body that drips). */
+export function dbsDidNotAnswer(timeoutMs: number | undefined): DbsApiError {
+  const within = timeoutMs === undefined ? 'dbs.timeout' : `${timeoutMs < 1_000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 100) / 10}s`} (dbs.timeout)`;
+  return new DbsApiError(`DBS did not answer within ${within}: check network access to dbs.endpoint, or raise dbs.timeout; will retry`, 'Timeout', RETRYABLE);
 }
 
 function fromApiCode(

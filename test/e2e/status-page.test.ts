@@ -5,29 +5,19 @@
  * delivery that fails permanently and is retried from the page, the token
  * rules, and the refusal to start on a public host without a token.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/local-redis.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import type { StatusReport } from '../../src/status/report.js';
+import { launchChromium } from '../helpers/browser.js';
 import { killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TOKEN = 'e2e-status-page-token-0123456789';
 const HOSTILE = '<img src=x onerror=alert(1)></script><script>window.__pwned=1</script>';
 
@@ -40,13 +30,6 @@ const PLANS = {
 
 const waitUntil = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
   waitFor(what, check, { timeoutMs, intervalMs: 250 });
-
-function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) — the status page test needs a real browser`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
 
 describe('the status page in a real browser', () => {
   const prefix = uniquePrefix('status-page');
@@ -67,7 +50,9 @@ describe('the status page in a real browser', () => {
   };
 
   beforeAll(async () => {
-    browser = await launchChromium();
+    const launched = await launchChromium();
+    browser = launched.browser;
+    process.stderr.write(`status-page test browser: ${launched.source}\n`);
     sim = await startSimulator({ scenario: 'empty' });
     for (const plan of Object.values(PLANS)) sim.world.addPlan({ planId: plan.id, name: plan.name, dbType: 'MySQL' });
     tasks.finished = sim.world.addTask(PLANS.orders.id, { name: 'orders-nightly-full', status: 'running', dataSize: 5_368_709_120 }).BackupSetDownloadTaskId;
@@ -272,7 +257,7 @@ redis: { url: "${redisUrl()}", prefix: "${prefix}" }
 http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
 `);
     const child = startDbswatch(['run', '--config', configPath]);
-    const browser = await launchChromium();
+    const { browser } = await launchChromium();
     try {
       await child.waitForLine(/HTTP server listening/);
       const context = await browser.newContext({ httpCredentials: { username: 'ops', password: TOKEN } });

@@ -13,6 +13,7 @@ import { type HttpServer, startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
 import { createRedis, openQueues, type Queues } from '../../src/queues.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { VERSION } from '../../src/version.js';
 
 const prefix = uniquePrefix('http');
 let redis: Redis;
@@ -72,12 +73,12 @@ describe('startHttpServer', () => {
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
   });
 
-  it('GET /healthz answers 200 {"status":"ok"}', async () => {
+  it('GET /healthz answers 200 {"status":"ok","version":…}', async () => {
     const server = await start();
     const res = await get(server, '/healthz');
     expect(res.status).toBe(200);
     expect(res.type).toContain('application/json');
-    expect(JSON.parse(res.text)).toEqual({ status: 'ok' });
+    expect(JSON.parse(res.text)).toEqual({ status: 'ok', version: VERSION });
   });
 
   it('GET /readyz answers 200 while Redis answers and every worker runs', async () => {
@@ -206,7 +207,7 @@ describe('startHttpServer', () => {
     const first = await start();
     config = parseConfig(`redis:\n  prefix: ${prefix}\nhttp:\n  port: ${first.port}\n`, { REDIS_URL: redisUrl() });
     try {
-      await expect(start()).rejects.toThrow(`the HTTP server cannot listen on 127.0.0.1:${first.port}: EADDRINUSE`);
+      await expect(start()).rejects.toThrow(`port ${first.port} is in use: set http.port or stop the other process`);
     } finally {
       config = testConfig();
     }
