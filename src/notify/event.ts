@@ -4,7 +4,7 @@
  * for one channel; a notify job carries one (a single message) or several
  * (a digest).
  */
-import type { EventKind } from '../config.js';
+import type { EventKind, WatchdogEventKind } from '../config.js';
 import type { DownloadTask, TaskStatus } from '../dbs/task.js';
 
 export interface Notification {
@@ -20,6 +20,38 @@ export interface Notification {
   readonly seq: number;
   /** When dbswatch noticed the change, epoch ms. */
   readonly detectedAt: number;
+  /** Set on a re-announcement of an unresolved failure (see src/alerting/reminders.ts). Default: absent. */
+  readonly reminder?: ReminderMark;
+}
+
+/** Which reminder this is: `n` of `times`, for the failure first announced at `firstAt`. */
+export interface ReminderMark {
+  readonly n: number;
+  readonly times: number;
+  /** Id of the original notification (what `ack` and the resolution check refer to). */
+  readonly originalId: string;
+  readonly firstAt: number;
+}
+
+/**
+ * An event dbswatch raises about itself (src/alerting/watchdog.ts), routed to `watchdog.notify`.
+ * Renderers turn it into a title and lines with `watchdogText` (src/notify/i18n.ts), so any channel
+ * renders it generically in its own locale and time zone.
+ */
+export interface WatchdogNotice {
+  /** Stable identity (subject, state-change sequence, channel); BullMQ-safe. */
+  readonly id: string;
+  readonly event: WatchdogEventKind;
+  /** A plan (plan-*) or a channel name (notifications-*). */
+  readonly subject: { readonly kind: 'plan' | 'channel'; readonly id: string; readonly name: string };
+  /** The last error, in words (never a secret: already redacted by the error's producer). */
+  readonly error?: string;
+  /** Consecutive failures that led here. */
+  readonly failures?: number;
+  /** Last successful poll / delivery, epoch ms. */
+  readonly lastSuccessAt?: number;
+  /** When the state changed, epoch ms. */
+  readonly at: number;
 }
 
 /** Payload of a notify job. Names the channel; its secrets are resolved at send time. */
@@ -37,6 +69,8 @@ export interface NotifyJobData {
    * operator acts). A retry re-reads the tasks from DBS for fresh links.
    */
   readonly urlsRemoved?: true;
+  /** A watchdog event instead of task notifications (then `notifications` is empty). */
+  readonly watchdog?: WatchdogNotice;
 }
 
 /** Makes one id component BullMQ-safe: no `:` (BullMQ's separator), readable where possible. */
