@@ -23,6 +23,9 @@ import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
 import { startNotifyWorker } from './jobs/notify.js';
 import { type PollDeps, startPollWorker } from './jobs/poll.js';
+import { startHealthTick } from './alerting/health-tick.js';
+import { WatchdogRunner } from './alerting/watchdog-runner.js';
+import { initMetrics, recordConfigLoad } from './metrics.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
 
@@ -50,6 +53,9 @@ export interface RunningRole {
   /** Re-reads the config file and applies it (SIGHUP). */
   reload(): Promise<void>;
 }
+
+/** Outcome of a config reload (SIGHUP, `POST /-/reload`). */
+export type ReloadOutcome = { readonly ok: true; readonly plans: number } | { readonly ok: false; readonly error: string };
 
 /** Keeps trying `action` until Redis answers: a Redis that is down at start must not crash-loop the process. */
 async function untilRedisAnswers(log: Logger, what: string, action: () => Promise<unknown>, stopped: () => boolean): Promise<void> {
@@ -100,6 +106,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
 
   const channels = new ChannelPool(getConfig, log);
   shutdown.register('channels', () => channels.close());
+  initMetrics(config);
+  const watchdog = new WatchdogRunner({ redis, prefix, config: getConfig, notifyQueue: queues.notify, log });
 
   if (consumes.has('poll')) {
     const deps: PollDeps = {
@@ -115,6 +123,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       redis,
       prefix,
       history: new RedisHistory(redis, prefix),
+      watchdog,
       discover: async () => {
         await discoverPlans({
           config: getConfig(),
@@ -141,6 +150,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       log,
       // A retried job whose links were dropped when it failed re-reads its tasks by id.
       dbs: api,
+      watchdog,
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });
@@ -167,25 +177,35 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     });
   }
 
+  const stopTick = startHealthTick({ redis, prefix, config: getConfig, log, ...(runsScheduler ? { watchdog } : {}) });
+  shutdown.register('health tick', async () => stopTick());
+
   let http: HttpServer | undefined;
   if (config.http.port !== 0) {
-    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
+    http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log, reload: () => reloadConfig() }) });
     const server = http;
     shutdown.register('http', () => server.close());
   }
 
-  const reload = async () => {
-    if (!options.configPath) return;
+  async function reloadConfig(): Promise<ReloadOutcome> {
+    if (!options.configPath) return { ok: false, error: 'this process was started without a config file to reload' };
     try {
       const next = loadConfig(options.configPath, options.env);
       config = next;
       registerSecrets(secretValues(next));
       channels.reset();
+      initMetrics(next);
       log.info({ plans: next.plans.length }, 'configuration reloaded');
       if (runsScheduler) await reconcile();
+      return { ok: true, plans: next.plans.length };
     } catch (error) {
+      recordConfigLoad(false);
       log.error({ err: error }, 'configuration reload failed; keeping the previous configuration');
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
+  }
+  const reload = async () => {
+    await reloadConfig();
   };
 
   if (options.handleSignals !== false) {

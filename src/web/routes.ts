@@ -31,6 +31,7 @@ import { BULL_BOARD_PATH, createBullBoards } from './bull-board.js';
 import { collectPageModel, parseFilter } from './data.js';
 import { h, renderStatusPage } from './page.js';
 import { retryFailedNotification } from './retry.js';
+import { type AlertingRouteDeps, alertingRoutes } from './silences.js';
 
 export interface StatusPageDeps {
   /** A getter, so a reloaded config (SIGHUP) applies to later requests. */
@@ -38,6 +39,8 @@ export interface StatusPageDeps {
   readonly redis: Redis;
   readonly queues: Queues;
   readonly log: Logger;
+  /** Reloads the config file (`POST /-/reload`). Default: none (501). */
+  readonly reload?: AlertingRouteDeps['reload'];
 }
 
 /** How long a page or API request waits for Redis before answering 503. */
@@ -111,6 +114,7 @@ export function statusPageRoutes(deps: StatusPageDeps): Route[] {
   const boards = createBullBoards(queues);
 
   return [
+    ...alertingRoutes(deps),
     {
       path: '/',
       methods: ['GET'],
