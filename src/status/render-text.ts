@@ -141,5 +141,29 @@ export function renderStatusText(report: StatusReport, now: number): string {
     ]);
     out.push(...table(rows));
   }
+  out.push(...silenceLines(report, now));
   return `${out.join('\n')}\n`;
+}
+
+/** SILENCES and SILENCED sections (when the report has them). */
+function silenceLines(report: StatusReport, now: number): string[] {
+  if (!report.silences) return [];
+  const out = [''];
+  if (report.silences.length === 0) out.push('SILENCES: none');
+  else {
+    out.push(`SILENCES (${report.silences.length})`);
+    for (const s of report.silences) {
+      const when = s.weekly ? `weekly ${s.weekly.days.join(',')} ${s.weekly.start}-${s.weekly.end} ${s.weekly.timezone}` : s.until !== undefined ? `until ${new Date(s.until).toISOString()}` : '';
+      const scope = `plans ${plain(s.plans?.join(',') ?? '*', 80)} events ${plain(s.events?.join(',') ?? '*', 80)} channels ${plain(s.channels?.join(',') ?? '*', 80)}`;
+      out.push(`  ${plain(s.id, 40)} [${s.source}] ${scope} ${when}${s.replay ? ' replay' : ''} — ${plain(s.reason, 200)}`);
+    }
+  }
+  const silenced = report.silenced ?? [];
+  if (silenced.length > 0) {
+    out.push('', `SILENCED NOTIFICATIONS (newest ${silenced.length}; not sent)`);
+    for (const r of silenced.slice(0, TEXT_HISTORY_LINES)) {
+      out.push(`  ${relativeTime(r.at, now)}  → ${plain(r.channel, 64)}  ${plain(r.event, 30)}  ${plain(r.planId, 60)} ${plain(r.taskId ?? '', 60)}  by ${plain(r.silenceId, 40)}${r.replay ? ' (replayed when it ends)' : ''}`);
+    }
+  }
+  return out;
 }

@@ -16,6 +16,8 @@ import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
+import { type SilencedRecord, SilenceStore } from '../alerting/silence-store.js';
+import type { Silence } from '../alerting/silences.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';
@@ -65,6 +67,10 @@ export interface StatusReport {
   readonly failedNotifications: readonly FailedNotification[];
   /** Newest first. */
   readonly recentTransitions: readonly HistoryEntry[];
+  /** Silences in force or scheduled (config first, then runtime). Absent in reports built without them. */
+  readonly silences?: readonly Silence[];
+  /** Notifications a silence stopped, newest first. */
+  readonly silenced?: readonly SilencedRecord[];
 }
 
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -127,6 +133,8 @@ export async function collectStatus(deps: {
     queues.notify.getFailed(0, FAILED_LIMIT - 1),
     readHistory(redis, prefix, HISTORY_LIMIT),
   ]);
+  const silenceStore = new SilenceStore(redis, prefix);
+  const [silences, silenced] = await Promise.all([silenceStore.all(config, now()), silenceStore.recentSilenced(HISTORY_LIMIT)]);
   const at = now();
   return {
     generatedAt: at,
@@ -150,5 +158,7 @@ export async function collectStatus(deps: {
     queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },
     failedNotifications: failedJobs.filter((job): job is Job<NotifyJobData> => !!job).map(describeFailedJob),
     recentTransitions: history,
+    silences,
+    silenced,
   };
 }

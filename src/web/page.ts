@@ -8,7 +8,9 @@
  * served with a CSP that allows only those, so even a mistake in escaping
  * could not run an injected script.
  */
-import { EVENT_KINDS } from '../config.js';
+import { EVENT_KINDS, type Locale } from '../config.js';
+import { messagesFor } from '../notify/i18n.js';
+import { silencesSection } from './silences-view.js';
 import { formatDuration } from '../duration.js';
 import { escapeHtml, oneLine } from '../notify/escape.js';
 import { formatBytes } from '../notify/format.js';
@@ -59,6 +61,8 @@ export interface RenderOptions {
   readonly nonce: string;
   /** Seconds between automatic refreshes. Default 5. */
   readonly refreshSeconds?: number;
+  /** Page language (Accept-Language, `?lang=`). Default: en. */
+  readonly locale?: Locale;
 }
 
 /** Escapes untrusted text for element content and quoted attributes; control characters become spaces. */
@@ -373,6 +377,7 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const { now, nonce } = options;
   const refreshSeconds = options.refreshSeconds ?? 5;
   const { report } = model;
+  const locale = options.locale ?? 'en';
   const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale').length;
   const failedNotifications = report.queues.notify.failed;
   const summary =
@@ -380,12 +385,12 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
       ? '<span class="badge ok">all good</span>'
       : `<span class="badge failing">${problems > 0 ? `${problems} plan${problems === 1 ? ' needs' : 's need'} attention` : ''}${problems > 0 && failedNotifications > 0 ? ' · ' : ''}${failedNotifications > 0 ? `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}` : ''}</span>`;
   return `<!doctype html>
-<html lang="en">
+<html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>dbswatch status</title>
+<title>${h(messagesFor(locale).page.title)}</title>
 <link rel="icon" href="data:,">
 <style nonce="${h(nonce)}">${STYLE}</style>
 </head>
@@ -398,6 +403,7 @@ ${transitionsSection(model, now)}
 ${notificationsSection(model, now)}
 ${chartSection(model)}
 ${queuesSection(report)}
+${silencesSection(report, locale)}
 </div>
 <script nonce="${h(nonce)}">${script(refreshSeconds)}</script>
 </body>

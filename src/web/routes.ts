@@ -32,6 +32,7 @@ import { collectPageModel, parseFilter } from './data.js';
 import { h, renderStatusPage } from './page.js';
 import { retryFailedNotification } from './retry.js';
 import { type AlertingRouteDeps, alertingRoutes } from './silences.js';
+import { negotiateLocale } from '../notify/i18n.js';
 
 export interface StatusPageDeps {
   /** A getter, so a reloaded config (SIGHUP) applies to later requests. */
@@ -118,7 +119,7 @@ export function statusPageRoutes(deps: StatusPageDeps): Route[] {
     {
       path: '/',
       methods: ['GET'],
-      async handle({ query }) {
+      async handle({ req, query }) {
         const config = deps.config();
         try {
           const model = await readRedis(redis, () => collectPageModel({ config, redis, queues, filter: parseFilter(query) }));
@@ -130,7 +131,7 @@ export function statusPageRoutes(deps: StatusPageDeps): Route[] {
               'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
               'referrer-policy': 'no-referrer',
             },
-            body: renderStatusPage(model, { now: Date.now(), nonce }),
+            body: renderStatusPage(model, { now: Date.now(), nonce, locale: negotiateLocale(query.get('lang') ?? undefined, req.headers['accept-language']) }),
           };
         } catch (error) {
           if (error instanceof RedisUnavailable) return unavailablePage(error.message);
