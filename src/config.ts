@@ -103,7 +103,7 @@ const timeZone = z.string().refine(isTimeZone, { message: 'is not an IANA time z
 
 /** Re-announce a failed download `times` times, `every` apart, until resolved. Default: off. */
 const remindSchema = z
-  .object({ every: duration('remind.every').refine((ms) => ms >= 60_000, 'remind.every must be at least 1m'), times: z.number().int().min(0).max(50) })
+  .object({ every: duration('remind.every').refine((ms) => ms >= 1_000, 'remind.every must be at least 1s (hours are usual)'), times: z.number().int().min(0).max(50) })
   .strict();
 export type RemindConfig = z.output<typeof remindSchema>;
 
