@@ -483,7 +483,9 @@ function crossFieldProblems(doc: unknown): string[] {
   checkNotify(at(doc, 'defaults', 'notify'), 'defaults.notify');
   checkNotify(at(doc, 'discover', 'notify'), 'discover.notify');
   checkNotify(at(doc, 'watchdog', 'notify'), 'watchdog.notify');
-  asArray(at(doc, 'silences')).forEach((silence, i) => checkNotify(at(silence, 'channels'), `silences[${i}].channels`));
+  asArray(at(doc, 'silences')).forEach((silence, i) => {
+    checkNotify(at(silence, 'channels'), `silences[${i}].channels`);
+  });
   const seen = new Map<string, number>();
   asArray(at(doc, 'plans')).forEach((plan, i) => {
     checkNotify(at(plan, 'notify'), `plans[${i}].notify`);
