@@ -115,7 +115,7 @@ export function statusPageRoutes(deps: StatusPageDeps): Route[] {
   const boards = createBullBoards(queues);
 
   return [
-    ...alertingRoutes(deps),
+    ...alertingRoutes({ ...deps, crossSite }),
     {
       path: '/',
       methods: ['GET'],

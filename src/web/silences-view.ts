@@ -7,7 +7,10 @@ import type { Locale } from '../config.js';
 import { messagesFor } from '../notify/i18n.js';
 import { formatTimestamp } from '../notify/format.js';
 import type { StatusReport } from '../status/report.js';
-import { h } from './page.js';
+import { escapeHtml, oneLine } from '../notify/escape.js';
+
+/** Same escaping as the page's `h()` (not imported: page.ts imports this file). */
+const h = (text: string | undefined): string => escapeHtml(oneLine(text ?? ''));
 
 export function silencesSection(report: StatusReport, locale: Locale): string {
   if (!report.silences) return '';

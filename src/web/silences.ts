@@ -20,13 +20,14 @@ import { type Config, EVENT_KINDS, WATCHDOG_EVENTS } from '../config.js';
 import { parseDuration } from '../duration.js';
 import type { HttpReply, Route } from '../http.js';
 import type { Logger } from '../logger.js';
-import { crossSite } from './routes.js';
 
 export interface AlertingRouteDeps {
   readonly config: () => Config;
   readonly redis: Redis;
   readonly log: Logger;
   /** Present in role processes: reloads the config file. */
+  /** The status page's cross-site test (`crossSite` in routes.ts), passed in to keep imports one-way. */
+  readonly crossSite: (req: IncomingMessage) => boolean;
   readonly reload?: (() => Promise<{ ok: true; plans: number } | { ok: false; error: string }>) | undefined;
 }
 
@@ -56,11 +57,11 @@ export const newSilenceSchema = z
   .strict();
 
 /** Refusals shared by every action; undefined when the request may proceed. */
-function refuse(req: IncomingMessage, config: Config, needsJson: boolean): HttpReply | undefined {
+function refuse(deps: AlertingRouteDeps, req: IncomingMessage, config: Config, needsJson: boolean): HttpReply | undefined {
   if (!config.http.authToken) {
     return json(403, { status: 'forbidden', message: 'actions are disabled: set http.authToken in the config to enable them (and then send the token)' });
   }
-  if (crossSite(req)) return json(403, { status: 'forbidden', message: 'cross-site request refused' });
+  if (deps.crossSite(req)) return json(403, { status: 'forbidden', message: 'cross-site request refused' });
   if (needsJson && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
     return json(415, { status: 'unsupported media type', message: 'send the action as JSON (Content-Type: application/json)' });
   }
@@ -85,7 +86,7 @@ export async function listSilencesHandler(deps: AlertingRouteDeps): Promise<Http
 
 export async function addSilenceHandler(deps: AlertingRouteDeps, req: IncomingMessage): Promise<HttpReply> {
   const config = deps.config();
-  const refused = refuse(req, config, true);
+  const refused = refuse(deps, req, config, true);
   if (refused) return refused;
   let body: unknown;
   try {
@@ -103,7 +104,7 @@ export async function addSilenceHandler(deps: AlertingRouteDeps, req: IncomingMe
 
 export async function removeSilenceHandler(deps: AlertingRouteDeps, req: IncomingMessage, id: string): Promise<HttpReply> {
   const config = deps.config();
-  const refused = refuse(req, config, false);
+  const refused = refuse(deps, req, config, false);
   if (refused) return refused;
   const removed = await new SilenceStore(deps.redis, config.redis.prefix).remove(id);
   if (!removed) return json(404, { status: 'not found', message: `no runtime silence ${id} (config silences are removed by editing the config)` });
@@ -113,7 +114,7 @@ export async function removeSilenceHandler(deps: AlertingRouteDeps, req: Incomin
 
 export async function ackHandler(deps: AlertingRouteDeps, req: IncomingMessage, taskId: string): Promise<HttpReply> {
   const config = deps.config();
-  const refused = refuse(req, config, true);
+  const refused = refuse(deps, req, config, true);
   if (refused) return refused;
   const fresh = await acknowledge(deps.redis, config.redis.prefix, { taskId, by: 'status page', at: Date.now() });
   deps.log.info({ taskId }, 'failed task acknowledged from the status page');
@@ -121,7 +122,7 @@ export async function ackHandler(deps: AlertingRouteDeps, req: IncomingMessage, 
 }
 
 export async function reloadHandler(deps: AlertingRouteDeps, req: IncomingMessage): Promise<HttpReply> {
-  const refused = refuse(req, deps.config(), false);
+  const refused = refuse(deps, req, deps.config(), false);
   if (refused) return refused;
   if (!deps.reload) return json(501, { status: 'unavailable', message: 'this process cannot reload its configuration' });
   const outcome = await deps.reload();
