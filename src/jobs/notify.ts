@@ -170,8 +170,8 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     const labels = { channel_type: channelType, channel: channel.name };
     // Silences and reminder resolution are decided here, at send time, so a silence added from the CLI
     // (or an ack) applies to jobs already queued, without a reload.
-    const gate: AlertingGate = openAlertingGate({ redis: deps.redis, prefix: deps.prefix, config });
-    const screened = await gate.screen(data, Date.now());
+    const alerting: AlertingGate = openAlertingGate({ redis: deps.redis, prefix: deps.prefix, config });
+    const screened = await alerting.screen(data, Date.now());
     if (screened.silenced.length || screened.skipped.length) {
       notificationsTotal.inc({ ...labels, result: 'silenced' }, screened.silenced.length);
       notificationsTotal.inc({ ...labels, result: 'reminder_skipped' }, screened.skipped.length);
@@ -212,9 +212,9 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         : toSend.length
           ? channel.render(toSend)
           : [];
-      const rate = gateFor(channel);
+      const gate = gateFor(channel);
       for (const message of rendered) {
-        if (rate) await rate.acquire();
+        if (gate) await gate.acquire();
         // The rate-limit wait may have been long: make sure our claims are still ours.
         if (!(await claims.extend(message.ids))) {
           throw new DbswatchError('delivery claim expired before sending; retrying', 'claim_lost', rateLimited(IN_FLIGHT_RECHECK_MS));

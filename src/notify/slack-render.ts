@@ -292,7 +292,7 @@ export function renderSlackDigest(ns: readonly Notification[], options: SlackRen
     for (const section of chunk.sections) blocks.push({ type: 'section', text: mrkdwn(section) });
     const ids = chunk.ns.map((n) => n.id);
     blocks.push({ type: 'context', elements: [mrkdwn(m.digestContext), ...idElements(ids)] });
-    return { ids, text: digestFallback(chunk.ns, summary + part, mention), blocks };
+    return { ids, text: digestFallback(chunk.ns, summary + part, mention, m), blocks };
   });
 }
 
@@ -324,14 +324,14 @@ function idElements(ids: readonly string[]): TextObject[] {
   return texts.map(mrkdwn);
 }
 
-function digestFallback(ns: readonly Notification[], summary: string, mention: string): string {
+function digestFallback(ns: readonly Notification[], summary: string, mention: string, m: Messages): string {
   const max = SLACK_LIMITS.fallbackText;
   let text = `${mention}📦 ${summary}`;
   for (let i = 0; i < ns.length; i++) {
     const n = ns[i] as Notification;
     const line = `\n${emojiOf(n)} ${mrkdwnText(taskName(n), 150)} (${mrkdwnText(n.plan.name, 80)})`;
-    const tail = `\n+${ns.length - i} more`;
-    if (text.length + line.length + `\n+${ns.length} more`.length > max) {
+    const tail = `\n${m.more(ns.length - i)}`;
+    if (text.length + line.length + `\n${m.more(ns.length)}`.length > max) {
       text += tail;
       break;
     }

@@ -109,7 +109,7 @@ export function describeFailedJob(job: Pick<Job<NotifyJobData>, 'id' | 'data' | 
     failedReason: stripUrlQueries(String(job.failedReason ?? '')),
     attemptsMade: job.attemptsMade ?? 0,
     ...(job.finishedOn ? { failedAt: job.finishedOn } : {}),
-    events: unique(notifications.map((n) => String(n?.event ?? '?'))),
+    events: data.watchdog ? [String(data.watchdog.event)] : unique(notifications.map((n) => String(n?.event ?? '?'))),
     plans: unique(notifications.map((n) => String(n?.plan?.name ?? n?.plan?.id ?? '?'))),
     tasks: notifications.map((n) => String(n?.task?.name ?? n?.task?.taskId ?? '?')),
   };
