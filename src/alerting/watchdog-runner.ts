@@ -25,6 +25,8 @@ export interface WatchdogDeps {
 }
 
 const CAS_ROUNDS = 5;
+/** A healthy subject's success is recorded at most this often. */
+const QUIET_WRITE_MS = 60_000;
 /** Longest error text carried into a watchdog message. */
 const ERROR_MAX = 500;
 
@@ -77,6 +79,9 @@ export class WatchdogRunner {
     for (let round = 0; round < CAS_ROUNDS; round++) {
       const raw = await this.deps.redis.get(key);
       const current = raw ? (JSON.parse(raw) as WatchState) : initialState(obs.at);
+      // The common case — another success of a healthy subject — writes at most once a minute (every delivery
+      // observes its channel; a write each time would double the Redis work of a busy channel).
+      if (obs.kind === 'success' && raw && current.health === 'ok' && current.failures === 0 && obs.at - (current.lastSuccessAt ?? 0) < QUIET_WRITE_MS) return;
       const next = step(kind, current, obs, options);
       const json = JSON.stringify(next.state);
       if (json === raw) return;
