@@ -10,7 +10,7 @@
  */
 import { EVENT_KINDS, type Locale } from '../config.js';
 import { messagesFor } from '../notify/i18n.js';
-import { silencesSection } from './silences-view.js';
+import { silenceControls, silencesSection } from './silences-view.js';
 import { formatDuration } from '../duration.js';
 import { escapeHtml, oneLine } from '../notify/escape.js';
 import { formatBytes } from '../notify/format.js';
@@ -403,8 +403,9 @@ ${transitionsSection(model, now)}
 ${notificationsSection(model, now)}
 ${chartSection(model)}
 ${queuesSection(report)}
-${silencesSection(report, locale)}
+${silencesSection(report, locale, model.actionsEnabled)}
 </div>
+${silenceControls(nonce, model.actionsEnabled)}
 <script nonce="${h(nonce)}">${script(refreshSeconds)}</script>
 </body>
 </html>

@@ -81,9 +81,18 @@ describe('alerting actions over HTTP', () => {
       ['config-1', 'config'],
       [silence.id, 'runtime'],
     ]);
-    const page = await (await fetch(`${url}/`, { headers: auth })).text();
+    const response = await fetch(`${url}/`, { headers: auth });
+    const page = await response.text();
     expect(page).toContain('id="silences"');
     expect(page).toContain('migration');
+    // Page controls: a Remove button on the runtime silence (not the config one), the add form, and their
+    // script carrying the response's CSP nonce.
+    expect(page).toContain(`data-silence="${silence.id}"`);
+    expect(page).not.toContain('data-silence="config-1"');
+    expect(page).toContain('id="silence-form"');
+    const nonce = /'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
+    expect(nonce).toBeDefined();
+    expect(page.match(new RegExp(`<script nonce="${nonce?.replace(/[+/=]/g, (c) => `\\${c}`)}">`, 'g'))?.length).toBe(2);
     expect((await fetch(`${url}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });
@@ -99,6 +108,8 @@ describe('alerting actions over HTTP', () => {
     expect((await fetch(`${url}/api/silences`, post({ for: '1h', reason: 'x' }, {}))).status).toBe(401);
     const noToken = await start(testConfig());
     expect((await fetch(`${noToken}/api/silences`, post({ for: '1h', reason: 'x' }, {}))).status).toBe(403);
+    // Without a token the page offers no controls that would be refused.
+    expect(await (await fetch(`${noToken}/`)).text()).not.toContain('id="silence-form"');
     expect((await fetch(`${noToken}/-/reload`, { method: 'POST' })).status).toBe(403);
   });
 
