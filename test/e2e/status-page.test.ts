@@ -206,7 +206,9 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
       const hostileRow = page.locator('#transitions tr.transition[data-plan="dbspageanalytics"]');
       expect(await hostileRow.locator('.task-name').textContent()).toBe(HOSTILE);
       expect(await page.locator('#live img').count()).toBe(0);
-      expect(await page.locator('script').count()).toBe(1);
+      // Ours only: the page's script and the silence controls' script, none inside the data.
+      expect(await page.locator('script').count()).toBe(2);
+      expect(await page.locator('#live script').count()).toBe(0);
       expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await hostileRow.locator('td').last().textContent()).toContain('✗ not delivered · slack-ops');
 
