@@ -79,7 +79,8 @@ function detailRows(n: Notification, m: Messages, p: Presentation): { label: str
     if (value) rows.push({ label, text: oneLine(value) });
   };
   add(f.database, t.dbType);
-  add(f.backup, jobTypeLabel(t.jobType));
+  const jobType = jobTypeLabel(t.jobType);
+  add(f.backup, jobType === undefined ? undefined : m.jobType(jobType));
   add(f.format, t.dataFormat);
   add(f.size, formatBytes(t.dataSize));
   add(f.created, formatTimestamp(t.createdAt, p));

@@ -32,6 +32,8 @@ export interface Messages {
     readonly links: string;
   };
   inPlan(task: string, plan: string): string;
+  /** `full` / `incremental` (from `jobTypeLabel`) in words; anything else unchanged. */
+  jobType(label: string): string;
   readonly pushedTo: string;
   readonly destination: string;
   gatewayPart(id: string): string;
@@ -99,6 +101,7 @@ const en: Messages = {
     links: 'Links / error',
   },
   inPlan: (task, plan) => `${task} in plan ${plan}`,
+  jobType: (label) => label,
   pushedTo: 'Pushed to',
   destination: 'Destination:',
   gatewayPart: (id) => `backup gateway ${id}`,
@@ -186,6 +189,7 @@ const zhCN: Messages = {
     links: '链接 / 错误',
   },
   inPlan: (task, plan) => `备份计划 ${plan} 中的 ${task}`,
+  jobType: (label) => ({ full: '全量', incremental: '增量' })[label] ?? label,
   pushedTo: '已推送到',
   destination: '目标：',
   gatewayPart: (id) => `备份网关 ${id}`,

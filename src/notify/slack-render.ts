@@ -150,7 +150,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   ];
   if (task.dbType) fields.push(field(m.field.database, task.dbType));
   const jobType = jobTypeLabel(task.jobType);
-  if (jobType) fields.push(field(m.field.backup, jobType));
+  if (jobType) fields.push(field(m.field.backup, m.jobType(jobType)));
   if (task.dataFormat) fields.push(field(m.field.format, task.dataFormat));
   const size = formatBytes(task.dataSize);
   if (size) fields.push(field(m.field.size, size));

@@ -172,6 +172,7 @@ it('zh-CN messages are Chinese, not English', () => {
   const [msg] = renderSlack([sampleNotification('failed', 'ops')], { presentation: { locale: 'zh-CN', timezone: 'Asia/Shanghai' } });
   const text = slackText(msg as SlackMessage);
   expect(text).toContain('下载失败');
+  expect(text).toContain('全量');
   expect(text).not.toContain('Download failed');
   expect(text).not.toContain('Created');
 });
