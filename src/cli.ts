@@ -16,10 +16,12 @@ import { registerRoles } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTestNotify } from './commands/test-notify.js';
+import { registerAck } from './commands/ack.js';
+import { registerSilence } from './commands/silence.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry, registerHealthcheck];
+const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry, registerHealthcheck, registerSilence, registerAck];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './text/duration.js';
-import { EVENT_KINDS, type EventKind } from './domain.js';
+import { EVENT_KINDS, type EventKind, WATCHDOG_EVENTS } from './domain.js';
 import { parseHostPattern } from './web/hosts.js';
 import { destinationProblem, isEmailAddress } from './destinations.js';
 import { DEFAULT_REGION, dbsHostForRegion, KNOWN_REGIONS } from './dbs/endpoints.js';
@@ -89,6 +89,89 @@ const secretUrl = (what: string, protocols: readonly string[]) =>
     }
   });
 
+// ---------------------------------------------------------------------------
+// Alerting (reminders, silences, watchdog, time zone and language per channel)
+
+/** Languages messages and the status page are written in. Default: en. */
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** True when Intl knows the IANA time zone name. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const timeZone = z.string().refine(isTimeZone, { message: 'is not an IANA time zone name (e.g. "UTC", "Asia/Shanghai")' });
+
+/** Re-announce a failed download `times` times, `every` apart, until resolved. Default: off. */
+const remindSchema = z
+  .object({ every: duration('remind.every').refine((ms) => ms >= 1_000, 'remind.every must be at least 1s (hours are usual)'), times: z.number().int().min(0).max(50) })
+  .strict();
+export type RemindConfig = z.output<typeof remindSchema>;
+
+/** Per-channel rendering and reminders; spread into every channel schema. */
+const channelAlertingFields = {
+  /** IANA time zone for the times in messages. Default: UTC. */
+  timezone: timeZone.default('UTC'),
+  /** Language of the messages. Default: en. */
+  locale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }).default('en'),
+  /** Overrides the plan's remind for this channel. Default: the plan's. */
+  remind: remindSchema.optional(),
+};
+
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a date-time (use ISO 8601, e.g. 2026-05-01T22:00:00+08:00)' }).transform((s) => Date.parse(s));
+/** A config silence: matching notifications are recorded as silenced and not sent. */
+const silenceSchema = z
+  .object({
+    /** Plan id globs (`*` any run of characters). Default: every plan. */
+    plans: z.array(z.string().min(1)).min(1).optional(),
+    /** Default: every event (task and watchdog events). */
+    events: z.array(z.enum([...EVENT_KINDS, ...WATCHDOG_EVENTS])).min(1).optional(),
+    /** Default: every channel. */
+    channels: z.array(z.string()).min(1).optional(),
+    from: isoTime.optional(),
+    until: isoTime.optional(),
+    /** Recurring window, e.g. `{ days: [sat, sun], start: "00:00", end: "06:00", timezone: Asia/Shanghai }`. */
+    weekly: z
+      .object({
+        days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+        start: z.string().regex(HH_MM, 'must be HH:MM'),
+        end: z.string().regex(HH_MM, 'must be HH:MM'),
+        timezone: timeZone.default('UTC'),
+      })
+      .strict()
+      .optional(),
+    reason: z.string().min(1).max(500),
+    /** Send what was silenced once the silence ends. Default: false (dropped, but recorded). */
+    replay: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.until === undefined && !s.weekly) ctx.addIssue({ code: 'custom', message: 'needs "until" or "weekly" (a silence must end)' });
+    if (s.from !== undefined && s.until !== undefined && s.until <= s.from) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be after "from"' });
+  });
+export type SilenceConfig = z.output<typeof silenceSchema>;
+
+/** dbswatch watching itself; events go to `notify` like any other. */
+const watchdogSchema = z
+  .object({
+    /** Channels for watchdog events. Default: none (watchdog off). */
+    notify: z.array(z.string()).default([]),
+    /** Consecutive failed polls before `plan-failing` (a permanent error counts at once). Default: 3. */
+    failingAfter: z.number().int().min(1).max(100).default(3),
+    /** Consecutive successes before `plan-recovered` / `notifications-recovered` (hysteresis). Default: 2. */
+    recoverAfter: z.number().int().min(1).max(100).default(2),
+    /** `plan-stale` after this many intervals without a successful poll. Default: 3. */
+    staleAfterIntervals: z.number().min(1.5).max(100).default(3),
+  })
+  .strict()
+  .prefault({});
+
 const slackChannelSchema = z
   .object({
     type: z.literal('slack'),
@@ -103,6 +186,7 @@ const slackChannelSchema = z
     timeout: duration('timeout').default(30_000),
     /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
     allowPrivateDestinations: z.boolean().default(false),
+    ...channelAlertingFields,
   })
   .strict()
   .superRefine((channel, ctx) => {
@@ -147,6 +231,7 @@ const emailChannelSchema = z
     timeout: duration('timeout').default(60_000),
     /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
     allowPrivateDestinations: z.boolean().default(false),
+    ...channelAlertingFields,
   })
   .strict()
   .superRefine((channel, ctx) => {
@@ -193,6 +278,7 @@ const chatCommon = {
   rateLimitBackoff: duration('rateLimitBackoff').optional(),
   /** Allow private, link-local and metadata addresses (src/destinations.ts). Default: false. */
   allowPrivateDestinations: z.boolean().default(false),
+  ...channelAlertingFields,
 };
 
 /** Refuses private, link-local and metadata destinations unless the channel allows them (like Slack's check). */
@@ -333,6 +419,7 @@ const planSchema = z
     interval: duration('interval', MAX_SCHEDULE_MS).optional(),
     notify: z.array(z.string()).optional(),
     events: eventList.optional(),
+    remind: remindSchema.optional(),
   })
   .strict();
 
@@ -384,6 +471,8 @@ const rawSchema = z
         initFailedAfter: z.number().int().min(1).max(1000).default(3),
         /** Polls a finished manual task waits for its download links before it is announced without them. Default: 3. */
         waitForLinks: z.number().int().min(0).max(1000).default(3),
+        /** Reminders for failed downloads. Default: off. */
+        remind: remindSchema.optional(),
       })
       .strict()
       .prefault({}),
@@ -457,6 +546,8 @@ const rawSchema = z
       .object({ deadline: duration('shutdown.deadline').default(25_000) })
       .strict()
       .prefault({}),
+    silences: z.array(silenceSchema).default([]),
+    watchdog: watchdogSchema,
   })
   .strict();
 
@@ -485,6 +576,8 @@ export interface PlanConfig {
   readonly events: readonly EventKind[];
   /** True when the plan came from discovery rather than the config file. */
   readonly discovered: boolean;
+  /** Default: defaults.remind (off). */
+  readonly remind?: RemindConfig;
   /** `accounts[].id` the plan lives in. Absent: the default account. */
   readonly account?: string;
 }
@@ -519,6 +612,8 @@ export interface Config {
   readonly notify: RawConfig['notify'];
   readonly http: RawConfig['http'];
   readonly shutdown: RawConfig['shutdown'];
+  readonly silences: RawConfig['silences'];
+  readonly watchdog: RawConfig['watchdog'];
   /** Where the config came from, for messages. */
   readonly source: string;
 }
@@ -704,6 +799,10 @@ function crossFieldProblems(doc: unknown): string[] {
   }
   checkNotify(at(doc, 'defaults', 'notify'), 'defaults.notify');
   checkNotify(at(doc, 'discover', 'notify'), 'discover.notify');
+  checkNotify(at(doc, 'watchdog', 'notify'), 'watchdog.notify');
+  asArray(at(doc, 'silences')).forEach((silence, i) => {
+    checkNotify(at(silence, 'channels'), `silences[${i}].channels`);
+  });
   const seen = new Map<string, number>();
   asArray(at(doc, 'plans')).forEach((plan, i) => {
     checkNotify(at(plan, 'notify'), `plans[${i}].notify`);
@@ -756,6 +855,7 @@ function resolve(raw: RawConfig, source: string): Config {
     events: plan.events ?? raw.defaults.events,
     discovered: false,
     ...(plan.account && plan.account !== DEFAULT_ACCOUNT ? { account: plan.account } : {}),
+    ...((plan.remind ?? raw.defaults.remind) ? { remind: (plan.remind ?? raw.defaults.remind) as RemindConfig } : {}),
   }));
   const dbs = { ...raw.dbs, endpoint: raw.dbs.endpoint ?? (dbsHostForRegion(raw.dbs.region) as string) };
   const accounts: AccountConfig[] = [
@@ -793,6 +893,8 @@ function resolve(raw: RawConfig, source: string): Config {
     notify: raw.notify,
     http: raw.http,
     shutdown: raw.shutdown,
+    silences: raw.silences,
+    watchdog: raw.watchdog,
     source,
   });
 }

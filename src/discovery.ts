@@ -10,6 +10,7 @@ export function discoveredPlan(config: Config, id: string, name: string | undefi
     notify: config.discover.notify ?? config.defaults.notify,
     events: config.discover.events ?? config.defaults.events,
     discovered: true,
+    ...(config.defaults.remind ? { remind: config.defaults.remind } : {}),
     ...(account && account !== DEFAULT_ACCOUNT ? { account } : {}),
   };
 }

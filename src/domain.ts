@@ -10,12 +10,20 @@
  * - **notification**: one transition for one channel, with a stable id (exactly once per id).
  * - **channel**: a named destination from the config (a Slack webhook, an SMTP recipient list, …).
  * - **digest**: one message carrying many notifications for one channel (a burst from one poll).
+ * - **watchdog event**: something dbswatch says about itself (a plan failing or stale, a channel failing, recovery).
+ * - **reminder**: a failed download announced again while nobody acted on it.
+ * - **silence**: a rule that mutes matching notifications for a while (they are recorded, not sent).
  */
 
 /** Events a transition can raise. `finished` and `failed` are on by default; `progress` is opt-in. */
 export const EVENT_KINDS = ['finished', 'failed', 'progress'] as const;
 /** One of EVENT_KINDS. */
 export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Events dbswatch raises about itself (see src/alerting/watchdog.ts). */
+export const WATCHDOG_EVENTS = ['plan-failing', 'plan-stale', 'plan-recovered', 'notifications-failing', 'notifications-recovered'] as const;
+/** One of WATCHDOG_EVENTS. */
+export type WatchdogEventKind = (typeof WATCHDOG_EVENTS)[number];
 
 /** A plan as messages name it. */
 export interface PlanRef {

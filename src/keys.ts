@@ -39,6 +39,18 @@ export interface RedisKeys {
   readonly deliveredIndex: string;
   /** String with a TTL: a worker holds the right to send this notification id. */
   deliveryClaim(notificationId: string): string;
+  /** Hash: silence id → JSON of a runtime silence (`dbswatch silence add`). */
+  readonly silences: string;
+  /** List (newest first, capped): JSON records of silenced notifications. */
+  readonly silenced: string;
+  /** String with a TTL: a failed task someone acknowledged (`dbswatch ack`). */
+  ack(taskId: string): string;
+  /** String with a TTL: when a download of this backup set last finished (resolves reminders). */
+  backupSetDone(planId: string, backupSetId: string): string;
+  /** String (JSON): watchdog state of a plan or a channel. */
+  watchdog(kind: 'plan' | 'channel', id: string): string;
+  /** Hash: config reload outcome (`ok`, `at`), shared by every process for the status page. */
+  readonly configReload: string;
   /** Sorted set: the global DBS request-rate window shared by every worker. */
   readonly dbsRequestWindow: string;
   /** Sorted set: the DBS request-rate window of a non-default account (DBS limits per account). */
@@ -70,6 +82,12 @@ export function redisKeys(prefix: string): RedisKeys {
     deliveryDone: (id) => `${prefix}:delivery:done:${id}`,
     deliveryClaim: (id) => `${prefix}:delivery:claim:${id}`,
     deliveredIndex: `${prefix}:delivery:done-index`,
+    silences: `${prefix}:silences`,
+    silenced: `${prefix}:silenced`,
+    ack: (taskId) => `${prefix}:ack:${taskId}`,
+    backupSetDone: (planId, backupSetId) => `${prefix}:backupset-done:${planId}:${backupSetId}`,
+    watchdog: (kind, id) => `${prefix}:watchdog:${kind}:${id}`,
+    configReload: `${prefix}:config-reload`,
     dbsRequestWindow: `${prefix}:ratelimit:dbs`,
     accountRequestWindow: (accountId) => `${prefix}:ratelimit:account:${accountId}`,
     webhookWindow: (channelName) => `${prefix}:ratelimit:slack:${channelName}`,

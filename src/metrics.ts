@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics. Labels are small closed sets (result, outcome, event,
- * channel type, queue state): never plan ids, task ids or URLs.
+ * channel type, queue state) or names bounded by the config (`channel`, and
+ * `plan` on the two per-plan gauges: configured plans plus discovered ones,
+ * so series = plans × 2): never task ids or URLs.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERSION } from './version.js';
+import type { Config } from './config.js';
+import { EVENT_KINDS } from './domain.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -38,8 +42,8 @@ export const transitionsTotal = new Counter({
 
 export const notificationsTotal = new Counter({
   name: 'dbswatch_notifications_total',
-  help: 'Notification deliveries by channel type and result (sent, retry, rate_limited, failed, duplicate).',
-  labelNames: ['channel_type', 'result'] as const,
+  help: 'Notification deliveries by channel type, channel name and result (sent, retry, rate_limited, failed, duplicate, silenced, reminder_skipped).',
+  labelNames: ['channel_type', 'channel', 'result'] as const,
   registers: [registry],
 });
 
@@ -64,3 +68,63 @@ export const buildInfo = new Gauge({
   registers: [registry],
 });
 buildInfo.set({ version: VERSION, node: process.version }, 1);
+// ---------------------------------------------------------------------------
+// Alerting on dbswatch itself (issue 18)
+
+/** Known label values, so every counter has its series (at 0) from the first scrape: `increase()` then sees the first event. */
+export const POLL_RESULTS = ['ok', 'failed', 'conflict', 'skipped'] as const;
+export const DBS_OUTCOMES = ['ok', 'throttled', 'retryable', 'permanent', 'invalid'] as const;
+export const NOTIFY_RESULTS = ['sent', 'retry', 'rate_limited', 'failed', 'duplicate', 'outcome_unknown', 'silenced', 'reminder_skipped'] as const;
+
+export const planUp = new Gauge({
+  name: 'dbswatch_plan_up',
+  help: "1 when the plan's last poll succeeded, 0 when it failed. One series per plan (bounded by the config and discovery).",
+  labelNames: ['plan'] as const,
+  registers: [registry],
+});
+
+export const planLastSuccess = new Gauge({
+  name: 'dbswatch_plan_last_success_timestamp_seconds',
+  help: 'When the plan was last polled successfully (Unix seconds; 0 = never). One series per plan.',
+  labelNames: ['plan'] as const,
+  registers: [registry],
+});
+
+export const configReloadSuccessful = new Gauge({
+  name: 'dbswatch_config_last_reload_successful',
+  help: '1 when the last configuration load (start, SIGHUP or POST /-/reload) succeeded, else 0.',
+  registers: [registry],
+});
+
+export const configReloadTimestamp = new Gauge({
+  name: 'dbswatch_config_last_reload_success_timestamp_seconds',
+  help: 'When the configuration was last loaded successfully (Unix seconds).',
+  registers: [registry],
+});
+
+/** Creates every known series at zero (counters) and marks the config as loaded. Call at start and after a reload. */
+export function initMetrics(config: Config, now = Date.now()): void {
+  for (const result of POLL_RESULTS) pollsTotal.inc({ result }, 0);
+  for (const outcome of DBS_OUTCOMES) dbsRequestsTotal.inc({ outcome }, 0);
+  for (const event of EVENT_KINDS) transitionsTotal.inc({ event }, 0);
+  for (const channel of Object.values(config.channels)) {
+    for (const result of NOTIFY_RESULTS) notificationsTotal.inc({ channel_type: channel.type, channel: channel.name, result }, 0);
+  }
+  for (const plan of config.plans) {
+    // Only create the series: a value already set by a poll in this process stays.
+    planUp.inc({ plan: plan.id }, 0);
+    planLastSuccess.inc({ plan: plan.id }, 0);
+  }
+  recordConfigLoad(true, now);
+}
+
+export function recordConfigLoad(ok: boolean, now = Date.now()): void {
+  configReloadSuccessful.set(ok ? 1 : 0);
+  if (ok) configReloadTimestamp.set(Math.floor(now / 1000));
+}
+
+/** Records a plan's poll outcome on the per-plan gauges. */
+export function recordPlanPoll(planId: string, ok: boolean, at: number): void {
+  planUp.set({ plan: planId }, ok ? 1 : 0);
+  if (ok) planLastSuccess.set({ plan: planId }, Math.floor(at / 1000));
+}

@@ -28,6 +28,9 @@ import { type PollDeps, startPollWorker } from './jobs/poll.js';
 import { redisKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
 import { maskUrl, secretValues } from './secrets.js';
+import { startHealthTick } from './alerting/health-tick.js';
+import { WatchdogRunner } from './alerting/watchdog-runner.js';
+import { initMetrics, recordConfigLoad } from './metrics.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
 
@@ -100,6 +103,9 @@ export interface RunningRole {
 /** How often the scheduler role looks for plans whose grace period after removal has ended. */
 const REMOVED_PLANS_CHECK_MS = 3_600_000;
 
+/** Outcome of a config reload (SIGHUP, `POST /-/reload`). */
+export type ReloadOutcome = { readonly ok: true; readonly plans: number } | { readonly ok: false; readonly error: string };
+
 /** Keeps trying `action` until Redis answers: a Redis that is down at start must not crash-loop the process. */
 async function untilRedisAnswers(log: Logger, what: string, action: () => Promise<unknown>, stopped: () => boolean): Promise<void> {
   for (let attempt = 1; !stopped(); attempt++) {
@@ -142,7 +148,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     await redisAnswersWithin(redis, config.redis.url, options.redisStartTimeoutMs ?? 15_000);
     if (config.http.port !== 0) {
       // `workers` is read per request: /readyz says "not ready" until the workers below run.
-      http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log }) });
+      http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log, reload: () => reloadConfig() }) });
       const server = http;
       shutdown.register('http', () => server.close());
     }
@@ -196,6 +202,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   const stopping = new AbortController();
   const channels = new ChannelPool(getConfig, log);
   shutdown.register('channels', () => channels.close());
+  initMetrics(config);
+  const watchdog = new WatchdogRunner({ redis, prefix, config: getConfig, notifyQueue: queues.notify, log });
 
   if (consumes.has('poll')) {
     const deps: PollDeps = {
@@ -218,6 +226,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       redis,
       prefix,
       history: new RedisHistory(redis, prefix),
+      watchdog,
       discover: async () => {
         await discoverPlans({
           config: getConfig(),
@@ -244,6 +253,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       log,
       // A retried job whose links were dropped when it failed (or a late one) re-reads its tasks by id.
       dbs: (account) => dbsClients.forAccount(account),
+      watchdog,
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });
@@ -281,21 +291,31 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     });
   }
 
-  const reload = async () => {
-    if (!options.configPath) return;
+  const stopTick = startHealthTick({ redis, prefix, config: getConfig, log, ...(runsScheduler ? { watchdog } : {}) });
+  shutdown.register('health tick', async () => stopTick());
+
+  async function reloadConfig(): Promise<ReloadOutcome> {
+    if (!options.configPath) return { ok: false, error: 'this process was started without a config file to reload' };
     try {
       const next = loadConfig(options.configPath, options.env);
       config = next;
       registerSecrets(secretValues(next));
       channels.reset();
+      initMetrics(next);
       log.info({ plans: next.plans.length }, 'configuration reloaded');
       if (runsScheduler) {
         await reconcile();
         void checkPlans(next).catch((error: unknown) => log.warn({ err: error }, 'could not check that the configured plans exist'));
       }
+      return { ok: true, plans: next.plans.length };
     } catch (error) {
+      recordConfigLoad(false);
       log.error({ err: error }, 'configuration reload failed; keeping the previous configuration');
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
+  }
+  const reload = async () => {
+    await reloadConfig();
   };
 
   if (options.handleSignals !== false) process.on('SIGHUP', () => void reload());

@@ -15,7 +15,7 @@ import { isoTimestamps } from './json.js';
 /** How long the command waits for Redis before giving up. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
+export function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs);
     const onReady = () => finish();

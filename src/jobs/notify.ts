@@ -10,6 +10,8 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { ChannelConfig, Config } from '../config.js';
+import { type AlertingGate, openAlertingGate } from '../alerting/gate.js';
+import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
 import type { DbsApi } from '../dbs/client.js';
 import { linkExpiresAt } from '../dbs/link-expiry.js';
 import { assertNever, DbswatchError, isOutcomeUnknown, rateLimited, retryPolicyOf } from '../errors.js';
@@ -54,6 +56,8 @@ export interface NotifyDeps {
    * such a job is then sent without links.
    */
   readonly dbs?: LinkSource;
+  /** Told about permanent delivery failures and successes (`notifications-failing`). Default: none. */
+  readonly watchdog?: WatchdogRunner;
 }
 
 /** Where fresh links come from: one DBS client, or one per account (`plan.account`, issue 13). */
@@ -62,7 +66,9 @@ export type LinkSource = Pick<DbsApi, 'describeDownloadTaskPage'> | ((account: s
 export type NotifyResult =
   | { readonly result: 'sent'; readonly sent: number; readonly duplicate: number; readonly messages: number }
   | { readonly result: 'duplicate'; readonly duplicate: number }
-  | { readonly result: 'already-delivered' };
+  | { readonly result: 'already-delivered' }
+  /** Every notification was held back by a silence or a resolved reminder. */
+  | { readonly result: 'silenced'; readonly silenced: number; readonly skipped: number };
 
 /** When another job holds a claim, look again after this long (capped by the claim TTL). */
 const IN_FLIGHT_RECHECK_MS = 2_000;
@@ -101,12 +107,12 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     if (!parsed.success) {
       const message = `malformed notify job payload (${describeIssues(parsed.error)})`;
       log.error({ reason: message }, 'notify job dropped: malformed payload');
-      notificationsTotal.inc({ channel_type: 'unknown', result: 'failed' });
+      notificationsTotal.inc({ channel_type: 'unknown', channel: 'unknown', result: 'failed' });
       await stripLinks(job, log);
       throw new UnrecoverableError(message);
     }
-    const data = parsed.data;
-    if (data.delivered || data.notifications.length === 0) return { result: 'already-delivered' };
+    const data = parsed.data as NotifyJobData;
+    if (data.delivered || (data.notifications.length === 0 && !data.watchdog)) return { result: 'already-delivered' };
 
     const config = deps.config();
     const channelConfig = config.channels[data.channel];
@@ -114,12 +120,32 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     if (!channelConfig || !channel) {
       const message = `channel "${data.channel}" is no longer configured`;
       log.error({ reason: message }, 'notify job failed permanently');
-      notificationsTotal.inc({ channel_type: 'unknown', result: 'failed' });
+      notificationsTotal.inc({ channel_type: 'unknown', channel: data.channel, result: 'failed' });
       await stripLinks(job, log);
       throw new UnrecoverableError(message);
     }
     const channelType = channel.kind;
-    const notifications = data.notifications as readonly Notification[];
+    const labels = { channel_type: channelType, channel: channel.name };
+    // Silences and reminder resolution are decided here, at send time, so a silence added from the CLI
+    // (or an ack) applies to jobs already queued, without a reload.
+    const alerting: AlertingGate = openAlertingGate({ redis: deps.redis, prefix: deps.prefix, config });
+    const screened = await alerting.screen(data, Date.now());
+    if (screened.silenced.length || screened.skipped.length) {
+      notificationsTotal.inc({ ...labels, result: 'silenced' }, screened.silenced.length);
+      notificationsTotal.inc({ ...labels, result: 'reminder_skipped' }, screened.skipped.length);
+      log.info({ silenced: screened.silenced.map((r) => r.notificationId), skipped: screened.skipped }, 'notifications held back (silence or resolved reminder)');
+    }
+    if (screened.notifications.length === 0 && !screened.watchdog) {
+      if (screened.deferUntil !== undefined) return deferJob(job, token, data, screened, log);
+      await job.updateData({ v: 1, channel: data.channel, notifications: [], delivered: { at: Date.now(), ids: [] } });
+      return { result: 'silenced', silenced: screened.silenced.length, skipped: screened.skipped.length };
+    }
+    if (screened.silenced.length || screened.skipped.length) {
+      // A retry of this job must not count (or record) them again.
+      await job.updateData({ ...data, notifications: [...screened.notifications, ...screened.deferred] });
+    }
+    const notifications = screened.notifications;
+    const watchdogNotice = screened.watchdog;
     const claims = openDeliveryClaims(deps.redis, {
       prefix: deps.prefix,
       claimTtlMs: claimTtl(channelConfig),
@@ -134,7 +160,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     let messages = 0;
     let duplicate = 0;
     try {
-      const claim = await claims.claim(notifications.map((n) => n.id));
+      const claim = await claims.claim(watchdogNotice ? [watchdogNotice.id] : notifications.map((n) => n.id));
       duplicate = claim.delivered.length;
       for (const id of claim.claimed) pending.add(id);
       const claimed = new Set(claim.claimed);
@@ -142,7 +168,13 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       // A stripped job re-reads every link; any other re-reads only links sent long after detection or
       // close to expiry (issue 13) — and a link already dead at send time is dropped with a note.
       toSend = await restoreLinks(toSend, deps.dbs, log, { onlyStale: !data.urlsRemoved });
-      const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
+      const rendered: readonly RenderedMessage[] = watchdogNotice
+        ? claimed.has(watchdogNotice.id)
+          ? channel.renderWatchdog(watchdogNotice)
+          : []
+        : toSend.length
+          ? channel.render(toSend)
+          : [];
       const gate = gateFor(channelConfig);
       for (const message of rendered) {
         if (gate) await gate.acquire();
@@ -157,9 +189,9 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         for (const id of message.ids) pending.delete(id);
         sent += message.ids.length;
         messages += 1;
-        notificationsTotal.inc({ channel_type: channelType, result: 'sent' });
+        notificationsTotal.inc({ ...labels, result: 'sent' });
       }
-      if (duplicate > 0) notificationsTotal.inc({ channel_type: channelType, result: 'duplicate' }, duplicate);
+      if (duplicate > 0) notificationsTotal.inc({ ...labels, result: 'duplicate' }, duplicate);
       if (claim.inFlight.length > 0) {
         // Another job is sending some of these right now; come back and see whether it succeeded.
         throw new DbswatchError(
@@ -174,13 +206,16 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       // sends it again while the provider may still be working on it; then a retry sends it again —
       // at-least-once, counted as `outcome_unknown`. Everything not yet sent is released for the retry.
       const keep = isOutcomeUnknown(error) ? new Set(sending) : new Set<string>();
-      if (keep.size > 0) notificationsTotal.inc({ channel_type: channelType, result: 'outcome_unknown' }, keep.size);
+      if (keep.size > 0) notificationsTotal.inc({ ...labels, result: 'outcome_unknown' }, keep.size);
       const release = [...pending].filter((id) => !keep.has(id));
       if (release.length > 0) await claims.release(release).catch(() => {});
-      return handleFailure(error, { job, token, log, channelType, sentSoFar: sent });
+      return handleFailure(error, { job, token, log, labels, sentSoFar: sent, ...(deps.watchdog ? { watchdog: deps.watchdog } : {}) });
     }
+    if (sent > 0) await deps.watchdog?.observeChannel(channel.name, { kind: 'success', at: Date.now() });
+    // Replay-silenced notifications wait in this job until their silence ends (what was sent is marked delivered).
+    if (screened.deferUntil !== undefined) return deferJob(job, token, data, screened, log);
 
-    const ids = notifications.map((n) => n.id);
+    const ids = watchdogNotice ? [watchdogNotice.id] : notifications.map((n) => n.id);
     // Drop the payload (signed URLs) now; the completed job keeps its id for dedupe.
     await job.updateData({ v: 1, channel: data.channel, notifications: [], delivered: { at: Date.now(), ids } });
     if (sent === 0) {
@@ -194,20 +229,31 @@ export function createNotifyProcessor(deps: NotifyDeps) {
 
 async function handleFailure(
   error: unknown,
-  ctx: { job: Job<NotifyJobData>; token: string | undefined; log: Logger; channelType: string; sentSoFar: number },
+  ctx: {
+    job: Job<NotifyJobData>;
+    token: string | undefined;
+    log: Logger;
+    labels: { channel_type: string; channel: string };
+    sentSoFar: number;
+    watchdog?: WatchdogRunner;
+  },
 ): Promise<never> {
-  const { job, token, log, channelType } = ctx;
+  const { job, token, log, labels } = ctx;
+  const gaveUp = async (reason: string) => {
+    await ctx.watchdog?.observeChannel(labels.channel, { kind: 'failure', at: Date.now(), error: reason, permanent: true });
+  };
   const policy = retryPolicyOf(error);
   const reason = error instanceof DbswatchError ? error.message : stripUrlQueries(error instanceof Error ? error.message : String(error));
   switch (policy.kind) {
     case 'permanent':
       log.error({ reason, sentSoFar: ctx.sentSoFar }, 'notification failed permanently');
-      notificationsTotal.inc({ channel_type: channelType, result: 'failed' });
+      notificationsTotal.inc({ ...labels, result: 'failed' });
+      await gaveUp(reason);
       await stripLinks(job, log);
       throw new UnrecoverableError(reason);
     case 'rate-limited':
       log.warn({ reason, delayMs: policy.delayMs }, 'delivery delayed');
-      notificationsTotal.inc({ channel_type: channelType, result: 'rate_limited' });
+      notificationsTotal.inc({ ...labels, result: 'rate_limited' });
       // Waits without burning an attempt (BullMQ's moveToDelayed skips the attempt count).
       await job.moveToDelayed(Date.now() + policy.delayMs, token);
       throw new DelayedError();
@@ -216,11 +262,12 @@ async function handleFailure(
       const last = job.attemptsMade + 1 >= attempts;
       if (last) {
         log.error({ reason, attempts }, 'notification failed after its last attempt');
-        notificationsTotal.inc({ channel_type: channelType, result: 'failed' });
+        notificationsTotal.inc({ ...labels, result: 'failed' });
+        await gaveUp(reason);
         await stripLinks(job, log);
       } else {
         log.warn({ reason, attempt: job.attemptsMade + 1, attempts }, 'delivery failed; will retry');
-        notificationsTotal.inc({ channel_type: channelType, result: 'retry' });
+        notificationsTotal.inc({ ...labels, result: 'retry' });
       }
       // Rethrow a clean error: library errors may carry URLs in fields BullMQ would store.
       throw error instanceof DbswatchError ? error : new Error(reason);
@@ -228,6 +275,21 @@ async function handleFailure(
     default:
       return assertNever(policy, 'retry policy');
   }
+}
+
+/** Keeps only the replay-silenced notifications in the job and puts it back until the silence ends. */
+async function deferJob(
+  job: Job<NotifyJobData>,
+  token: string | undefined,
+  data: NotifyJobData,
+  screened: { deferred: readonly Notification[]; deferUntil?: number },
+  log: Logger,
+): Promise<never> {
+  const until = screened.deferUntil ?? Date.now();
+  await job.updateData({ ...data, notifications: [...screened.deferred] });
+  log.info({ until: new Date(until).toISOString(), notifications: screened.deferred.length }, 'silenced with replay: delivery waits for the silence to end');
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
 }
 
 // ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * secret: a channel's webhook or password is resolved at send time.
  */
 import { z } from 'zod';
-import { notificationSchema } from '../notify/event.js';
+import { notificationSchema, watchdogNoticeSchema } from '../notify/event.js';
 
 /** Payload of a poll job: the plan to poll; its settings come from config at run time. */
 export const pollJobDataSchema = z.object({ v: z.literal(1), planId: z.string().min(1) }).strict();
@@ -28,6 +28,8 @@ export const notifyJobDataSchema = z.object({
    * operator acts). A retry re-reads the tasks from DBS for fresh links.
    */
   urlsRemoved: z.literal(true).optional(),
+  /** A watchdog event instead of task notifications (then `notifications` is empty). */
+  watchdog: watchdogNoticeSchema.optional(),
 });
 /** See notifyJobDataSchema. */
 export type NotifyJobData = Readonly<z.infer<typeof notifyJobDataSchema>>;

@@ -12,7 +12,8 @@ import type { Config, PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import { DbswatchError, retryPolicyOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../metrics.js';
+import { pollDuration, pollsTotal, recordPlanPoll, trackedTasks, transitionsTotal } from '../metrics.js';
+import type { Observation } from '../alerting/watchdog.js';
 import type { NotifyJobData } from './payloads.js';
 import { buildNotifyJobs } from '../notify/routing.js';
 import { QUEUE_NAMES, notifyJobOptions } from '../queues.js';
@@ -25,6 +26,8 @@ import { takePollGuard } from '../poll-guard.js';
 import { jitteredBackoff } from './backoff.js';
 import { redisKeys } from '../keys.js';
 import { type PollJobData, pollJobDataSchema } from './payloads.js';
+import { enqueueReminders, recordBackupSetsDone } from '../alerting/poll-hooks.js';
+import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
@@ -51,6 +54,8 @@ export interface PollDeps {
   readonly now?: () => number;
   /** Test seam: runs after the notification jobs are enqueued and before the commit (crash tests). */
   readonly afterEnqueue?: (planId: string, jobCount: number) => Promise<void> | void;
+  /** Told each poll's outcome (`plan-failing`, `plan-recovered`). Default: none. */
+  readonly watchdog?: WatchdogRunner;
 }
 
 export interface PollOptions {
@@ -120,6 +125,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       await deps.notifyQueue.addBulk(
         jobs.map((job) => ({ name: 'notify', data: job.data, opts: notifyJobOptions(config, job.jobId) })),
       );
+      await enqueueReminders(deps.notifyQueue, config, plan, jobs, at);
     }
     await deps.afterEnqueue?.(planId, jobs.length);
     const byStatus: Record<string, number> = {};
@@ -134,6 +140,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       byStatus,
     });
     if (committed.ok) {
+      await recordBackupSetsDone(deps.redis, deps.prefix, planId, announced.transitions, tasks, at);
       for (const t of announced.transitions) transitionsTotal.inc({ event: t.event });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
@@ -172,6 +179,14 @@ async function logPermanentOnce(deps: PollDeps, log: Logger, planId: string, err
   }
 }
 
+/** Per-plan metrics and the watchdog see every poll outcome (a retried poll's attempts each count). */
+async function observePoll(deps: PollDeps, planId: string, obs: Observation): Promise<void> {
+  recordPlanPoll(planId, obs.kind === 'success', obs.at);
+  if (!deps.watchdog) return;
+  const plan = await deps.resolvePlan(planId).catch(() => undefined);
+  await deps.watchdog.observePlan({ id: planId, name: plan?.name ?? planId }, obs);
+}
+
 /** The BullMQ processor for the poll queue. */
 export function createPollProcessor(deps: PollDeps) {
   return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number }> => {
@@ -197,6 +212,7 @@ export function createPollProcessor(deps: PollDeps) {
     try {
       const outcome = await pollPlan({ ...deps, log }, planId);
       pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok' });
+      if (outcome.result !== 'skipped') await observePoll(deps, planId, { kind: 'success', at: (deps.now ?? Date.now)() });
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
         log.info(
@@ -210,6 +226,7 @@ export function createPollProcessor(deps: PollDeps) {
       const message = error instanceof Error ? error.message : String(error);
       await deps.store.recordFailure(planId, message, (deps.now ?? Date.now)()).catch(() => {});
       const policy = retryPolicyOf(error);
+      await observePoll(deps, planId, { kind: 'failure', at: (deps.now ?? Date.now)(), error: message, permanent: policy.kind === 'permanent' });
       if (policy.kind === 'permanent') {
         await logPermanentOnce(deps, log, planId, error);
         // The next scheduler tick tries again; no hot retry loop on a bad credential.

@@ -5,7 +5,7 @@
  */
 import type { ChannelKind } from '../config.js';
 import { DbswatchError, type RetryPolicy } from '../errors.js';
-import type { Notification } from './event.js';
+import type { Notification, WatchdogNotice } from './event.js';
 
 /** One message ready to send, and the notification ids it delivers. */
 export interface RenderedMessage {
@@ -22,6 +22,8 @@ export interface Channel<M extends RenderedMessage = RenderedMessage> {
    * one or a few for a digest (split only to fit the channel's limits).
    */
   render(notifications: readonly Notification[]): readonly M[];
+  /** Renders a watchdog event (title + lines from `watchdogText` in src/notify/i18n.ts) in the channel's locale. */
+  renderWatchdog(notice: WatchdogNotice): readonly M[];
   /** Sends one rendered message; throws `DeliveryError`. */
   send(message: M): Promise<void>;
   /** Releases connections (SMTP pool). Idempotent. */

@@ -9,7 +9,8 @@
 import type { ChannelKind, ChatChannelConfig } from '../config.js';
 import { PERMANENT, RETRYABLE, type RetryPolicy, rateLimited } from '../errors.js';
 import { type Channel, DeliveryError, type RenderedMessage } from './channel.js';
-import type { Notification } from './event.js';
+import type { Notification, WatchdogNotice } from './event.js';
+import type { Presentation } from '../text/format.js';
 import { parseRetryAfter } from './slack.js';
 
 /** What a platform's error code means. */
@@ -94,12 +95,14 @@ export function createHttpChannel<M extends RenderedMessage>(
   config: ChatChannelConfig,
   platform: HttpPlatform<M>,
   render: (ns: readonly Notification[]) => M[],
+  renderWatchdog: (notice: WatchdogNotice, presentation: Presentation) => M[],
 ): Channel<M> {
   const rules = config.rateLimitBackoff !== undefined ? { ...platform, rateLimitWaitMs: config.rateLimitBackoff } : platform;
   return {
     kind: platform.kind,
     name: config.name,
     render,
+    renderWatchdog: (notice) => renderWatchdog(notice, { timezone: config.timezone, locale: config.locale }),
     async send(message: M): Promise<void> {
       const request = platform.request(message, Date.now());
       let answer: HttpAnswer;

@@ -17,6 +17,7 @@ import type { DingtalkChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, errcodeOf, type HttpPlatform } from './chat-http.js';
 import { type DingtalkMessage, renderDingtalk } from './dingtalk-render.js';
+import { renderDingtalkWatchdog } from './chat-watchdog.js';
 
 /** `sign` for a timestamp (ms): base64 HMAC-SHA256 keyed by the secret over `timestamp\nsecret` (not yet urlencoded). */
 export function dingtalkSign(secret: string, timestampMs: number): string {
@@ -54,5 +55,5 @@ export function dingtalkPlatform(config: DingtalkChannelConfig): HttpPlatform<Di
 }
 
 export function createDingtalkChannel(config: DingtalkChannelConfig): Channel<DingtalkMessage> {
-  return createHttpChannel(config, dingtalkPlatform(config), (ns) => renderDingtalk(ns, { messageType: config.messageType }));
+  return createHttpChannel(config, dingtalkPlatform(config), (ns) => renderDingtalk(ns, { messageType: config.messageType }), renderDingtalkWatchdog);
 }

@@ -10,8 +10,9 @@ import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
 import type { RenderedMessage } from './channel.js';
 import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from '../text/escape.js';
-import type { Notification } from './event.js';
-import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import type { Notification, WatchdogNotice } from './event.js';
+import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
+import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
@@ -40,14 +41,15 @@ function taskName(n: Notification): string {
 }
 
 
-function verb(n: Notification): string {
+function verb(n: Notification, m: Messages): string {
+  const reminder = n.reminder ? `${m.reminderTitle}: ` : '';
   switch (n.event) {
     case 'finished':
-      return 'Download ready';
+      return reminder + m.title.finished;
     case 'failed':
-      return 'Download FAILED';
+      return reminder + m.title.failedLoud;
     case 'progress':
-      return `Download ${statusWord(n.task.status)}`;
+      return reminder + m.title.progress(statusWord(n.task.status));
     default:
       return assertNever(n.event, 'event');
   }
@@ -63,70 +65,79 @@ function anchor(url: string, label: string): string {
 }
 
 /** [label, text value, optional html value] rows of the detail table. */
-function detailRows(n: Notification): { label: string; text: string; html?: string }[] {
+function detailRows(n: Notification, m: Messages, p: Presentation): { label: string; text: string; html?: string }[] {
   const t = n.task;
+  const f = m.field;
   const rows: { label: string; text: string; html?: string }[] = [
-    { label: 'Plan', text: `${oneLine(n.plan.name)} (${oneLine(n.plan.id)})` },
-    { label: 'Task', text: `${oneLine(taskName(n))} (${oneLine(t.taskId)})` },
-    { label: 'Status', text: statusWord(t.status) },
+    { label: f.plan, text: `${oneLine(n.plan.name)} (${oneLine(n.plan.id)})` },
+    { label: f.task, text: `${oneLine(taskName(n))} (${oneLine(t.taskId)})` },
+    { label: f.status, text: statusWord(t.status) },
   ];
   const add = (label: string, value: string | undefined) => {
     if (value) rows.push({ label, text: oneLine(value) });
   };
-  add('Database', t.dbType);
-  add('Backup', jobTypeLabel(t.jobType));
-  add('Format', t.dataFormat);
-  add('Backup set size', formatBytes(t.dataSize));
-  add('Created', formatTimestamp(t.createdAt));
-  add('Finished', formatTimestamp(t.finishedAt));
-  add('Duration', taskDuration(t.createdAt, t.finishedAt));
+  add(f.database, t.dbType);
+  const jobType = jobTypeLabel(t.jobType);
+  add(f.backup, jobType === undefined ? undefined : m.jobType(jobType));
+  add(f.format, t.dataFormat);
+  add(f.size, formatBytes(t.dataSize));
+  add(f.created, formatTimestamp(t.createdAt, p));
+  add(f.finished, formatTimestamp(t.finishedAt, p));
+  add(f.duration, taskDuration(t.createdAt, t.finishedAt, p));
   if (t.downloadWay === 'auto') {
-    add('Backup gateway', t.gatewayId === undefined ? undefined : String(t.gatewayId));
-    add('Directory', t.downloadDir);
+    add(f.gateway, t.gatewayId === undefined ? undefined : String(t.gatewayId));
+    add(f.directory, t.downloadDir);
   } else {
     const internet = safeHttpUrl(t.internetUrl);
     const intranet = safeHttpUrl(t.intranetUrl);
     const valid = (url: string) => {
-      const validity = linkValidity(url);
+      const validity = linkValidity(url, m, p);
       return validity ? ` (${validity})` : '';
     };
     if (internet) {
-      rows.push({ label: 'Public URL', text: `${internet}${valid(internet)}`, html: `${anchor(internet, 'Download (public URL)')}${escapeHtml(valid(internet))}` });
+      rows.push({ label: f.publicUrl, text: `${internet}${valid(internet)}`, html: `${anchor(internet, m.downloadPublic)}${escapeHtml(valid(internet))}` });
     }
     if (intranet) {
-      rows.push({ label: 'Intranet URL', text: `${intranet}${valid(intranet)}`, html: `${anchor(intranet, 'Download (intranet / VPC)')}${escapeHtml(valid(intranet))}` });
+      rows.push({ label: f.intranetUrl, text: `${intranet}${valid(intranet)}`, html: `${anchor(intranet, m.downloadIntranet)}${escapeHtml(valid(intranet))}` });
     }
-    const missing = missingLinkNote(n);
-    if (missing) rows.push({ label: 'Download', text: missing });
+    const missing = missingLinkNote(n, m, p);
+    if (missing) rows.push({ label: m.download, text: missing });
   }
   return rows;
 }
 
-function page(title: string, inner: string): string {
+function page(title: string, inner: string, m: Messages = messagesFor('en'), lang = 'en'): string {
   return [
     '<!DOCTYPE html>',
-    '<html><head><meta charset="utf-8">',
+    `<html lang="${lang}"><head><meta charset="utf-8">`,
     `<title>${escapeHtml(title)}</title>`,
     '</head>',
     `<body style="${STYLE.body}">`,
     inner,
-    `<p style="${STYLE.footer}">Sent by dbswatch. Download links are pre-signed and expire; do not forward this message.</p>`,
+    `<p style="${STYLE.footer}">${escapeHtml(m.emailFooter)}</p>`,
     '</body></html>',
   ].join('\n');
 }
 
-export function renderEmailSingle(n: Notification): EmailMessage {
-  const subject = cleanSubject(`[dbswatch] ${verb(n)}: ${taskName(n)} (${n.plan.name})`);
-  const rows = detailRows(n);
-  const error = n.event === 'failed' ? stripControl(n.task.errorMessage ?? 'DBS gave no error message') : undefined;
+export function renderEmailSingle(n: Notification, presentation: Presentation = DEFAULT_PRESENTATION): EmailMessage {
+  const m = messagesFor(presentation.locale);
+  const subject = cleanSubject(`[dbswatch] ${verb(n, m)}: ${taskName(n)} (${n.plan.name})`);
+  const rows = detailRows(n, m, presentation);
+  const error = n.event === 'failed' ? stripControl(n.task.errorMessage ?? m.dbsNoErrorMessage) : undefined;
+  const reminder = n.reminder
+    ? `${m.reminder(n.reminder.n, n.reminder.times, formatTimestamp(n.reminder.firstAt, presentation) ?? m.unknown)} · ${m.ackHint} ${n.task.taskId}`
+    : undefined;
+  const detected = formatTimestamp(n.detectedAt, presentation) ?? m.unknown;
 
   const text = [
-    `${verb(n)}: ${oneLine(taskName(n))} (plan ${oneLine(n.plan.name)})`,
+    `${verb(n, m)}: ${oneLine(m.inPlan(taskName(n), n.plan.name))}`,
+    ...(reminder ? ['', oneLine(reminder)] : []),
     '',
     ...rows.map((r) => `${r.label}: ${r.text}`),
-    ...(error !== undefined ? ['', 'Error:', truncate(error, ERROR_MAX)] : []),
+    ...(error !== undefined ? ['', `${m.field.error}:`, truncate(error, ERROR_MAX)] : []),
     '',
-    `Detected: ${formatTimestamp(n.detectedAt) ?? 'unknown'}`,
+    `${m.field.detected}: ${detected}`,
+    // `Notification: <id>` stays untranslated: tools (and tests) read the id from it.
     `Notification: ${n.id}`,
   ].join('\n');
 
@@ -139,33 +150,34 @@ export function renderEmailSingle(n: Notification): EmailMessage {
   const html = page(
     subject,
     [
-      `<h2>${escapeHtml(verb(n))}: ${htmlText(taskName(n), 500)}</h2>`,
+      `<h2>${escapeHtml(verb(n, m))}: ${htmlText(taskName(n), 500)}</h2>`,
+      reminder ? `<p><em>${htmlText(reminder, 1000)}</em></p>` : '',
       `<table style="${STYLE.table}">\n${table}\n</table>`,
       error !== undefined
-        ? `<p><strong>Error</strong></p>\n<div style="${STYLE.quote}">${htmlText(error, ERROR_MAX, { multiline: true })}</div>`
+        ? `<p><strong>${escapeHtml(m.field.error)}</strong></p>\n<div style="${STYLE.quote}">${htmlText(error, ERROR_MAX, { multiline: true })}</div>`
         : '',
-      `<p style="${STYLE.footer}">Detected ${escapeHtml(formatTimestamp(n.detectedAt) ?? 'unknown')} · notification ${htmlText(n.id, 300)}</p>`,
+      `<p style="${STYLE.footer}">${escapeHtml(m.detectedAt(detected))} · notification ${htmlText(n.id, 300)}</p>`,
     ].join('\n'),
+    m,
+    presentation.locale,
   );
   return { ids: [n.id], subject, text, html };
 }
 
-function countsLine(ns: readonly Notification[]): string {
+function countsLine(ns: readonly Notification[], m: Messages): string {
   let ready = 0;
   let failed = 0;
   for (const n of ns) {
     if (n.event === 'finished') ready += 1;
     else if (n.event === 'failed') failed += 1;
   }
-  const other = ns.length - ready - failed;
-  const parts = [`${ready} ready`];
-  if (failed || !other) parts.push(`${failed} failed`);
-  if (other) parts.push(`${other} updated`);
-  return `${ns.length} downloads: ${parts.join(', ')}`;
+  return m.digestSummary(ns.length, ready, failed, ns.length - ready - failed);
 }
 
-export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
-  const summary = countsLine(ns);
+export function renderEmailDigest(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): EmailMessage {
+  const m = messagesFor(presentation.locale);
+  const p = presentation;
+  const summary = countsLine(ns, m);
   const subject = cleanSubject(`[dbswatch] ${summary}`);
   const textLines: string[] = [summary, ''];
   const htmlRows: string[] = [];
@@ -175,40 +187,40 @@ export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
     const intranet = t.downloadWay === 'auto' ? undefined : safeHttpUrl(t.intranetUrl);
     const detail =
       n.event === 'failed'
-        ? `Error: ${oneLine(truncate(t.errorMessage ?? 'no error message', 500))}`
+        ? `${m.field.error}: ${oneLine(truncate(t.errorMessage ?? m.noErrorMessage, 500))}`
         : t.downloadWay === 'auto'
-          ? `Pushed to gateway ${t.gatewayId ?? '?'} ${oneLine(t.downloadDir ?? '')}`.trim()
+          ? `${m.pushedTo} ${m.gatewayPart(String(t.gatewayId ?? '?'))} ${oneLine(t.downloadDir ?? '')}`.trim()
           : '';
     textLines.push(
-      `- ${verb(n)}: ${oneLine(taskName(n))} (plan ${oneLine(n.plan.name)}) ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
+      `- ${verb(n, m)}: ${oneLine(m.inPlan(taskName(n), n.plan.name))} ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
     );
     if (detail) textLines.push(`  ${detail}`);
     const valid = (url: string) => {
-      const validity = linkValidity(url);
+      const validity = linkValidity(url, m, p);
       return validity ? ` (${validity})` : '';
     };
-    const missing = missingLinkNote(n);
-    if (internet) textLines.push(`  Public: ${internet}${valid(internet)}`);
-    if (intranet) textLines.push(`  Intranet: ${intranet}${valid(intranet)}`);
+    const missing = missingLinkNote(n, m, p);
+    if (internet) textLines.push(`  ${m.field.publicUrl}: ${internet}${valid(internet)}`);
+    if (intranet) textLines.push(`  ${m.field.intranetUrl}: ${intranet}${valid(intranet)}`);
     if (missing) textLines.push(`  ${missing}`);
 
     const links = [
-      internet ? `${anchor(internet, 'public')}${escapeHtml(valid(internet))}` : '',
-      intranet ? `${anchor(intranet, 'intranet')}${escapeHtml(valid(intranet))}` : '',
+      internet ? `${anchor(internet, m.field.publicUrl)}${escapeHtml(valid(internet))}` : '',
+      intranet ? `${anchor(intranet, m.field.intranetUrl)}${escapeHtml(valid(intranet))}` : '',
       missing ? escapeHtml(missing) : '',
     ].filter(Boolean);
     const cells = [
-      escapeHtml(verb(n)),
+      escapeHtml(verb(n, m)),
       htmlText(taskName(n), 300),
       htmlText(n.plan.name, 200),
       escapeHtml(formatBytes(t.dataSize) ?? ''),
-      escapeHtml(formatTimestamp(t.finishedAt) ?? ''),
+      escapeHtml(formatTimestamp(t.finishedAt, presentation) ?? ''),
       links.length ? links.join(' · ') : htmlText(detail, 600),
     ];
     htmlRows.push(`<tr>${cells.map((c) => `<td style="${STYLE.cell}">${c}</td>`).join('')}</tr>`);
   }
-  const header = ['Result', 'Task', 'Plan', 'Backup set size', 'Finished', 'Links / error']
-    .map((h) => `<th style="${STYLE.cell}text-align:left;background:#f4f4f4;">${h}</th>`)
+  const header = [m.field.result, m.field.task, m.field.plan, m.field.size, m.field.finished, m.field.links]
+    .map((h) => `<th style="${STYLE.cell}text-align:left;background:#f4f4f4;">${escapeHtml(h)}</th>`)
     .join('');
   const html = page(
     subject,
@@ -216,13 +228,30 @@ export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
       `<h2>${escapeHtml(summary)}</h2>`,
       `<table style="${STYLE.table}">\n<tr>${header}</tr>\n${htmlRows.join('\n')}\n</table>`,
     ].join('\n'),
+    m,
+    presentation.locale,
   );
   return { ids: ns.map((n) => n.id), subject, text: textLines.join('\n'), html };
 }
 
 /** Notifications of one job → one email (a single, or a digest table). */
-export function renderEmail(ns: readonly Notification[]): EmailMessage[] {
+export function renderEmail(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): EmailMessage[] {
   if (ns.length === 0) return [];
-  if (ns.length === 1) return [renderEmailSingle(ns[0] as Notification)];
-  return [renderEmailDigest(ns)];
+  if (ns.length === 1) return [renderEmailSingle(ns[0] as Notification, presentation)];
+  return [renderEmailDigest(ns, presentation)];
+}
+
+/** A watchdog event → one email: the catalogue's title as subject and heading, its lines as the body. */
+export function renderEmailWatchdog(notice: WatchdogNotice, presentation: Presentation = DEFAULT_PRESENTATION): EmailMessage {
+  const m = messagesFor(presentation.locale);
+  const { title, lines } = watchdogText(notice, presentation);
+  const subject = cleanSubject(`[dbswatch] ${title}`);
+  const text = [title, '', ...lines.map(stripControl)].join('\n');
+  const html = page(
+    subject,
+    [`<h2>${htmlText(title, 500)}</h2>`, ...lines.map((line) => `<p>${htmlText(line, ERROR_MAX, { multiline: true })}</p>`)].join('\n'),
+    m,
+    presentation.locale,
+  );
+  return { ids: [notice.id], subject, text, html };
 }

@@ -9,9 +9,9 @@ import { type EmailChannelConfig, isLoopbackHost } from '../config.js';
 import { PERMANENT, RETRYABLE } from '../errors.js';
 import { scrubSecrets } from '../secrets.js';
 import { type Channel, DeliveryError } from './channel.js';
-import { renderEmail, type EmailMessage } from './email-render.js';
+import { renderEmail, renderEmailWatchdog, type EmailMessage } from './email-render.js';
 import { oneLine, truncate } from '../text/escape.js';
-import type { Notification } from './event.js';
+import type { Notification, WatchdogNotice } from './event.js';
 
 /** Connection-level failures worth another try. */
 const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'EDNS', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -125,7 +125,10 @@ export function createEmailChannel(config: EmailChannelConfig): Channel<EmailMes
     kind: 'email',
     name: config.name,
     render(notifications: readonly Notification[]): EmailMessage[] {
-      return renderEmail(notifications);
+      return renderEmail(notifications, { timezone: config.timezone, locale: config.locale });
+    },
+    renderWatchdog(notice: WatchdogNotice): EmailMessage[] {
+      return [renderEmailWatchdog(notice, { timezone: config.timezone, locale: config.locale })];
     },
     async send(message: EmailMessage): Promise<void> {
       try {

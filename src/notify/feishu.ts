@@ -20,6 +20,7 @@ import type { FeishuChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, type HttpPlatform } from './chat-http.js';
 import { type FeishuMessage, renderFeishu } from './feishu-render.js';
+import { renderFeishuWatchdog } from './chat-watchdog.js';
 
 /** `sign` for a timestamp (seconds): base64 HMAC-SHA256 keyed by `timestamp\nsecret`, over an empty message. */
 export function feishuSign(secret: string, timestampSeconds: number): string {
@@ -61,5 +62,5 @@ export function feishuPlatform(config: FeishuChannelConfig): HttpPlatform<Feishu
 }
 
 export function createFeishuChannel(config: FeishuChannelConfig): Channel<FeishuMessage> {
-  return createHttpChannel(config, feishuPlatform(config), renderFeishu);
+  return createHttpChannel(config, feishuPlatform(config), renderFeishu, renderFeishuWatchdog);
 }

@@ -10,8 +10,9 @@ import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
 import type { RenderedMessage } from './channel.js';
 import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from '../text/escape.js';
-import type { Notification } from './event.js';
-import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import type { Notification, WatchdogNotice } from './event.js';
+import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
+import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
@@ -63,7 +64,12 @@ export interface SlackMessage extends RenderedMessage {
 export interface SlackRenderOptions {
   /** Operator-configured mention (e.g. `<!here>`) put in front of failures. Not escaped. */
   readonly mentionOnFailure?: string;
+  /** Time zone and language of the message. Default: UTC, en. */
+  readonly presentation?: Presentation;
 }
+
+const presentationOf = (options: SlackRenderOptions): Presentation => options.presentation ?? DEFAULT_PRESENTATION;
+const wordsOf = (options: SlackRenderOptions): Messages => messagesFor(presentationOf(options).locale);
 
 const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
 const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
@@ -82,14 +88,15 @@ function emojiOf(n: Notification): string {
   }
 }
 
-function titleOf(n: Notification): string {
+function titleOf(n: Notification, m: Messages): string {
+  const reminder = n.reminder ? `${m.reminderTitle}: ` : '';
   switch (n.event) {
     case 'finished':
-      return 'Download ready';
+      return reminder + m.title.finished;
     case 'failed':
-      return 'Download failed';
+      return reminder + m.title.failed;
     case 'progress':
-      return `Download ${statusWord(n.task.status)}`;
+      return reminder + m.title.progress(statusWord(n.task.status));
     default:
       return assertNever(n.event, 'event');
   }
@@ -115,107 +122,114 @@ function mentionPrefix(n: { event: Notification['event'] }, options: SlackRender
 }
 
 function fallbackFor(n: Notification, options: SlackRenderOptions): string {
-  const core = `${emojiOf(n)} ${titleOf(n)}: ${oneLine(taskName(n))} (${oneLine(n.plan.name)})`;
+  const core = `${emojiOf(n)} ${titleOf(n, wordsOf(options))}: ${oneLine(taskName(n))} (${oneLine(n.plan.name)})`;
   return mentionPrefix(n, options) + mrkdwnText(core, SLACK_LIMITS.fallbackText - 110);
 }
 
 /** One notification → one message. */
 export function renderSlackSingle(n: Notification, options: SlackRenderOptions = {}): SlackMessage {
   const task = n.task;
+  const m = wordsOf(options);
+  const p = presentationOf(options);
   const blocks: SlackBlock[] = [];
-  blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n)}`, SLACK_LIMITS.headerText)) });
+  blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n, m)}`, SLACK_LIMITS.headerText)) });
 
-  const intro = `*${mrkdwnText(taskName(n), 1000)}* in plan *${mrkdwnText(n.plan.name, 1000)}*`;
+  const intro = m.inPlan(`*${mrkdwnText(taskName(n), 1000)}*`, `*${mrkdwnText(n.plan.name, 1000)}*`);
   blocks.push({ type: 'section', text: mrkdwn(mentionPrefix(n, options) + intro) });
+  if (n.reminder) {
+    const line = m.reminder(n.reminder.n, n.reminder.times, formatTimestamp(n.reminder.firstAt, p) ?? m.unknown);
+    blocks.push({ type: 'section', text: mrkdwn(`_${mrkdwnText(line, 500)}_ · ${m.ackHint} \`${mrkdwnText(task.taskId, 200)}\``) });
+  }
 
   const fields: TextObject[] = [
-    field('Plan', `${n.plan.name} (${n.plan.id})`),
-    field('Task', `${taskName(n)} (${task.taskId})`),
+    field(m.field.plan, `${n.plan.name} (${n.plan.id})`),
+    field(m.field.task, `${taskName(n)} (${task.taskId})`),
   ];
-  if (task.dbType) fields.push(field('Database', task.dbType));
+  if (task.dbType) fields.push(field(m.field.database, task.dbType));
   const jobType = jobTypeLabel(task.jobType);
-  if (jobType) fields.push(field('Backup', jobType));
-  if (task.dataFormat) fields.push(field('Format', task.dataFormat));
+  if (jobType) fields.push(field(m.field.backup, m.jobType(jobType)));
+  if (task.dataFormat) fields.push(field(m.field.format, task.dataFormat));
   const size = formatBytes(task.dataSize);
   // BackupSetDataSize is the backup set's size, not the download's.
-  if (size) fields.push(field('Backup set size', size));
-  const created = formatTimestamp(task.createdAt);
-  if (created) fields.push(field('Created', created));
-  const finished = formatTimestamp(task.finishedAt);
-  if (finished) fields.push(field('Finished', finished));
-  const duration = taskDuration(task.createdAt, task.finishedAt);
-  if (duration) fields.push(field('Duration', duration));
+  if (size) fields.push(field(m.field.size, size));
+  const created = formatTimestamp(task.createdAt, p);
+  if (created) fields.push(field(m.field.created, created));
+  const finished = formatTimestamp(task.finishedAt, p);
+  if (finished) fields.push(field(m.field.finished, finished));
+  const duration = taskDuration(task.createdAt, task.finishedAt, p);
+  if (duration) fields.push(field(m.field.duration, duration));
   if (n.event === 'progress' && n.previousStatus) {
-    fields.push(field('Status', `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`));
+    fields.push(field(m.field.status, `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`));
   }
   blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) });
 
   if (task.downloadWay === 'auto') {
     const parts: string[] = [];
-    if (task.gatewayId !== undefined) parts.push(`backup gateway \`${mrkdwnText(String(task.gatewayId), 100)}\``);
-    if (task.downloadDir) parts.push(`directory \`${mrkdwnText(task.downloadDir, 1000)}\``);
+    if (task.gatewayId !== undefined) parts.push(m.gatewayPart(`\`${mrkdwnText(String(task.gatewayId), 100)}\``));
+    if (task.downloadDir) parts.push(m.directoryPart(`\`${mrkdwnText(task.downloadDir, 1000)}\``));
     if (parts.length > 0 && n.event === 'finished') {
-      blocks.push({ type: 'section', text: mrkdwn(`*Pushed to* ${parts.join(', ')}`) });
+      blocks.push({ type: 'section', text: mrkdwn(`*${m.pushedTo}* ${parts.join(', ')}`) });
     } else if (parts.length > 0) {
-      blocks.push({ type: 'section', text: mrkdwn(`*Destination:* ${parts.join(', ')}`) });
+      blocks.push({ type: 'section', text: mrkdwn(`*${m.destination}* ${parts.join(', ')}`) });
     }
   } else {
     const internet = safeHttpUrl(task.internetUrl);
     if (internet && internet.length <= SLACK_LIMITS.buttonUrl) {
       blocks.push({
         type: 'actions',
-        elements: [{ type: 'button', text: plain('Download (public URL)'), url: internet, style: 'primary' }],
+        elements: [{ type: 'button', text: plain(m.downloadPublic), url: internet, style: 'primary' }],
       });
-      const validity = linkValidity(internet);
+      const validity = linkValidity(internet, m, p);
       if (validity) blocks.push({ type: 'context', elements: [mrkdwn(`Public URL ${validity}`)] });
     }
     const intranet = safeHttpUrl(task.intranetUrl);
     // A link longer than a section can hold is left out rather than cut (a cut URL is a broken URL).
-    const intranetValidity = intranet ? linkValidity(intranet) : undefined;
+    const intranetValidity = intranet ? linkValidity(intranet, m, p) : undefined;
     const intranetText = intranet
-      ? `*Intranet (VPC) URL:* ${link(intranet, 'intranet download link')}${intranetValidity ? ` (${intranetValidity})` : ''}`
+      ? `*${m.field.intranetUrl}:* ${link(intranet, m.intranetLink)}${intranetValidity ? ` (${intranetValidity})` : ''}`
       : undefined;
     if (intranetText && intranetText.length <= SLACK_LIMITS.sectionText) {
       blocks.push({ type: 'section', text: mrkdwn(intranetText) });
     }
-    const missing = missingLinkNote(n);
-    if (missing) blocks.push({ type: 'section', text: mrkdwn(`*Download:* ${mrkdwnText(missing, 500)}`) });
+    const missing = missingLinkNote(n, m, p);
+    if (missing) blocks.push({ type: 'section', text: mrkdwn(`*${m.download}:* ${mrkdwnText(missing, 500)}`) });
   }
 
   if (n.event === 'failed') {
-    const error = task.errorMessage ?? 'DBS gave no error message';
+    const error = task.errorMessage ?? m.dbsNoErrorMessage;
     // Quote every line; `>` at a line start is our markup, escaped `&gt;` inside the text is not.
     const escaped = mrkdwnText(error, SLACK_LIMITS.sectionText - 200, { multiline: true });
     const quoted = escaped
       .split('\n')
       .map((line) => `>${line}`)
       .join('\n');
-    blocks.push({ type: 'section', text: mrkdwn(truncateEscaped(`*Error*\n${quoted}`, SLACK_LIMITS.sectionText)) });
+    blocks.push({ type: 'section', text: mrkdwn(truncateEscaped(`*${m.field.error}*\n${quoted}`, SLACK_LIMITS.sectionText)) });
   }
 
-  const detected = formatTimestamp(n.detectedAt);
+  const detected = formatTimestamp(n.detectedAt, p);
+  // `notification <id>` stays untranslated: tools (and tests) read the id from it.
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`dbswatch${detected ? ` · detected ${detected}` : ''} · notification ${mrkdwnText(n.id, 300)}`)],
+    elements: [mrkdwn(`dbswatch${detected ? ` · ${m.detectedAt(detected)}` : ''} · notification ${mrkdwnText(n.id, 300)}`)],
   });
   return { ids: [n.id], text: fallbackFor(n, options), blocks };
 }
 
 /** One compact digest line: emoji, task, plan, size, link (or the start of the error). */
-export function digestLine(n: Notification): string {
+export function digestLine(n: Notification, m: Messages = messagesFor('en'), p: Presentation = DEFAULT_PRESENTATION): string {
   const parts = [`${emojiOf(n)} *${mrkdwnText(taskName(n), 200)}*`, mrkdwnText(n.plan.name, 100)];
   const size = formatBytes(n.task.dataSize);
   if (n.event === 'progress') parts.push(statusWord(n.task.status));
   if (size && n.event !== 'failed') parts.push(size);
-  if (n.event === 'failed') parts.push(`_${mrkdwnText(n.task.errorMessage ?? 'no error message', 200)}_`);
+  if (n.event === 'failed') parts.push(`_${mrkdwnText(n.task.errorMessage ?? m.noErrorMessage, 200)}_`);
   const url = safeHttpUrl(n.task.internetUrl) ?? safeHttpUrl(n.task.intranetUrl);
   if (n.event === 'finished' && n.task.downloadWay !== 'auto' && url) {
-    const anchor = link(url, 'download');
-    const validity = linkValidity(url);
+    const anchor = link(url, m.download);
+    const validity = linkValidity(url, m, p);
     // A pathological URL that would not fit is left out; the line still names the task.
     if (anchor.length <= SLACK_LIMITS.sectionText - 600) parts.push(validity ? `${anchor} (${validity})` : anchor);
   }
-  const missing = missingLinkNote(n);
+  const missing = missingLinkNote(n, m, p);
   if (missing) parts.push(mrkdwnText(missing, 300));
   return parts.join(' · ');
 }
@@ -237,13 +251,9 @@ function countsOf(ns: readonly Notification[]): Counts {
 }
 
 /** `40 downloads: 38 ready, 2 failed` */
-export function digestSummary(ns: readonly Notification[]): string {
+export function digestSummary(ns: readonly Notification[], m: Messages = messagesFor('en')): string {
   const c = countsOf(ns);
-  const parts: string[] = [];
-  if (c.ready) parts.push(`${c.ready} ready`);
-  if (c.failed) parts.push(`${c.failed} failed`);
-  if (c.other) parts.push(`${c.other} updated`);
-  return `${ns.length} download${ns.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+  return m.digestSummary(ns.length, c.ready, c.failed, c.other);
 }
 
 /**
@@ -253,7 +263,8 @@ export function digestSummary(ns: readonly Notification[]): string {
  * what fits and ends with `+N more`.
  */
 export function renderSlackDigest(ns: readonly Notification[], options: SlackRenderOptions = {}): SlackMessage[] {
-  const lines = ns.map((n) => ({ n, line: digestLine(n) }));
+  const m = wordsOf(options);
+  const lines = ns.map((n) => ({ n, line: digestLine(n, m, presentationOf(options)) }));
   // Pack into chunks (messages), each a list of sections.
   const chunks: { ns: Notification[]; sections: string[] }[] = [];
   // header + summary/mention section + context = 3 fixed blocks.
@@ -276,20 +287,20 @@ export function renderSlackDigest(ns: readonly Notification[], options: SlackRen
     current.ns.push(n);
   }
 
-  const summary = digestSummary(ns);
+  const summary = digestSummary(ns, m);
   const anyFailed = ns.some((n) => n.event === 'failed');
   const mention = anyFailed && options.mentionOnFailure ? `${options.mentionOnFailure} ` : '';
   return chunks.map((chunk, index) => {
-    const part = chunks.length > 1 ? ` (part ${index + 1} of ${chunks.length})` : '';
+    const part = chunks.length > 1 ? m.part(index + 1, chunks.length) : '';
     const blocks: SlackBlock[] = [
       { type: 'header', text: plain(truncate(`📦 ${summary}${part}`, SLACK_LIMITS.headerText)) },
     ];
-    const chunkSummary = chunks.length > 1 ? `This part: ${digestSummary(chunk.ns)}` : 'One line per download task.';
+    const chunkSummary = chunks.length > 1 ? m.thisPart(digestSummary(chunk.ns, m)) : m.onePerLine;
     blocks.push({ type: 'section', text: mrkdwn(`${index === 0 ? mention : ''}${chunkSummary}`) });
     for (const section of chunk.sections) blocks.push({ type: 'section', text: mrkdwn(section) });
     const ids = chunk.ns.map((n) => n.id);
-    blocks.push({ type: 'context', elements: [mrkdwn('dbswatch digest: several tasks changed in one poll'), ...idElements(ids)] });
-    return { ids, text: digestFallback(chunk.ns, summary + part, mention), blocks };
+    blocks.push({ type: 'context', elements: [mrkdwn(m.digestContext), ...idElements(ids)] });
+    return { ids, text: digestFallback(chunk.ns, summary + part, mention, m), blocks };
   });
 }
 
@@ -321,20 +332,32 @@ function idElements(ids: readonly string[]): TextObject[] {
   return texts.map(mrkdwn);
 }
 
-function digestFallback(ns: readonly Notification[], summary: string, mention: string): string {
+function digestFallback(ns: readonly Notification[], summary: string, mention: string, m: Messages): string {
   const max = SLACK_LIMITS.fallbackText;
   let text = `${mention}📦 ${summary}`;
   for (let i = 0; i < ns.length; i++) {
     const n = ns[i] as Notification;
     const line = `\n${emojiOf(n)} ${mrkdwnText(taskName(n), 150)} (${mrkdwnText(n.plan.name, 80)})`;
-    const tail = `\n+${ns.length - i} more`;
-    if (text.length + line.length + `\n+${ns.length} more`.length > max) {
+    const tail = `\n${m.more(ns.length - i)}`;
+    if (text.length + line.length + `\n${m.more(ns.length)}`.length > max) {
       text += tail;
       break;
     }
     text += line;
   }
   return text;
+}
+
+/** A watchdog event → one message: the catalogue's title and lines, escaped. */
+export function renderSlackWatchdog(notice: WatchdogNotice, options: SlackRenderOptions = {}): SlackMessage {
+  const { title, lines, severity } = watchdogText(notice, presentationOf(options));
+  const emoji = severity === 'resolved' ? '✅' : '🚨';
+  const mention = severity === 'problem' && options.mentionOnFailure ? `${options.mentionOnFailure} ` : '';
+  const body = lines.slice(0, -1).map((line) => mrkdwnText(line, 1000, { multiline: true }));
+  const blocks: SlackBlock[] = [{ type: 'header', text: plain(truncate(`${emoji} ${title}`, SLACK_LIMITS.headerText)) }];
+  if (body.length > 0 || mention) blocks.push({ type: 'section', text: mrkdwn(truncateEscaped(mention + body.join('\n'), SLACK_LIMITS.sectionText)) });
+  blocks.push({ type: 'context', elements: [mrkdwn(mrkdwnText(lines.at(-1) ?? '', SLACK_LIMITS.contextText))] });
+  return { ids: [notice.id], text: mention + mrkdwnText(`${emoji} ${title}`, SLACK_LIMITS.fallbackText - 110), blocks };
 }
 
 /** Notifications of one job → messages: a single message, or a digest. */

@@ -16,8 +16,8 @@ import { PERMANENT, RETRYABLE, rateLimited } from '../errors.js';
 import { stripUrlQueries } from '../secrets.js';
 import { type Channel, DeliveryError } from './channel.js';
 import { oneLine, truncate } from '../text/escape.js';
-import type { Notification } from './event.js';
-import { renderSlack, type SlackMessage } from './slack-render.js';
+import type { Notification, WatchdogNotice } from './event.js';
+import { renderSlack, renderSlackWatchdog, type SlackMessage } from './slack-render.js';
 
 /** Wait used when Slack answers 429 without a `Retry-After`. */
 export const DEFAULT_SLACK_RETRY_AFTER_MS = 5_000;
@@ -113,12 +113,16 @@ function networkFailure(error: Error): { reason: string; outcomeUnknown: boolean
 }
 
 export function createSlackChannel(config: SlackChannelConfig): Channel<SlackMessage> {
-  const options = config.mentionOnFailure ? { mentionOnFailure: config.mentionOnFailure } : {};
+  const presentation = { timezone: config.timezone, locale: config.locale };
+  const options = { presentation, ...(config.mentionOnFailure ? { mentionOnFailure: config.mentionOnFailure } : {}) };
   return {
     kind: 'slack',
     name: config.name,
     render(notifications: readonly Notification[]): SlackMessage[] {
       return renderSlack(notifications, options);
+    },
+    renderWatchdog(notice: WatchdogNotice): SlackMessage[] {
+      return [renderSlackWatchdog(notice, options)];
     },
     async send(message: SlackMessage): Promise<void> {
       // A webhook per send: the wrapping fetch records this request's Retry-After

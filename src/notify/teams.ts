@@ -15,6 +15,7 @@ import type { TeamsChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { createHttpChannel, type HttpPlatform } from './chat-http.js';
 import { renderTeams, type TeamsMessage } from './teams-render.js';
+import { renderTeamsWatchdog } from './chat-watchdog.js';
 
 export const TEAMS_STATUSES: Readonly<Record<number, string>> = {
   400: 'Teams rejected the card (a dbswatch bug: please report it)',
@@ -38,5 +39,5 @@ export function teamsPlatform(config: TeamsChannelConfig): HttpPlatform<TeamsMes
 }
 
 export function createTeamsChannel(config: TeamsChannelConfig): Channel<TeamsMessage> {
-  return createHttpChannel(config, teamsPlatform(config), renderTeams);
+  return createHttpChannel(config, teamsPlatform(config), renderTeams, renderTeamsWatchdog);
 }

@@ -18,6 +18,7 @@ import type { WebhookChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { createHttpChannel, type HttpPlatform } from './chat-http.js';
 import { renderWebhook, type WebhookMessage } from './webhook-render.js';
+import { renderWebhookWatchdog } from './chat-watchdog.js';
 
 /** The `webhook-signature` value for one request. */
 export function standardWebhookSignature(secret: string, id: string, timestampSeconds: number, body: string): string {
@@ -61,5 +62,5 @@ export function webhookPlatform(config: WebhookChannelConfig): HttpPlatform<Webh
 }
 
 export function createWebhookChannel(config: WebhookChannelConfig): Channel<WebhookMessage> {
-  return createHttpChannel(config, webhookPlatform(config), renderWebhook);
+  return createHttpChannel(config, webhookPlatform(config), renderWebhook, renderWebhookWatchdog);
 }

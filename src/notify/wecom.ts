@@ -12,6 +12,7 @@ import type { WecomChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, errcodeOf, type HttpPlatform } from './chat-http.js';
 import { renderWecom, type WecomMessage } from './wecom-render.js';
+import { renderWecomWatchdog } from './chat-watchdog.js';
 
 export const WECOM_CODES: Readonly<Record<number, CodeRule>> = {
   45009: { kind: 'rate-limited', reason: 'API frequency limit exceeded (20 messages a minute per robot)' },
@@ -34,5 +35,5 @@ export function wecomPlatform(config: WecomChannelConfig): HttpPlatform<WecomMes
 }
 
 export function createWecomChannel(config: WecomChannelConfig): Channel<WecomMessage> {
-  return createHttpChannel(config, wecomPlatform(config), renderWecom);
+  return createHttpChannel(config, wecomPlatform(config), renderWecom, renderWecomWatchdog);
 }

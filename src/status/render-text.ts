@@ -117,5 +117,29 @@ export function renderStatusText(report: StatusReport, now: number): string {
     ]);
     out.push(...table(rows));
   }
+  out.push(...silenceLines(report, now));
   return `${out.join('\n')}\n`;
+}
+
+/** SILENCES and SILENCED sections (when the report has them). */
+function silenceLines(report: StatusReport, now: number): string[] {
+  if (!report.silences) return [];
+  const out = [''];
+  if (report.silences.length === 0) out.push('SILENCES: none');
+  else {
+    out.push(`SILENCES (${report.silences.length})`);
+    for (const s of report.silences) {
+      const when = s.weekly ? `weekly ${s.weekly.days.join(',')} ${s.weekly.start}-${s.weekly.end} ${s.weekly.timezone}` : s.until !== undefined ? `until ${new Date(s.until).toISOString()}` : '';
+      const scope = `plans ${terminalText(s.plans?.join(',') ?? '*', 80)} events ${terminalText(s.events?.join(',') ?? '*', 80)} channels ${terminalText(s.channels?.join(',') ?? '*', 80)}`;
+      out.push(`  ${terminalText(s.id, 40)} [${s.source}] ${scope} ${when}${s.replay ? ' replay' : ''} — ${terminalText(s.reason, 200)}`);
+    }
+  }
+  const silenced = report.silenced ?? [];
+  if (silenced.length > 0) {
+    out.push('', `SILENCED NOTIFICATIONS (newest ${silenced.length}; not sent)`);
+    for (const r of silenced.slice(0, TEXT_HISTORY_LINES)) {
+      out.push(`  ${relativeTime(r.at, now)}  → ${terminalText(r.channel, 64)}  ${terminalText(r.event, 30)}  ${terminalText(r.planId, 60)} ${terminalText(r.taskId ?? '', 60)}  by ${terminalText(r.silenceId, 40)}${r.replay ? ' (replayed when it ends)' : ''}`);
+    }
+  }
+  return out;
 }

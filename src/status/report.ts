@@ -17,6 +17,8 @@ import { readUnknownPlans, trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
 import { maskUrl } from '../secrets.js';
+import { type SilencedRecord, SilenceStore } from '../alerting/silence-store.js';
+import type { Silence } from '../alerting/silences.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';
@@ -73,6 +75,10 @@ export interface StatusReport {
   readonly failedNotifications: readonly FailedNotification[];
   /** Newest first. */
   readonly recentTransitions: readonly HistoryEntry[];
+  /** Silences in force or scheduled (config first, then runtime). Absent in reports built without them. */
+  readonly silences?: readonly Silence[];
+  /** Notifications a silence stopped, newest first. */
+  readonly silenced?: readonly SilencedRecord[];
 }
 
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -111,7 +117,7 @@ export function describeFailedJob(job: Pick<Job<NotifyJobData>, 'id' | 'data' | 
     failedReason: stripUrlQueries(String(job.failedReason ?? '')),
     attemptsMade: job.attemptsMade ?? 0,
     ...(job.finishedOn ? { failedAt: job.finishedOn } : {}),
-    events: unique(notifications.map((n) => String(n?.event ?? '?'))),
+    events: data.watchdog ? [String(data.watchdog.event)] : unique(notifications.map((n) => String(n?.event ?? '?'))),
     plans: unique(notifications.map((n) => String(n?.plan?.name ?? n?.plan?.id ?? '?'))),
     tasks: notifications.map((n) => String(n?.task?.name ?? n?.task?.taskId ?? '?')),
   };
@@ -136,6 +142,8 @@ export async function collectStatus(deps: {
     readHistory(redis, prefix, HISTORY_LIMIT),
     readUnknownPlans(redis, prefix),
   ]);
+  const silenceStore = new SilenceStore(redis, prefix);
+  const [silences, silenced] = await Promise.all([silenceStore.all(config, now()), silenceStore.recentSilenced(HISTORY_LIMIT)]);
   const at = now();
   return {
     generatedAt: at,
@@ -160,5 +168,7 @@ export async function collectStatus(deps: {
     queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },
     failedNotifications: failedJobs.filter((job): job is Job<NotifyJobData> => !!job).map(describeFailedJob),
     recentTransitions: history,
+    silences,
+    silenced,
   };
 }

@@ -16,6 +16,9 @@ import { formatInterval } from '../text/duration.js';
 import { oneLine } from '../text/escape.js';
 import { formatBytes } from '../text/format.js';
 import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport, unknownPlanText } from '../status/report.js';
+import type { Locale } from '../config.js';
+import { messagesFor } from '../notify/i18n.js';
+import { silenceControls, silencesSection } from './silences-view.js';
 import type { QueueName } from '../queues.js';
 import { relativeTime } from '../text/terminal.js';
 import type { HistoryEntry } from '../tracking/history.js';
@@ -66,6 +69,8 @@ export interface RenderOptions {
   readonly nonce: string;
   /** Seconds between automatic refreshes. Default 5. */
   readonly refreshSeconds?: number;
+  /** Page language (Accept-Language, `?lang=`). Default: en. */
+  readonly locale?: Locale;
 }
 
 /** Cuts untrusted text to `max` characters before escaping (long API errors stay readable). */
@@ -274,6 +279,7 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
   const { now, nonce } = options;
   const refreshSeconds = options.refreshSeconds ?? 5;
   const { report } = model;
+  const locale = options.locale ?? 'en';
   const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
   const failedNotifications = report.queues.notify.failed;
   const summary =
@@ -285,12 +291,12 @@ export function renderStatusPage(model: PageModel, options: RenderOptions): stri
           failedNotifications > 0 && `${failedNotifications} failed notification${failedNotifications === 1 ? '' : 's'}`,
         ]}</span>`;
   return html`<!doctype html>
-<html lang="en">
+<html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>dbswatch status</title>
+<title>${messagesFor(locale).page.title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${PAGE_ASSETS.css}">
 <script src="${PAGE_ASSETS.js}" nonce="${nonce}" defer></script>
@@ -304,7 +310,9 @@ ${transitionsSection(model, now)}
 ${notificationsSection(model, now)}
 ${chartSection(model)}
 ${queuesSection(report)}
+${silencesSection(report, locale, model.actionsEnabled)}
 </div>
+${silenceControls(nonce, model.actionsEnabled)}
 </body>
 </html>
 `.toString();

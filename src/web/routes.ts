@@ -41,6 +41,8 @@ import { collectPageModel, parseFilter } from './data.js';
 import { html } from './html.js';
 import { renderStatusPage } from './page.js';
 import { retryFailedNotification } from './retry.js';
+import { type AlertingRouteDeps, ackHandler, addSilenceHandler, type HttpReply, listSilencesHandler, reloadHandler, removeSilenceHandler } from './silences.js';
+import { negotiateLocale } from '../notify/i18n.js';
 
 export interface StatusPageDeps {
   /** A getter, so a reloaded config (SIGHUP) applies to later requests. */
@@ -48,6 +50,8 @@ export interface StatusPageDeps {
   readonly redis: Redis;
   readonly queues: Queues;
   readonly log: Logger;
+  /** Reloads the config file (`POST /-/reload`). Default: none (501). */
+  readonly reload?: AlertingRouteDeps['reload'];
 }
 
 /** How long a page or API request waits for Redis before answering 503. */
@@ -111,13 +115,14 @@ const isJson = (req: IncomingMessage) => /^application\/json\s*(;|$)/i.test(req.
  * must not be cross-site (403) and must be JSON (415). The token itself was
  * already checked by the server.
  */
-export function actionGuards(config: () => Config): RequestHandler[] {
+export function actionGuards(config: () => Config, options: { readonly json?: boolean } = {}): RequestHandler[] {
+  const needsJson = options.json ?? true;
   return [
     (_req, res, next) => {
       if (config().http.authToken) return next();
       res.status(403).json({
         status: 'forbidden',
-        message: 'actions are disabled: set http.authToken in the config to enable Retry (and then send the token)',
+        message: 'actions are disabled: set http.authToken in the config to enable them (Retry, silences, acks, reload) and then send the token',
       });
     },
     (req, res, next) => {
@@ -125,7 +130,7 @@ export function actionGuards(config: () => Config): RequestHandler[] {
       res.status(403).json({ status: 'forbidden', message: 'cross-site request refused' });
     },
     (req, res, next) => {
-      if (isJson(req)) return next();
+      if (!needsJson || isJson(req)) return next();
       res.status(415).json({ status: 'unsupported media type', message: 'send the action as POST with Content-Type: application/json' });
     },
   ];
@@ -146,7 +151,7 @@ export function statusPageRoutes(deps: StatusPageDeps): express.Router {
       res
         .set('content-security-policy', pageCsp(nonce))
         .type('text/html; charset=utf-8')
-        .send(renderStatusPage(model, { now: Date.now(), nonce }));
+        .send(renderStatusPage(model, { now: Date.now(), nonce, locale: negotiateLocale(query.get('lang') ?? undefined, req.headers['accept-language']) }));
     })
     .all(methodNotAllowed('GET'));
 
@@ -173,6 +178,29 @@ export function statusPageRoutes(deps: StatusPageDeps): express.Router {
       if (outcome.status === 200) log.info({ jobId: id }, 'failed notification retried from the status page');
       res.status(outcome.status).json(outcome.body);
     })
+    .all(methodNotAllowed('POST'));
+
+  // Alerting (issue 18): runtime silences, acknowledging a failed task, reloading the config.
+  const alerting: AlertingRouteDeps = { config: deps.config, redis, log, reload: deps.reload };
+  const reply = (res: Response, answer: HttpReply) => res.status(answer.status).type(answer.contentType ?? 'application/json').send(answer.body);
+  router
+    .route('/api/silences')
+    .get(async (_req, res) => reply(res, await readRedis(redis, () => listSilencesHandler(alerting))))
+    .post(...actionGuards(deps.config), async (req, res) => reply(res, await readRedis(redis, () => addSilenceHandler(alerting, req))))
+    .all(methodNotAllowed('GET', 'POST'));
+  router
+    .route('/api/silences/:id')
+    .delete(...actionGuards(deps.config, { json: false }), async (req, res) =>
+      reply(res, await readRedis(redis, () => removeSilenceHandler(alerting, req.params.id ?? ''))),
+    )
+    .all(methodNotAllowed('DELETE'));
+  router
+    .route('/api/acks/:taskId')
+    .post(...actionGuards(deps.config), async (req, res) => reply(res, await readRedis(redis, () => ackHandler(alerting, req.params.taskId ?? ''))))
+    .all(methodNotAllowed('POST'));
+  router
+    .route('/-/reload')
+    .post(...actionGuards(deps.config, { json: false }), async (_req, res) => reply(res, await reloadHandler(alerting)))
     .all(methodNotAllowed('POST'));
 
   router.use(

@@ -179,7 +179,9 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
       const hostileRow = page.locator('#transitions tr.transition[data-plan="dbspageanalytics"]');
       expect(await hostileRow.locator('.task-name').textContent()).toBe(HOSTILE);
       expect(await page.locator('#live img').count()).toBe(0);
-      expect(await page.locator('script').count()).toBe(1);
+      // Ours only: the page's script and the silence controls' script, none inside the data.
+      expect(await page.locator('script').count()).toBe(2);
+      expect(await page.locator('#live script').count()).toBe(0);
       expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await hostileRow.locator('td').last().textContent()).toContain('✗ not delivered · slack-ops');
 
@@ -244,6 +246,35 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
       headers: { ...auth, origin: 'https://evil.example' },
     });
     expect(crossSite.status).toBe(403);
+  });
+
+  it('adds and removes a silence and acknowledges a failed download from the page', async () => {
+    const { page, problems } = await openPage();
+    try {
+      await page.fill('#silence-form input[name=plans]', 'dbspage*');
+      await page.fill('#silence-form input[name=events]', 'failed');
+      await page.fill('#silence-form input[name=for]', '1h');
+      await page.fill('#silence-form input[name=reason]', 'silenced from the page');
+      await page.locator('#silence-form button[type=submit]').click();
+      await expect.poll(async () => page.locator('#action-result').textContent(), { timeout: 15_000 }).toBe('created');
+      const row = page.locator('#silences tr', { hasText: 'silenced from the page' });
+      await row.waitFor({ timeout: 15_000 });
+      const listed = (await (await fetch(`${base}/api/silences`, { headers: auth })).json()) as { silences: { id: string; plans?: string[]; events?: string[] }[] };
+      expect(listed.silences).toMatchObject([{ plans: ['dbspage*'], events: ['failed'] }]);
+      await row.locator('button.unsilence').click();
+      await row.waitFor({ state: 'detached', timeout: 15_000 });
+      expect(((await (await fetch(`${base}/api/silences`, { headers: auth })).json()) as { silences: unknown[] }).silences).toEqual([]);
+
+      const ack = page.locator('#acks button.ack').first();
+      const taskId = (await ack.getAttribute('data-task')) as string;
+      await ack.click();
+      await expect.poll(async () => page.locator('#action-result').textContent(), { timeout: 15_000 }).toBe('acknowledged');
+      const again = await fetch(`${base}/api/acks/${encodeURIComponent(taskId)}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+      expect(((await again.json()) as { status: string }).status).toBe('already acknowledged');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
   });
 });
 
