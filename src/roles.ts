@@ -22,6 +22,9 @@ import { RedisHistory } from './tracking/history.js';
 import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
 import { startNotifyWorker } from './jobs/notify.js';
+import { dbs2021ClientFactory } from './dbs2021/factory.js';
+import { createInstanceTaskSource, createLinkMinter } from './dbs2021/source.js';
+import { sourceKindOf } from './tracking/source.js';
 import { type PollDeps, startPollWorker } from './jobs/poll.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
@@ -93,6 +96,13 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     log,
     ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
   });
+  const clientFor2021 = dbs2021ClientFactory({
+    config: getConfig,
+    gate,
+    log,
+    ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
+  });
+  const instanceSource = createInstanceTaskSource({ config: getConfig, clientFor: clientFor2021, log });
   const reconcile = async () => {
     const current = getConfig();
     await reconcileSchedulers(queues.poll, current, await trackedPlans(current, redis), log);
@@ -107,7 +117,9 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       resolvePlan: planResolver(getConfig, redis),
       source: {
         listAll: async (planId) =>
-          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
+          sourceKindOf(planId) === 'instance'
+            ? instanceSource.listAll(planId)
+            : (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
@@ -141,6 +153,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       log,
       // A retried job whose links were dropped when it failed re-reads its tasks by id.
       dbs: api,
+      // Instance (advanced download) links are minted at send time, never stored.
+      beforeRender: createLinkMinter({ config: getConfig, clientFor: clientFor2021 }),
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });

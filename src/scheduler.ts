@@ -11,6 +11,9 @@ import { type Config, type PlanConfig, discoveredPlan } from './config.js';
 import type { Logger } from './logger.js';
 import { idPart } from './notify/event.js';
 import { type PollJobData, pollJobOptions } from './queues.js';
+import { instanceAsPlan } from './dbs2021/pipeline.js';
+import { instanceOfKey } from './dbs2021/source.js';
+import { sourceKindOf } from './tracking/source.js';
 
 const PLAN_SCHEDULER_PREFIX = 'plan.';
 export const DISCOVER_SCHEDULER_ID = 'discover';
@@ -40,13 +43,13 @@ export async function readDiscovered(redis: Redis, prefix: string): Promise<Map<
   return new Map(Object.entries(raw));
 }
 
-/** Every plan dbswatch tracks now: the configured ones, then discovered ones not configured. */
+/** Every source dbswatch tracks now: the configured plans, the instances (keyed by sourceKey), then discovered plans. */
 export async function trackedPlans(config: Config, redis: Redis): Promise<PlanConfig[]> {
-  const plans = [...config.plans];
+  const plans = [...config.plans, ...config.instances.map(instanceAsPlan)];
   if (!config.discover.enabled) return plans;
   const configured = new Set(plans.map((p) => p.id));
   for (const [id, name] of await readDiscovered(redis, config.redis.prefix)) {
-    if (!configured.has(id)) plans.push(discoveredPlan(config, id, name));
+    if (!configured.has(id) && sourceKindOf(id) === 'plan') plans.push(discoveredPlan(config, id, name));
   }
   return plans;
 }
@@ -55,6 +58,11 @@ export async function trackedPlans(config: Config, redis: Redis): Promise<PlanCo
 export function planResolver(config: () => Config, redis: Redis) {
   return async (planId: string): Promise<PlanConfig | undefined> => {
     const current = config();
+    // An instance key resolves to its instance or to nothing — never to a (discovered) plan.
+    if (sourceKindOf(planId) === 'instance') {
+      const instance = instanceOfKey(current, planId);
+      return instance ? instanceAsPlan(instance) : undefined;
+    }
     const configured = current.plans.find((p) => p.id === planId);
     if (configured || !current.discover.enabled) return configured;
     const name = await redis.hget(discoveredKey(current.redis.prefix), planId);

@@ -14,7 +14,7 @@ import { silentLogger } from '../logger.js';
 import { dbsRequestsTotal } from '../metrics.js';
 import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
 import type { DownloadTask } from './task.js';
-import { DbsApiError, classifyDbsFailure, invalidResponse } from './errors.js';
+import { DbsApiError, type DbsFailure, classifyDbsFailure, invalidResponse } from './errors.js';
 import { normaliseTask, type Warn } from './normalise.js';
 import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
 
@@ -133,10 +133,10 @@ function installHeaderCapture(): void {
 }
 
 /** The openapi-client call shape of a DBS RPC operation (what a generated SDK would pass). */
-export function dbsRpcParams(action: string, protocol: 'http' | 'https'): InstanceType<typeof OpenApi.Params> {
+export function dbsRpcParams(action: string, protocol: 'http' | 'https', version = DBS_API_VERSION): InstanceType<typeof OpenApi.Params> {
   return new OpenApi.Params({
     action,
-    version: DBS_API_VERSION,
+    version,
     protocol,
     pathname: '/',
     method: 'POST',
@@ -220,6 +220,66 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
         return pageOf(list, query.pageNum, query.pageSize, list.items.map(normalisePlan));
       });
     },
+  };
+}
+
+/** What `createDbsRpcTransport` needs beyond the client options. */
+export interface DbsRpcTransportOptions extends DbsClientOptions {
+  /** OpenAPI version, e.g. `2021-01-01`. */
+  readonly version: string;
+  /** Classifies a failure; default: `classifyDbsFailure` (the 2019-03-06 table). */
+  readonly classify?: (failure: DbsFailure) => DbsApiError;
+}
+
+/** One signed RPC call's raw answer (HTTP 2xx; the body not yet checked). */
+export interface RpcAnswer {
+  readonly body?: unknown;
+  readonly headers?: unknown;
+  readonly statusCode?: number;
+}
+
+/**
+ * The signing, gating, header capture and thrown-error classification of
+ * `createDbsClient`, for another API version of the same product (the
+ * 2021-01-01 advanced-download client). Checking the body is the caller's job
+ * (the envelope differs by version); `fail` counts and logs a classified error.
+ */
+export function createDbsRpcTransport(options: DbsRpcTransportOptions): {
+  send(action: string, query: Record<string, string>): Promise<RpcAnswer>;
+  fail(error: DbsApiError, action: string): DbsApiError;
+  ok(): void;
+} {
+  installHeaderCapture();
+  const log = options.log ?? silentLogger;
+  const gate = options.gate ?? OPEN_GATE;
+  const classify = options.classify ?? classifyDbsFailure;
+  const client = new OpenApiClient(
+    new OpenApi.Config({
+      credential: options.credential ?? new CredentialClass(),
+      endpoint: options.endpoint,
+      protocol: options.protocol,
+      readTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+    }),
+  );
+  return {
+    async send(action, query) {
+      await gate.acquire();
+      const capture: HeaderCapture = {};
+      try {
+        return await currentCall.run(capture, () =>
+          client.callApi(
+            dbsRpcParams(action, options.protocol, options.version),
+            new OpenApi.OpenApiRequest({ query }),
+            new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+          ),
+        );
+      } catch (thrown) {
+        throw count(classify({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders }), log, action);
+      }
+    },
+    fail: (error, action) => count(error, log, action),
+    ok: () => dbsRequestsTotal.inc({ outcome: 'ok' }),
   };
 }
 

@@ -59,6 +59,21 @@ export interface DownloadTask {
   readonly finishedAt?: number;
   /** Why the task stopped. */
   readonly errorMessage?: string;
+  // Advanced downloads (instances, API 2021-01-01) only — see src/dbs2021/pipeline.ts.
+  /** The DownloadStatus as DBS sent it (normalised); `status` holds its pipeline mapping. */
+  readonly downloadStatus?: string;
+  /** RegionCode of the instance. */
+  readonly region?: string;
+  /** OSS targets: the path in the bucket the data was written to. */
+  readonly targetPath?: string;
+  /** `"done/total"` tables exported. */
+  readonly progress?: string;
+  /** Estimated end of the result's 3-day life (URL targets), epoch ms. */
+  readonly resultExpiresAt?: number;
+  /** Set in memory at send time only (never stored): when the minted links stop working, epoch ms. */
+  readonly linksExpireAt?: number;
+  /** Set in memory at send time only: why no links could be minted. */
+  readonly linksNote?: string;
 }
 
 /** Human label for a job type. */

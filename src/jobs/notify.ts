@@ -9,7 +9,7 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { ChannelConfig, Config } from '../config.js';
+import { type ChannelConfig, type Config, EVENT_KINDS } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
 import { assertNever, backoffDelay, DbswatchError, rateLimited, retryPolicyOf } from '../errors.js';
 import { type Logger, stripUrlQueries } from '../logger.js';
@@ -20,6 +20,7 @@ import type { Notification, NotifyJobData } from '../notify/event.js';
 import type { ChannelPool } from '../notify/registry.js';
 import { JITTERED_BACKOFF, QUEUE_NAMES } from '../queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
+import { sourceKindOf } from '../tracking/source.js';
 
 // ---------------------------------------------------------------------------
 // Payload validation: a job written by another version (or by hand) must fail
@@ -45,11 +46,16 @@ const taskSchema = z.object({
   createdAt: z.number().optional(),
   finishedAt: z.number().optional(),
   errorMessage: z.string().optional(),
+  downloadStatus: z.string().optional(),
+  region: z.string().optional(),
+  targetPath: z.string().optional(),
+  progress: z.string().optional(),
+  resultExpiresAt: z.number().optional(),
 });
 
 const notificationSchema = z.object({
   id: z.string().min(1),
-  event: z.enum(['finished', 'failed', 'progress']),
+  event: z.enum(EVENT_KINDS),
   plan: z.object({ id: z.string(), name: z.string() }),
   task: taskSchema,
   previousStatus: z.string().optional(),
@@ -89,6 +95,8 @@ export interface NotifyDeps {
    * such a job is then sent without links.
    */
   readonly dbs?: Pick<DbsApi, 'describeDownloadTaskPage'>;
+  /** Runs on the claimed notifications right before rendering (instance links are minted here). Default: none. */
+  readonly beforeRender?: (notifications: readonly Notification[], log: Logger) => Promise<Notification[]>;
 }
 
 export type NotifyResult =
@@ -167,6 +175,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       const claimed = new Set(claim.claimed);
       let toSend = notifications.filter((n) => claimed.has(n.id));
       if (data.urlsRemoved) toSend = await restoreLinks(toSend, deps.dbs, log);
+      if (deps.beforeRender && toSend.length) toSend = await deps.beforeRender(toSend, log);
       const rendered: readonly RenderedMessage[] = toSend.length ? channel.render(toSend) : [];
       const gate = gateFor(channel);
       for (const message of rendered) {
@@ -295,7 +304,14 @@ export async function restoreLinks(
   dbs: Pick<DbsApi, 'describeDownloadTaskPage'> | undefined,
   log: Logger,
 ): Promise<Notification[]> {
-  const wanted = [...new Set(notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto').map((n) => n.task.taskId))];
+  const wanted = [
+    ...new Set(
+      notifications
+        // Instance (2021) tasks have no links in the list: theirs are minted at send time (beforeRender).
+        .filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto' && sourceKindOf(n.plan.id) === 'plan')
+        .map((n) => n.task.taskId),
+    ),
+  ];
   const fresh = new Map<string, { internetUrl?: string; intranetUrl?: string }>();
   if (!dbs) {
     if (wanted.length) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');

@@ -20,6 +20,7 @@ import { type Transition, diff } from '../tracking/diff.js';
 import type { HistoryRecorder } from '../tracking/history.js';
 import type { StateStore } from '../tracking/state.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
+import { sourceKindOf } from '../tracking/source.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
@@ -118,7 +119,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       byStatus,
     });
     if (committed.ok) {
-      for (const t of result.transitions) transitionsTotal.inc({ event: t.event });
+      for (const t of result.transitions) transitionsTotal.inc({ event: t.event, source: sourceKindOf(planId) });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
       if (deps.history && result.transitions.length > 0) {
@@ -130,7 +131,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     // as the transitions the winner saw, or real events it has not seen yet);
     // start again from the winner's state.
     if (round >= MAX_CONFLICT_ROUNDS) throw new StateConflictError(planId);
-    pollsTotal.inc({ result: 'conflict' });
+    pollsTotal.inc({ result: 'conflict', source: sourceKindOf(planId) });
     deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
 }
@@ -164,7 +165,7 @@ export function createPollProcessor(deps: PollDeps) {
     const timer = pollDuration.startTimer();
     try {
       const outcome = await pollPlan({ ...deps, log }, planId);
-      pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok' });
+      pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok', source: sourceKindOf(planId) });
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
         log.info(
@@ -174,7 +175,7 @@ export function createPollProcessor(deps: PollDeps) {
       } else log.debug({ tracked: outcome.tracked }, 'poll found no change');
       return { result: outcome.result, transitions: outcome.transitions.length };
     } catch (error) {
-      pollsTotal.inc({ result: 'failed' });
+      pollsTotal.inc({ result: 'failed', source: sourceKindOf(planId) });
       const message = error instanceof Error ? error.message : String(error);
       await deps.store.recordFailure(planId, message, (deps.now ?? Date.now)()).catch(() => {});
       const policy = retryPolicyOf(error);

@@ -12,6 +12,7 @@ import type { RenderedMessage } from './channel.js';
 import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from './escape.js';
 import type { Notification } from './event.js';
 import { formatBytes, formatTimestamp, taskDuration } from './format.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
 export const SUBJECT_MAX = 180;
@@ -50,6 +51,10 @@ function verb(n: Notification): string {
       return 'Download FAILED';
     case 'progress':
       return `Download ${statusWord(n.task.status)}`;
+    case 'expired':
+      return 'Download EXPIRED';
+    case 'expiring':
+      return 'Download expiring soon';
     default:
       return assertNever(n.event, 'event');
   }
@@ -68,7 +73,7 @@ function anchor(url: string, label: string): string {
 function detailRows(n: Notification): { label: string; text: string; html?: string }[] {
   const t = n.task;
   const rows: { label: string; text: string; html?: string }[] = [
-    { label: 'Plan', text: `${oneLine(n.plan.name)} (${oneLine(n.plan.id)})` },
+    { label: sourceWord(n) === 'instance' ? 'Instance' : 'Plan', text: `${oneLine(n.plan.name)} (${oneLine(sourceId(n))})` },
     { label: 'Task', text: `${oneLine(taskName(n))} (${oneLine(t.taskId)})` },
     { label: 'Status', text: statusWord(t.status) },
   ];
@@ -82,6 +87,7 @@ function detailRows(n: Notification): { label: string; text: string; html?: stri
   add('Created', formatTimestamp(t.createdAt));
   add('Finished', formatTimestamp(t.finishedAt));
   add('Duration', taskDuration(t.createdAt, t.finishedAt));
+  for (const row of advancedRows(n)) add(row.label, row.text);
   if (t.downloadWay === 'auto') {
     add('Backup gateway', t.gatewayId === undefined ? undefined : String(t.gatewayId));
     add('Directory', t.downloadDir);
@@ -112,8 +118,10 @@ export function renderEmailSingle(n: Notification): EmailMessage {
   const rows = detailRows(n);
   const error = n.event === 'failed' ? stripControl(n.task.errorMessage ?? 'DBS gave no error message') : undefined;
 
+  const sentence = advancedSentence(n);
   const text = [
-    `${verb(n)}: ${oneLine(taskName(n))} (plan ${oneLine(n.plan.name)})`,
+    `${verb(n)}: ${oneLine(taskName(n))} (${sourceWord(n)} ${oneLine(n.plan.name)})`,
+    ...(sentence ? ['', sentence] : []),
     '',
     ...rows.map((r) => `${r.label}: ${r.text}`),
     ...(error !== undefined ? ['', 'Error:', truncate(error, ERROR_MAX)] : []),
@@ -132,6 +140,7 @@ export function renderEmailSingle(n: Notification): EmailMessage {
     subject,
     [
       `<h2>${escapeHtml(verb(n))}: ${htmlText(taskName(n), 500)}</h2>`,
+      sentence ? `<p>${htmlText(sentence, 2000)}</p>` : '',
       `<table style="${STYLE.table}">\n${table}\n</table>`,
       error !== undefined
         ? `<p><strong>Error</strong></p>\n<div style="${STYLE.quote}">${htmlText(error, ERROR_MAX, { multiline: true })}</div>`

@@ -12,6 +12,7 @@ import type { RenderedMessage } from './channel.js';
 import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from './escape.js';
 import type { Notification } from './event.js';
 import { formatBytes, formatTimestamp, taskDuration } from './format.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -80,6 +81,10 @@ function emojiOf(n: Notification): string {
       return '❌';
     case 'progress':
       return 'ℹ️';
+    case 'expired':
+      return '⌛';
+    case 'expiring':
+      return '⏳';
     default:
       return assertNever(n.event, 'event');
   }
@@ -93,6 +98,10 @@ function titleOf(n: Notification): string {
       return 'Download failed';
     case 'progress':
       return `Download ${statusWord(n.task.status)}`;
+    case 'expired':
+      return 'Download expired';
+    case 'expiring':
+      return 'Download expiring soon';
     default:
       return assertNever(n.event, 'event');
   }
@@ -128,11 +137,14 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   const blocks: SlackBlock[] = [];
   blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n)}`, SLACK_LIMITS.headerText)) });
 
-  const intro = `*${mrkdwnText(taskName(n), 1000)}* in plan *${mrkdwnText(n.plan.name, 1000)}*`;
+  const sentence = advancedSentence(n);
+  const intro = sentence
+    ? mrkdwnText(sentence, 2000)
+    : `*${mrkdwnText(taskName(n), 1000)}* in ${sourceWord(n)} *${mrkdwnText(n.plan.name, 1000)}*`;
   blocks.push({ type: 'section', text: mrkdwn(mentionPrefix(n, options) + intro) });
 
   const fields: TextObject[] = [
-    field('Plan', `${n.plan.name} (${n.plan.id})`),
+    field(sourceWord(n) === 'instance' ? 'Instance' : 'Plan', `${n.plan.name} (${sourceId(n)})`),
     field('Task', `${taskName(n)} (${task.taskId})`),
   ];
   if (task.dbType) fields.push(field('Database', task.dbType));
@@ -150,6 +162,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   if (n.event === 'progress' && n.previousStatus) {
     fields.push(field('Status', `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`));
   }
+  for (const row of advancedRows(n)) fields.push(field(row.label, row.text));
   blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) });
 
   if (task.downloadWay === 'auto') {
@@ -161,7 +174,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
     } else if (parts.length > 0) {
       blocks.push({ type: 'section', text: mrkdwn(`*Destination:* ${parts.join(', ')}`) });
     }
-  } else {
+  } else if (n.event === 'finished' || n.event === 'progress' || n.event === 'failed') {
     const internet = safeHttpUrl(task.internetUrl);
     if (internet && internet.length <= SLACK_LIMITS.buttonUrl) {
       blocks.push({
