@@ -13,6 +13,8 @@ import { type IncomingSignedRequest, NonceCache, verifyRequest } from './signing
 import { type SimStats, StatsRecorder } from './stats.js';
 import { businessError, gatewayError, newRequestId, pageEnvelope, planToWire, taskToWire } from './wire.js';
 import { SimWorld } from './world.js';
+import { DBS_2021_VERSION, handleApi2021 } from './wire2021.js';
+import { SimWorld2021 } from './world2021.js';
 
 /** The API version the simulator serves. */
 export const DBS_API_VERSION = '2019-03-06';
@@ -56,6 +58,8 @@ export interface RunningSimulator {
   endpoint: string;
   port: number;
   world: SimWorld;
+  /** Instances and their advanced download tasks (API 2021-01-01). */
+  world2021: SimWorld2021;
   injectFault(f: FaultSpec): void;
   clearFaults(): void;
   /** Pending faults with their remaining counts. */
@@ -219,6 +223,10 @@ async function handleApi(ctx: SimContext, req: IncomingMessage, res: ServerRespo
   const contentType = headerOf(req, 'content-type') ?? '';
   const form = contentType.includes('application/x-www-form-urlencoded') ? pairs(body.toString('utf8')) : [];
   const all = [...query, ...form];
+  // API 2021-01-01 (advanced downloads) has its own actions and envelope: wire2021.ts.
+  if ((headerOf(req, 'x-acs-version') ?? lastOf(all, 'Version')) === DBS_2021_VERSION) {
+    return handleApi2021(ctx, req, res, url, body, query, form);
+  }
   const now = Date.now();
   const action = headerOf(req, 'x-acs-action') ?? lastOf(all, 'Action');
   const planId = lastOf(all, 'BackupPlanId') || undefined;
@@ -342,8 +350,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   scenario.build(world);
   const credentials = new Map<string, string>();
   for (const c of options.credentials ?? [DEFAULT_SIM_CREDENTIAL]) credentials.set(c.accessKeyId, c.accessKeySecret);
+  const world2021 = new SimWorld2021(world);
   const ctx: SimContext = {
     world,
+    world2021,
     faults: new FaultQueue(),
     stats: new StatsRecorder(),
     quirks: options.quirks ?? true,
@@ -397,6 +407,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     endpoint: `${hostForUrl}:${port}`,
     port,
     world,
+    world2021,
     injectFault: (f) => ctx.faults.add(f),
     clearFaults: () => ctx.faults.clear(),
     faults: () => ctx.faults.list(),
