@@ -102,7 +102,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     log,
     ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
   });
-  const instanceSource = createInstanceTaskSource({ config: getConfig, clientFor: clientFor2021, log });
+  const instanceSource = createInstanceTaskSource({ config: getConfig, clientFor: clientFor2021, redis, prefix, log });
   const reconcile = async () => {
     const current = getConfig();
     await reconcileSchedulers(queues.poll, current, await trackedPlans(current, redis), log);

@@ -7,6 +7,7 @@
  *   finished → `finish` (event finished)      failed  → `stop` (event failed)
  *   expired  → `expired` (event expired)      initializing / queueing / running → as is (progress)
  *   finished, within `expiringNotice` of its estimated 3-day expiry, URL target,
+ *   (estimated from when dbswatch first saw it finished — see `estimatedExpiry`),
  *   instance opted into `expiring` → `expiring` (event expiring)
  *
  * Unknown states pass through unchanged (a progress event at most). The
@@ -30,13 +31,14 @@ export function instanceAsPlan(instance: InstanceConfig): PlanConfig {
 }
 
 /**
- * When a finished URL-target task's files go away, as far as dbswatch can tell.
- * DBS reports no finish time, so this is creation + 3 days: never later than
- * the real expiry (finish ≥ creation), so an `expiring` warning comes early, never late.
+ * When a finished URL-target task's files go away, as far as dbswatch can
+ * tell: DBS reports no finish time, so this is 3 days after dbswatch first saw
+ * the task finished (`finishedSeenAt`). That is never earlier than the real
+ * expiry; with a task seen finishing, it is late by at most one poll interval.
  */
-export function estimatedExpiry(task: AdvancedDownloadTask): number | undefined {
-  if (task.status !== 'finished' || task.targetType === 'OSS' || task.createdAt === undefined) return undefined;
-  return task.createdAt + ADVANCED_RESULT_LIFETIME_MS;
+export function estimatedExpiry(task: AdvancedDownloadTask, finishedSeenAt: number | undefined): number | undefined {
+  if (task.status !== 'finished' || task.targetType === 'OSS' || finishedSeenAt === undefined) return undefined;
+  return finishedSeenAt + ADVANCED_RESULT_LIFETIME_MS;
 }
 
 /** The pipeline status of an advanced download task at `now`. */
@@ -44,10 +46,11 @@ export function pipelineStatus(
   task: AdvancedDownloadTask,
   now: number,
   expiring: { readonly enabled: boolean; readonly noticeMs: number },
+  finishedSeenAt?: number,
 ): string {
   switch (task.status) {
     case 'finished': {
-      const expiry = estimatedExpiry(task);
+      const expiry = estimatedExpiry(task, finishedSeenAt);
       return expiring.enabled && expiry !== undefined && now >= expiry - expiring.noticeMs ? 'expiring' : 'finish';
     }
     case 'failed':
@@ -58,12 +61,19 @@ export function pipelineStatus(
 }
 
 /** One advanced download task as a pipeline `DownloadTask` (no URLs: those are minted at send time). */
-export function toPipelineTask(task: AdvancedDownloadTask, instance: InstanceConfig, now: number): DownloadTask {
-  const status = pipelineStatus(task, now, {
-    enabled: instance.events.includes('expiring'),
-    noticeMs: instance.expiringNoticeMs,
-  });
-  const expiry = estimatedExpiry(task);
+export function toPipelineTask(
+  task: AdvancedDownloadTask,
+  instance: InstanceConfig,
+  now: number,
+  finishedSeenAt?: number,
+): DownloadTask {
+  const status = pipelineStatus(
+    task,
+    now,
+    { enabled: instance.events.includes('expiring'), noticeMs: instance.expiringNoticeMs },
+    finishedSeenAt,
+  );
+  const expiry = estimatedExpiry(task, finishedSeenAt);
   const out: Record<string, unknown> = {
     taskId: task.taskId,
     planId: sourceKey('instance', instance.id),

@@ -3,6 +3,7 @@
  * its config, reads the complete task list through the right endpoint, and
  * hands the pipeline mapped tasks. Also the send-time link minting hook.
  */
+import type { Redis } from 'ioredis';
 import type { Config, InstanceConfig } from '../config.js';
 import { DbsApiError } from '../dbs/errors.js';
 import type { DownloadTask } from '../dbs/task.js';
@@ -22,10 +23,25 @@ export function instanceOfKey(config: Config, key: string): InstanceConfig | und
   return parsed.kind === 'instance' ? config.instances.find((i) => i.id === parsed.id) : undefined;
 }
 
-/** `listAll` for instance keys: every task of the instance, mapped for the diff, or a thrown error. */
+/** Redis hash of when dbswatch first saw each finished URL-target task finished (DBS reports no finish time). */
+export function finishedSeenKey(prefix: string, key: string): string {
+  return `${prefix}:plan:${key}:finished-seen`;
+}
+
+/** Entries outlive the 3-day result life with room to spare; refreshed on every poll that writes. */
+const FINISHED_SEEN_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * `listAll` for instance keys: every task of the instance, mapped for the
+ * diff, or a thrown error. Keeps the finished-seen times (one Redis round trip,
+ * two when something changed): set once when a task is first seen finished,
+ * dropped when it is no longer finished (a retry restarts the clock).
+ */
 export function createInstanceTaskSource(deps: {
   readonly config: () => Config;
   readonly clientFor: Dbs2021ClientFor;
+  readonly redis: Redis;
+  readonly prefix: string;
   readonly log?: Logger;
   readonly now?: () => number;
 }): { listAll(key: string): Promise<readonly DownloadTask[]> } {
@@ -35,7 +51,23 @@ export function createInstanceTaskSource(deps: {
       if (!instance) throw new DbsApiError(`instance ${parseSourceKey(key).id} is not configured`, 'NotConfigured', { kind: 'permanent' });
       const { tasks } = await listAllAdvancedTasks(deps.clientFor(instance), instance, deps.log ? { log: deps.log } : {});
       const now = (deps.now ?? Date.now)();
-      return tasks.map((task) => toPipelineTask(task, instance, now));
+      const seenKey = finishedSeenKey(deps.prefix, key);
+      const seen = await deps.redis.hgetall(seenKey);
+      const finished = new Set(tasks.filter((t) => t.status === 'finished' && t.targetType !== 'OSS').map((t) => t.taskId));
+      const added = [...finished].filter((id) => seen[id] === undefined);
+      const dropped = Object.keys(seen).filter((id) => !finished.has(id));
+      if (added.length || dropped.length) {
+        const multi = deps.redis.multi();
+        for (const id of added) multi.hsetnx(seenKey, id, String(now));
+        if (dropped.length) multi.hdel(seenKey, ...dropped);
+        multi.expire(seenKey, FINISHED_SEEN_TTL_SECONDS);
+        await multi.exec();
+        for (const id of added) seen[id] ??= String(now);
+      }
+      return tasks.map((task) => {
+        const at = seen[task.taskId] === undefined ? undefined : Number(seen[task.taskId]);
+        return toPipelineTask(task, instance, now, at !== undefined && Number.isFinite(at) ? at : undefined);
+      });
     },
   };
 }

@@ -36,7 +36,7 @@ export function advancedRows(n: Notification): { label: string; text: string }[]
   }
   if (n.event === 'expiring' || (n.event === 'finished' && t.targetType !== 'OSS')) {
     const kept = formatTimestamp(t.resultExpiresAt);
-    if (kept) add('Files kept until about', `${kept} (3 days after the task, estimated from its creation time)`);
+    if (kept) add('Files kept until about', `${kept} (3 days after dbswatch saw it finish; estimated)`);
   }
   return rows;
 }
