@@ -10,13 +10,22 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import type { CliContext, GlobalOptions, RegisterCommand } from './commands/context.js';
 import { registerPoll } from './commands/poll.js';
+import { registerRetryDownload } from './commands/retry-download.js';
 import { registerRoles } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTestNotify } from './commands/test-notify.js';
 import { createLogger } from './logger.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerCheckConfig,
+  registerRoles,
+  registerPoll,
+  registerTasks,
+  registerStatus,
+  registerTestNotify,
+  registerRetryDownload,
+];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',

@@ -44,6 +44,8 @@ export function createInstanceTaskSource(deps: {
   readonly prefix: string;
   readonly log?: Logger;
   readonly now?: () => number;
+  /** Write newly seen finished times. Default: true; false for dry runs (they change nothing). */
+  readonly record?: boolean;
 }): { listAll(key: string): Promise<readonly DownloadTask[]> } {
   return {
     async listAll(key) {
@@ -56,14 +58,14 @@ export function createInstanceTaskSource(deps: {
       const finished = new Set(tasks.filter((t) => t.status === 'finished' && t.targetType !== 'OSS').map((t) => t.taskId));
       const added = [...finished].filter((id) => seen[id] === undefined);
       const dropped = Object.keys(seen).filter((id) => !finished.has(id));
-      if (added.length || dropped.length) {
+      if ((added.length || dropped.length) && deps.record !== false) {
         const multi = deps.redis.multi();
         for (const id of added) multi.hsetnx(seenKey, id, String(now));
         if (dropped.length) multi.hdel(seenKey, ...dropped);
         multi.expire(seenKey, FINISHED_SEEN_TTL_SECONDS);
         await multi.exec();
-        for (const id of added) seen[id] ??= String(now);
       }
+      for (const id of added) seen[id] ??= String(now);
       return tasks.map((task) => {
         const at = seen[task.taskId] === undefined ? undefined : Number(seen[task.taskId]);
         return toPipelineTask(task, instance, now, at !== undefined && Number.isFinite(at) ? at : undefined);

@@ -81,7 +81,7 @@ export function renderStatusText(report: StatusReport, now: number): string {
       const name = plan.name === plan.id ? plain(plan.id, 40) : `${plain(plan.name, 32)} (${plain(plan.id, 40)})`;
       rows.push([
         HEALTH_LABEL[plan.health],
-        `${name}${plan.discovered ? ' [discovered]' : ''}`,
+        `${name}${plan.discovered ? ' [discovered]' : ''}${plan.source === 'instance' ? ' [instance]' : ''}`,
         formatDuration(plan.intervalMs),
         relativeTime(plan.lastPollAt, now),
         relativeTime(plan.lastSuccessAt, now),

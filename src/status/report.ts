@@ -16,6 +16,7 @@ import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
+import { type SourceKind, sourceKindOf } from '../tracking/source.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';
@@ -29,6 +30,8 @@ export interface PlanStatus {
   readonly name: string;
   readonly intervalMs: number;
   readonly discovered: boolean;
+  /** `plan` (2019-03-06 backup plan, the default when absent) or `instance` (2021-01-01 advanced downloads; `id` is then its source key). */
+  readonly source?: SourceKind;
   readonly health: PlanHealth;
   readonly lastPollAt?: number | undefined;
   readonly lastSuccessAt?: number | undefined;
@@ -138,6 +141,7 @@ export async function collectStatus(deps: {
         name: plan.name,
         intervalMs: plan.intervalMs,
         discovered: plan.discovered,
+        source: sourceKindOf(plan.id),
         health: planHealth(meta ?? {}, plan.intervalMs, at),
         lastPollAt: meta?.lastPollAt,
         lastSuccessAt: meta?.lastSuccessAt,

@@ -137,7 +137,7 @@ function planRow(plan: PlanStatus, now: number): string {
           ? `<div class="sub">not polled yet</div>`
           : '';
   return `<tr data-plan="${h(plan.id)}">
-<td><strong>${h(plan.name)}</strong>${plan.discovered ? ' <span class="muted">(discovered)</span>' : ''}${name}</td>
+<td><strong>${h(plan.name)}</strong>${plan.discovered ? ' <span class="muted">(discovered)</span>' : ''}${plan.source === 'instance' ? ' <span class="muted">(instance)</span>' : ''}${name}</td>
 <td>${h(formatDuration(plan.intervalMs))}</td>
 <td>${timeAgo(plan.lastPollAt, now)}</td>
 <td>${timeAgo(plan.lastSuccessAt, now)}</td>

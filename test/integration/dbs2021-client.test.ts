@@ -60,15 +60,15 @@ beforeAll(async () => {
   }
   sim.world2021.addInstance({ instanceName: STATES, region: REGION });
   const states = ['initializing', 'queueing', 'queueing', 'running', 'failed', 'finished', 'expired'];
-  states.forEach((state, i) =>
+  states.forEach((state, i) => {
     sim.world2021.addTask(STATES, {
       TaskId: `dt-state${String(i).padStart(7, '0')}`,
       DownloadStatus: state,
       GmtCreate: base + i,
       ExportDataSize: 1_234_567 + i,
       ...(i === 1 || i === 2 ? { TargetType: 'OSS' as const, TargetPath: 'exports/orders' } : {}),
-    }),
-  );
+    });
+  });
 });
 
 afterAll(async () => {
