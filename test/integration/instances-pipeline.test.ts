@@ -19,6 +19,8 @@ import { createInstanceTaskSource, createLinkMinter } from '../../src/dbs2021/so
 import { type PollDeps, startPollWorker } from '../../src/jobs/poll.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { silentLogger } from '../../src/logger.js';
+import { pollsTotal, transitionsTotal } from '../../src/metrics.js';
+import { collectStatus } from '../../src/status/report.js';
 import { formatTimestamp } from '../../src/notify/format.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { planResolver } from '../../src/scheduler.js';
@@ -290,5 +292,22 @@ describe('instances through the pipeline', () => {
     const ids = await deliveredIds(9);
     expect(ids).toContain(`${INSTANCE_KEY}.dt-failing00001.4-finish.ops`);
     expect(slack.messages).toHaveLength(9);
+  });
+
+  it('status (and so /api/status and the page) shows the instance beside the plan; metrics carry the source kind', async () => {
+    const report = await collectStatus({ config, redis, queues: { poll: queues.poll, notify: queues.notify, close: async () => {} }, now: () => sim.world.now() });
+    const rows = report.plans.map((p) => ({ id: p.id, source: p.source, health: p.health, name: p.name }));
+    expect(rows).toEqual([
+      { id: ID, source: 'plan', health: 'ok', name: 'orders plan' },
+      { id: INSTANCE_KEY, source: 'instance', health: 'ok', name: 'orders db' },
+    ]);
+    const byStatus = report.plans[1]?.byStatus ?? {};
+    expect(byStatus.finish).toBe(2);
+    const transitions = await transitionsTotal.get();
+    const instanceExpired = transitions.values.find((v) => v.labels.source === 'instance' && v.labels.event === 'expired');
+    expect(instanceExpired?.value).toBeGreaterThanOrEqual(2);
+    const polls = await pollsTotal.get();
+    expect(polls.values.some((v) => v.labels.source === 'plan' && v.labels.result === 'ok')).toBe(true);
+    expect(polls.values.some((v) => v.labels.source === 'instance' && v.labels.result === 'failed')).toBe(true);
   });
 });
