@@ -141,7 +141,7 @@ export async function collectStatus(deps: {
         name: plan.name,
         intervalMs: plan.intervalMs,
         discovered: plan.discovered,
-        source: sourceKindOf(plan.id),
+        ...(sourceKindOf(plan.id) === 'instance' ? { source: 'instance' as const } : {}),
         health: planHealth(meta ?? {}, plan.intervalMs, at),
         lastPollAt: meta?.lastPollAt,
         lastSuccessAt: meta?.lastSuccessAt,
