@@ -23,7 +23,7 @@ import { pollsTotal, transitionsTotal } from '../../src/metrics.js';
 import { collectStatus } from '../../src/status/report.js';
 import { formatTimestamp } from '../../src/notify/format.js';
 import { ChannelPool } from '../../src/notify/registry.js';
-import { planResolver } from '../../src/scheduler.js';
+import { planResolver, reconcileSchedulers, trackedPlans } from '../../src/scheduler.js';
 import { sourceKey, sourceKindOf } from '../../src/tracking/source.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
@@ -310,5 +310,23 @@ describe('instances through the pipeline', () => {
     const polls = await pollsTotal.get();
     expect(polls.values.some((v) => v.labels.source === 'plan' && v.labels.result === 'ok')).toBe(true);
     expect(polls.values.some((v) => v.labels.source === 'instance' && v.labels.result === 'failed')).toBe(true);
+  });
+
+  it('the scheduler keeps one Job Scheduler per plan and per instance, and removes an instance that leaves the config', async () => {
+    const plans = await trackedPlans(config, redis);
+    await reconcileSchedulers(queues.poll, config, plans, silentLogger);
+    const schedulers = await queues.poll.getJobSchedulers(0, -1);
+    const byId = new Map(schedulers.map((s) => [s.key, s]));
+    expect([...byId.keys()].sort()).toEqual([`plan.${ID}`, `plan.${INSTANCE_KEY}`].sort());
+    expect(byId.get(`plan.${INSTANCE_KEY}`)?.template?.data).toEqual({ v: 1, planId: INSTANCE_KEY });
+    expect(byId.get(`plan.${ID}`)?.template?.data).toEqual({ v: 1, planId: ID });
+    const withoutInstance = parseConfig(
+      `redis: { url: "${redisUrl()}", prefix: "${prefix}" }\nplans: [ { id: ${ID} } ]\ninstances: []\n`,
+      {},
+      'test',
+    );
+    const result = await reconcileSchedulers(queues.poll, withoutInstance, await trackedPlans(withoutInstance, redis), silentLogger);
+    expect(result.removed).toEqual([`plan.${INSTANCE_KEY}`]);
+    await queues.poll.removeJobScheduler(`plan.${ID}`);
   });
 });
