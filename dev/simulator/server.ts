@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { SimContext } from './context.js';
 import { handleControl } from './control.js';
+import { handleControl2021 } from './control2021.js';
 import { type FaultSpec, FaultQueue } from './faults.js';
 import { resolveScenario, type Scenario } from './scenarios.js';
 import { type IncomingSignedRequest, NonceCache, verifyRequest } from './signing.js';
@@ -372,6 +373,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           return;
         }
         if (body === undefined) return sendJson(res, 413, { error: 'body too large' });
+        if (url.pathname.startsWith('/_sim/2021/')) return handleControl2021(ctx, req, res, url, body);
         return handleControl(ctx, req, res, url, body);
       }
       if (body === undefined) return sendJson(res, 413, gatewayError(newRequestId(), 'RequestEntityTooLarge', 'Request body too large.'));

@@ -225,3 +225,20 @@ describe('support and retry', () => {
     expect(error.retry.kind).toBe('permanent');
   });
 });
+
+describe('simulator control API (/_sim/2021/)', () => {
+  it('shapes instances and tasks for child-process runs, and RAM denial', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${sim.url}/_sim/2021/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('instances', { instanceName: 'rm-control01', region: REGION })).status).toBe(201);
+    expect((await post('instances/rm-control01/tasks', { tasks: [{ TaskId: 'dt-control00001', DownloadStatus: 'running' }] })).status).toBe(201);
+    expect((await post('instances/rm-control01/tasks', { tasks: [{ Colour: 'red' }] })).status).toBe(400);
+    expect((await post('tasks/dt-control00001/status', { status: 'finished' })).status).toBe(200);
+    const { tasks } = await listAllAdvancedTasks(client(), { id: 'rm-control01', region: REGION });
+    expect(tasks.map((t) => [t.taskId, t.status])).toEqual([['dt-control00001', 'finished']]);
+    const events = (await (await fetch(`${sim.url}/_sim/2021/events`)).json()) as { taskId: string; to: string }[];
+    expect(events.some((e) => e.taskId === 'dt-control00001' && e.to === 'finished')).toBe(true);
+    await post('deny', { action: 'DescribeDownloadSupport' });
+    expect((await failureOf(client().describeDownloadSupport({ region: REGION, instanceName: 'rm-control01' }))).apiCode).toBe('Request.Forbidden');
+  });
+});
