@@ -148,37 +148,13 @@ export function dbsRpcParams(action: string, protocol: 'http' | 'https', version
 }
 
 export function createDbsClient(options: DbsClientOptions): DbsClient {
-  installHeaderCapture();
   const log = options.log ?? silentLogger;
-  const gate = options.gate ?? OPEN_GATE;
-  const credential = options.credential ?? new CredentialClass();
-  const client = new OpenApiClient(
-    new OpenApi.Config({
-      credential,
-      endpoint: options.endpoint,
-      protocol: options.protocol,
-      readTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
-    }),
-  );
+  // Signing, gate, header capture and thrown-error classification: shared with the 2021-01-01 client.
+  const transport = createDbsRpcTransport({ ...options, version: DBS_API_VERSION });
 
   /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
   async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
-    await gate.acquire();
-    const params = dbsRpcParams(action, options.protocol);
-    let response: { body?: unknown; headers?: unknown; statusCode?: number };
-    const capture: HeaderCapture = {};
-    try {
-      response = await currentCall.run(capture, () =>
-        client.callApi(
-          params,
-          new OpenApi.OpenApiRequest({ query }),
-          new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
-        ),
-      );
-    } catch (thrown) {
-      throw count(classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders }), log, action);
-    }
+    const response = await transport.send(action, query);
     try {
       return checkAnswer(response);
     } catch (error) {
