@@ -13,6 +13,10 @@ import type { Notification } from '../../src/notify/event.js';
 import { notificationId } from '../../src/notify/event.js';
 import { renderSlackSingle } from '../../src/notify/slack-render.js';
 import { planSchedulerId } from '../../src/scheduler.js';
+import type { StatusReport } from '../../src/status/report.js';
+import { renderStatusText } from '../../src/status/render-text.js';
+import { hourlyBuckets } from '../../src/web/chart.js';
+import { renderStatusPage } from '../../src/web/page.js';
 import { classify, diff } from '../../src/tracking/diff.js';
 import { parseSourceKey, sourceKey, sourceKindOf } from '../../src/tracking/source.js';
 
@@ -223,5 +227,46 @@ describe('messages', () => {
   it('failed: says DBS gives no reason and how to retry', () => {
     const slack = JSON.stringify(renderSlackSingle(base('failed', 'failed')));
     expect(slack).toContain('dbswatch retry-download dt-abc --instance rm-1 --yes');
+  });
+});
+
+describe('status surfaces', () => {
+  const NOW = Date.UTC(2026, 11, 1, 12, 0);
+  const depths = { waiting: 0, active: 0, delayed: 0, prioritized: 0, 'waiting-children': 0, failed: 0, completed: 0 };
+  const report: StatusReport = {
+    generatedAt: NOW,
+    redis: { url: 'redis://127.0.0.1:6379', prefix: 'dbswatch' },
+    plans: [
+      { id: 'rm-same1', name: 'orders plan', intervalMs: 60_000, discovered: false, health: 'ok', lastSuccessAt: NOW - 1000, byStatus: { finish: 1 } },
+      {
+        id: sourceKey('instance', 'rm-same1'),
+        name: 'orders db',
+        intervalMs: 60_000,
+        discovered: false,
+        source: 'instance',
+        health: 'ok',
+        lastSuccessAt: NOW - 1000,
+        byStatus: { finish: 1, queueing: 2 },
+      },
+    ],
+    queues: { poll: depths, notify: depths },
+    failedNotifications: [],
+    recentTransitions: [],
+  };
+
+  it('the text status marks the instance beside the plan', () => {
+    const lines = renderStatusText(report, NOW).split('\n');
+    expect(lines.filter((l) => l.includes('[instance]'))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('[instance]'))).toContain('orders db');
+    expect(lines.some((l) => l.includes('orders plan') && !l.includes('[instance]'))).toBe(true);
+  });
+
+  it('the status page marks the instance beside the plan', () => {
+    const html = renderStatusPage(
+      { report, transitions: [], filter: {}, channels: [], channelsCapped: false, chart: hourlyBuckets([], NOW), actionsEnabled: false },
+      { now: NOW, nonce: 'n0nce' },
+    );
+    expect(html).toContain('<strong>orders db</strong> <span class="muted">(instance)</span>');
+    expect(html).not.toContain('<strong>orders plan</strong> <span class="muted">(instance)</span>');
   });
 });
