@@ -181,7 +181,7 @@ export function renderEmailDigest(ns: readonly Notification[]): EmailMessage {
           ? `Pushed to gateway ${t.gatewayId ?? '?'} ${oneLine(t.downloadDir ?? '')}`.trim()
           : '';
     textLines.push(
-      `- ${verb(n)}: ${oneLine(taskName(n))} (plan ${oneLine(n.plan.name)}) ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
+      `- ${verb(n)}: ${oneLine(taskName(n))} (${sourceWord(n)} ${oneLine(n.plan.name)}) ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
     );
     if (detail) textLines.push(`  ${detail}`);
     if (internet) textLines.push(`  Public: ${internet}`);

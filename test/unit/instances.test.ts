@@ -224,6 +224,17 @@ describe('messages', () => {
     expect(expiring).toContain('expires around 2027-01-18 09:00:00 UTC');
   });
 
+  it('hostile API text (TargetPath, region) is inert in Slack and HTML', () => {
+    const n = base('finished', 'finished', { targetType: 'OSS', targetPath: '<!channel> <https://evil.example|click>', region: '<b>x</b>' });
+    const slack = JSON.stringify(renderSlackSingle(n));
+    expect(slack).not.toContain('<!channel>');
+    expect(slack).not.toContain('<https://evil.example|click>');
+    expect(slack).toContain('&lt;!channel&gt;');
+    const email = renderEmailSingle(n);
+    expect(email.html).not.toContain('<b>x</b>');
+    expect(email.html).toContain('&lt;b&gt;x&lt;/b&gt;');
+  });
+
   it('failed: says DBS gives no reason and how to retry', () => {
     const slack = JSON.stringify(renderSlackSingle(base('failed', 'failed')));
     expect(slack).toContain('dbswatch retry-download dt-abc --instance rm-1 --yes');
