@@ -88,6 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 
   const sim = await startSimulator({ scenario: 'demo', credentials: [DEFAULT_SIM_CREDENTIAL] });
+  const instance = addDemoInstance(sim);
   let delivered = 0;
   const slack = await startSlackSink({
     onMessage: (message) => {
@@ -112,6 +113,8 @@ dbs: { endpoint: "${sim.endpoint}", protocol: http, pageSize: 30, requestsPerSec
 defaults: { interval: 5s, notify: [demo-slack, demo-email], events: [finished, failed] }
 plans:
 ${plans.map((id) => `  - { id: ${id}, name: "${sim.world.plan(id)?.name ?? id}" }`).join('\n')}
+instances:
+  - { id: ${instance}, region: cn-hangzhou, name: "orders db (advanced download)", linkValidity: 2h }
 channels:
   demo-slack: { type: slack, webhookUrl: "${slack.url(SLACK_PATH)}", mentionOnFailure: "<!here>" }
   demo-email: { type: email, smtpUrl: "${smtp.url}", from: "dbswatch demo <dbswatch@example.com>", to: [dba@example.com] }
@@ -147,13 +150,13 @@ shutdown: { deadline: 10s }
   print(
     [
       'dbswatch demo',
-      `  DBS simulator   ${sim.url}  (${plans.length} plans: ${plans.join(', ')})`,
+      `  DBS simulator   ${sim.url}  (${plans.length} plans: ${plans.join(', ')}; 1 instance: ${instance})`,
       `  Slack sink      ${slack.url(SLACK_PATH)}`,
       `  SMTP sink       ${smtp.url}  (emails saved in ${outputDir})`,
       `  Redis           ${redis.source}, key prefix ${prefix}`,
       role.http ? `  Status & metrics ${role.http.url}/metrics  ${role.http.url}/readyz` : '',
       '',
-      'Each plan is polled every 5 s. The first poll records history silently; over the next',
+      'Each plan and the instance are polled every 5 s. The first poll records history silently; over the next',
       'minute downloads finish and fail, and each one is announced here exactly once.',
       'Press Ctrl-C to stop.',
     ]
@@ -186,4 +189,29 @@ shutdown: { deadline: 10s }
       setTimeout(() => void stop('demo duration reached').then(resolveExit), options.durationMs).unref();
     }
   });
+}
+
+/**
+ * One RDS instance with "advanced download" tasks (API 2021-01-01) beside the plans: history,
+ * then over the first minute a URL download finishes (links minted at send time), one
+ * written to an OSS bucket finishes, and one fails.
+ */
+function addDemoInstance(sim: Awaited<ReturnType<typeof startSimulator>>): string {
+  const id = 'rm-demoorders01';
+  const w = sim.world2021;
+  w.addInstance({ instanceName: id, region: 'cn-hangzhou' });
+  const now = sim.world.now();
+  w.addTask(id, { DownloadStatus: 'finished', GmtCreate: now - 26 * 3_600_000, DbList: '[orders]' });
+  w.addTask(id, {
+    DownloadStatus: 'initializing',
+    DbList: '[orders]',
+    steps: [
+      { atMs: 8_000, status: 'queueing' },
+      { atMs: 15_000, status: 'running' },
+      { atMs: 30_000, status: 'finished' },
+    ],
+  });
+  w.addTask(id, { DownloadStatus: 'running', TargetType: 'OSS', TargetPath: 'exports/orders-2026', DbList: '[orders]', steps: [{ atMs: 22_000, status: 'finished' }] });
+  w.addTask(id, { DownloadStatus: 'queueing', Format: 'SQL', DbList: '[billing]', steps: [{ atMs: 12_000, status: 'running' }, { atMs: 40_000, status: 'failed' }] });
+  return id;
 }

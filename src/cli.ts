@@ -12,6 +12,7 @@ import type { CliContext, GlobalOptions, RegisterCommand } from './commands/cont
 import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRetry } from './commands/retry.js';
+import { registerRetryDownload } from './commands/retry-download.js';
 import { registerRoles } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
@@ -21,7 +22,19 @@ import { registerSilence } from './commands/silence.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: readonly RegisterCommand[] = [registerCheckConfig, registerRoles, registerPoll, registerTasks, registerStatus, registerTestNotify, registerRetry, registerHealthcheck, registerSilence, registerAck];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerCheckConfig,
+  registerRoles,
+  registerPoll,
+  registerTasks,
+  registerStatus,
+  registerTestNotify,
+  registerRetry,
+  registerRetryDownload,
+  registerHealthcheck,
+  registerSilence,
+  registerAck,
+];
 
 const USAGE_ERRORS = new Set([
   'commander.unknownCommand',

@@ -423,6 +423,38 @@ const planSchema = z
   })
   .strict();
 
+/** An instance id (`rm-…`, `pc-…`, `dds-…`): the same alphabet as a plan id, minus `*`. */
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A RegionCode such as `cn-hangzhou` or `cn-shanghai-finance-1`. */
+const REGION_CODE = /^[a-z]{2,}(-[a-z0-9]+){1,4}$/;
+/** Validity of a minted download link: what DescribeDownloadBackupSetStorageInfo accepts (300 s – 24 h). */
+export const LINK_VALIDITY_MIN_MS = 300_000;
+export const LINK_VALIDITY_MAX_MS = 86_400_000;
+
+const instanceSchema = z
+  .object({
+    /** The instance (cluster) id, e.g. `rm-2ze8g2am97624xxxx`. */
+    id: z.string().regex(INSTANCE_ID, 'is not a database instance id (e.g. rm-…, pc-…, dds-…)'),
+    /** RegionCode of the instance, e.g. `cn-beijing`. */
+    region: z.string().regex(REGION_CODE, 'is not a region code (e.g. cn-hangzhou)'),
+    /** Account whose credentials read this instance. Default: the default credential chain. */
+    account: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'is not an account name').optional(),
+    /** Human name used in messages. Default: the id. */
+    name: z.string().min(1).max(200).optional(),
+    interval: duration('interval', MAX_SCHEDULE_MS).optional(),
+    notify: z.array(z.string()).optional(),
+    events: eventList.optional(),
+    /** How long minted download links stay valid. Default: 24h (DBS accepts 300s–24h). */
+    linkValidity: duration('linkValidity')
+      .refine((ms) => ms >= LINK_VALIDITY_MIN_MS && ms <= LINK_VALIDITY_MAX_MS, 'must be between 5m (300s) and 24h')
+      .default(LINK_VALIDITY_MAX_MS),
+    /** `expiring` events fire this long before a finished URL download's 3-day expiry. Default: 12h. */
+    expiringNotice: duration('expiringNotice')
+      .refine((ms) => ms >= 60_000 && ms < 3 * 86_400_000, 'must be between 1m and 3d')
+      .default(12 * 3_600_000),
+  })
+  .strict();
+
 const rawSchema = z
   .object({
     redis: z
@@ -478,6 +510,8 @@ const rawSchema = z
       .prefault({}),
     accounts: z.array(accountSchema).default([]),
     plans: z.array(planSchema).default([]),
+    /** Database instances whose 2021-01-01 advanced download tasks are watched. Default: none. */
+    instances: z.array(instanceSchema).default([]),
     discover: z
       .object({
         enabled: z.boolean().default(false),
@@ -598,6 +632,26 @@ export interface AccountConfig {
   readonly roleArn?: string;
 }
 
+/** An instance (advanced downloads, API 2021-01-01) with every default filled in. */
+export interface InstanceConfig {
+  readonly id: string;
+  /** RegionCode. */
+  readonly region: string;
+  /** Default: none (the default credential chain). */
+  readonly account?: string;
+  /** Default: the id. */
+  readonly name: string;
+  readonly intervalMs: number;
+  /** Default: defaults.notify. */
+  readonly notify: readonly string[];
+  /** Default: defaults.events, plus `expired` when that includes `finished`. */
+  readonly events: readonly EventKind[];
+  /** Default: 24h. */
+  readonly linkValidityMs: number;
+  /** Default: 12h. */
+  readonly expiringNoticeMs: number;
+}
+
 export interface Config {
   readonly redis: RawConfig['redis'];
   /** `endpoint` resolved from `region` when not given. */
@@ -606,6 +660,8 @@ export interface Config {
   readonly accounts: readonly AccountConfig[];
   readonly defaults: RawConfig['defaults'];
   readonly plans: readonly PlanConfig[];
+  /** Default: none. */
+  readonly instances: readonly InstanceConfig[];
   readonly discover: RawConfig['discover'];
   readonly channels: Readonly<Record<string, ChannelConfig>>;
   readonly poll: RawConfig['poll'];
@@ -834,6 +890,18 @@ function crossFieldProblems(doc: unknown): string[] {
   asArray(at(doc, 'discover', 'accounts')).forEach((id, i) => {
     checkAccount(id, `discover.accounts[${i}]`);
   });
+  const seenInstances = new Map<string, number>();
+  asArray(at(doc, 'instances')).forEach((instance, i) => {
+    checkNotify(at(instance, 'notify'), `instances[${i}].notify`);
+    const id = at(instance, 'id');
+    if (typeof id === 'string') {
+      const first = seenInstances.get(id);
+      if (first !== undefined) problems.push(`instances[${i}].id: duplicate instance id "${id}" (also instances[${first}])`);
+      else seenInstances.set(id, i);
+    }
+    if (tooShort(at(instance, 'interval'))) problems.push(`instances[${i}].interval: must be at least 5s`);
+    checkAccount(at(instance, 'account'), `instances[${i}].account`);
+  });
   if (tooShort(at(doc, 'defaults', 'interval'))) problems.push('defaults.interval: must be at least 5s');
   if (tooShort(at(doc, 'discover', 'interval'))) problems.push('discover.interval: must be at least 5s');
   const host = at(doc, 'http', 'host');
@@ -878,6 +946,21 @@ function resolve(raw: RawConfig, source: string): Config {
       };
     }),
   ];
+  const instances: InstanceConfig[] = raw.instances.map((instance) => ({
+    id: instance.id,
+    region: instance.region,
+    ...(instance.account !== undefined ? { account: instance.account } : {}),
+    name: instance.name ?? instance.id,
+    intervalMs: instance.interval ?? raw.defaults.interval,
+    notify: instance.notify ?? raw.defaults.notify,
+    events:
+      instance.events ??
+      (raw.defaults.events.includes('finished') && !raw.defaults.events.includes('expired')
+        ? [...raw.defaults.events, 'expired']
+        : raw.defaults.events),
+    linkValidityMs: instance.linkValidity,
+    expiringNoticeMs: instance.expiringNotice,
+  }));
   const channels = Object.fromEntries(
     Object.entries(raw.channels).map(([name, channel]) => [name, { ...channel, name }]),
   ) as Record<string, ChannelConfig>;
@@ -887,6 +970,7 @@ function resolve(raw: RawConfig, source: string): Config {
     accounts,
     defaults: raw.defaults,
     plans,
+    instances,
     discover: raw.discover,
     channels,
     poll: raw.poll,

@@ -4,6 +4,7 @@
  * the config.
  *
  * - **plan**: a DBS backup plan (`BackupPlanId`), configured or discovered; polled on its interval.
+ * - **instance**: a database instance whose advanced downloads (API 2021-01-01) are watched like a plan's tasks.
  * - **task**: one backup-set download task of a plan (`BackupSetDownloadTaskId`), with a status.
  * - **transition**: a task's status changing between two complete polls (or a task first seen after the baseline).
  * - **event**: what a transition means to people: `finished`, `failed`, or `progress` (any other change).
@@ -15,8 +16,12 @@
  * - **silence**: a rule that mutes matching notifications for a while (they are recorded, not sent).
  */
 
-/** Events a transition can raise. `finished` and `failed` are on by default; `progress` is opt-in. */
-export const EVENT_KINDS = ['finished', 'failed', 'progress'] as const;
+/**
+ * Events a transition can raise. `finished` and `failed` are on by default; `progress` is opt-in.
+ * `expired` (on by default wherever `finished` goes) and `expiring` (opt-in) come from advanced downloads
+ * (instances, API 2021-01-01) only.
+ */
+export const EVENT_KINDS = ['finished', 'failed', 'progress', 'expired', 'expiring'] as const;
 /** One of EVENT_KINDS. */
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -14,8 +14,8 @@ collectDefaultMetrics({ register: registry });
 
 export const pollsTotal = new Counter({
   name: 'dbswatch_polls_total',
-  help: 'Plan polls by result (ok, failed, conflict, skipped).',
-  labelNames: ['result'] as const,
+  help: 'Polls by result (ok, failed, conflict, skipped) and source kind (plan, instance).',
+  labelNames: ['result', 'source'] as const,
   registers: [registry],
 });
 
@@ -35,8 +35,8 @@ export const dbsRequestsTotal = new Counter({
 
 export const transitionsTotal = new Counter({
   name: 'dbswatch_transitions_total',
-  help: 'Status transitions found by polls, by event (finished, failed, progress).',
-  labelNames: ['event'] as const,
+  help: 'Status transitions found by polls, by event (finished, failed, progress, expired, expiring) and source kind (plan, instance).',
+  labelNames: ['event', 'source'] as const,
   registers: [registry],
 });
 

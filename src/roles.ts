@@ -24,6 +24,9 @@ import { forgetRemovedPlans } from './tracking/removed-plans.js';
 import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
 import { startNotifyWorker } from './jobs/notify.js';
+import { dbs2021ClientFactory } from './dbs2021/factory.js';
+import { createInstanceTaskSource, createLinkMinter } from './dbs2021/source.js';
+import { sourceKindOf } from './tracking/source.js';
 import { type PollDeps, startPollWorker } from './jobs/poll.js';
 import { redisKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
@@ -176,6 +179,14 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     ...(options.dbsCredential ? { defaultCredential: options.dbsCredential } : {}),
   });
   const checkPlans = createPlanChecker({ redis, clientFor: (account) => dbsClients.forAccount(account), log });
+  // Advanced downloads (API 2021-01-01) of the configured instances, through the default account's budget.
+  const clientFor2021 = dbs2021ClientFactory({
+    config: getConfig,
+    gate: gateFor(DEFAULT_ACCOUNT),
+    log,
+    ...(options.dbsCredential ? { credential: options.dbsCredential } : {}),
+  });
+  const instanceSource = createInstanceTaskSource({ config: getConfig, clientFor: clientFor2021, redis, prefix, log });
   const reconcile = async () => {
     const current = getConfig();
     const plans = await trackedPlans(current, redis);
@@ -211,14 +222,16 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       resolvePlan: planResolver(getConfig, redis),
       source: {
         listAll: async (planId, plan) =>
-          (
-            await listAllDownloadTasks(dbsClients.forPlan(plan), planId, {
-              pageSize: getConfig().dbs.pageSize,
-              log,
-              maxPages: getConfig().dbs.maxPagesPerPoll,
-              signal: stopping.signal,
-            })
-          ).tasks,
+          sourceKindOf(planId) === 'instance'
+            ? instanceSource.listAll(planId)
+            : (
+                await listAllDownloadTasks(dbsClients.forPlan(plan), planId, {
+                  pageSize: getConfig().dbs.pageSize,
+                  log,
+                  maxPages: getConfig().dbs.maxPagesPerPoll,
+                  signal: stopping.signal,
+                })
+              ).tasks,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
@@ -254,6 +267,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
       // A retried job whose links were dropped when it failed (or a late one) re-reads its tasks by id.
       dbs: (account) => dbsClients.forAccount(account),
       watchdog,
+      // Instance (advanced download) links are minted at send time, never stored.
+      beforeRender: createLinkMinter({ config: getConfig, clientFor: clientFor2021 }),
       connection: redis,
       concurrency: options.concurrency ?? config.notify.concurrency,
     });

@@ -16,6 +16,9 @@ import type { Logger } from './logger.js';
 import { DISCOVER_SCHEDULER_ID, PLAN_SCHEDULER_PREFIX, planSchedulerId, redisKeys } from './keys.js';
 import { pollJobOptions } from './queues.js';
 import type { PollJobData } from './jobs/payloads.js';
+import { instanceAsPlan } from './dbs2021/pipeline.js';
+import { instanceOfKey } from './dbs2021/source.js';
+import { sourceKindOf } from './tracking/source.js';
 
 export const DISCOVER_JOB_NAME = 'discover';
 export const POLL_JOB_NAME = 'poll';
@@ -35,16 +38,14 @@ export async function readDiscovered(redis: Redis, prefix: string): Promise<Map<
   return new Map(Object.entries(raw));
 }
 
-/** Account of each discovered plan outside the default account (planId → account id). */
-
-/** Every plan dbswatch tracks now: the configured ones, then discovered ones not configured. */
+/** Every source dbswatch tracks now: the configured plans, the instances (keyed by sourceKey), then discovered plans. */
 export async function trackedPlans(config: Config, redis: Redis): Promise<PlanConfig[]> {
-  const plans = [...config.plans];
+  const plans = [...config.plans, ...config.instances.map(instanceAsPlan)];
   if (!config.discover.enabled) return plans;
   const configured = new Set(plans.map((p) => p.id));
   const accounts = await redis.hgetall(redisKeys(config.redis.prefix).discoveredPlanAccounts);
   for (const [id, name] of await readDiscovered(redis, config.redis.prefix)) {
-    if (!configured.has(id)) plans.push(discoveredPlan(config, id, name, accounts[id]));
+    if (!configured.has(id) && sourceKindOf(id) === 'plan') plans.push(discoveredPlan(config, id, name, accounts[id]));
   }
   return plans;
 }
@@ -53,6 +54,11 @@ export async function trackedPlans(config: Config, redis: Redis): Promise<PlanCo
 export function planResolver(config: () => Config, redis: Redis) {
   return async (planId: string): Promise<PlanConfig | undefined> => {
     const current = config();
+    // An instance key resolves to its instance or to nothing — never to a (discovered) plan.
+    if (sourceKindOf(planId) === 'instance') {
+      const instance = instanceOfKey(current, planId);
+      return instance ? instanceAsPlan(instance) : undefined;
+    }
     const configured = current.plans.find((p) => p.id === planId);
     if (configured || !current.discover.enabled) return configured;
     const [name, account] = await Promise.all([

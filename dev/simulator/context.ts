@@ -3,10 +3,13 @@ import type { FaultQueue } from './faults.js';
 import type { NonceCache } from './signing.js';
 import type { StatsRecorder } from './stats.js';
 import type { SimWorld } from './world.js';
+import type { SimWorld2021 } from './world2021.js';
 
 /** What the request handlers share. */
 export interface SimContext {
   world: SimWorld;
+  /** Instances and advanced download tasks (API 2021-01-01). */
+  world2021: SimWorld2021;
   faults: FaultQueue;
   stats: StatsRecorder;
   quirks: boolean;

@@ -47,3 +47,5 @@ export {
 } from './scenarios.js';
 export { taskToWire } from './wire.js';
 export * as signing from './signing.js';
+export { SimWorld2021, type SimAdvancedTask, type SimAdvancedEvent, type SimInstance, RESULT_LIFETIME_MS } from './world2021.js';
+export { ADVANCED_ACTIONS, DBS_2021_VERSION, advancedTaskToWire } from './wire2021.js';

@@ -23,12 +23,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { SimContext, SimRules } from './context.js';
 import { handleControl } from './control.js';
+import { handleControl2021 } from './control2021.js';
 import { type FaultSpec, FaultQueue } from './faults.js';
 import { resolveScenario, type Scenario } from './scenarios.js';
 import { type IncomingSignedRequest, NonceCache, verifyRequest } from './signing.js';
 import { type SimStats, StatsRecorder } from './stats.js';
 import { businessError, gatewayError, newRequestId, pageEnvelope, planToWire, taskToWire } from './wire.js';
 import { SimWorld } from './world.js';
+import { DBS_2021_VERSION, handleApi2021 } from './wire2021.js';
+import { SimWorld2021 } from './world2021.js';
 
 /** The API version the simulator serves. */
 export const DBS_API_VERSION = '2019-03-06';
@@ -80,6 +83,8 @@ export interface RunningSimulator {
   endpoint: string;
   port: number;
   world: SimWorld;
+  /** Instances and their advanced download tasks (API 2021-01-01). */
+  world2021: SimWorld2021;
   injectFault(f: FaultSpec): void;
   clearFaults(): void;
   /** Pending faults with their remaining counts. */
@@ -261,6 +266,10 @@ async function handleApi(ctx: SimContext, req: IncomingMessage, res: ServerRespo
   const contentType = headerOf(req, 'content-type') ?? '';
   const form = contentType.includes('application/x-www-form-urlencoded') ? pairs(body.toString('utf8')) : [];
   const all = [...query, ...form];
+  // API 2021-01-01 (advanced downloads) has its own actions and envelope: wire2021.ts.
+  if ((headerOf(req, 'x-acs-version') ?? lastOf(all, 'Version')) === DBS_2021_VERSION) {
+    return handleApi2021(ctx, req, res, url, body, query, form);
+  }
   const now = Date.now();
   const action = headerOf(req, 'x-acs-action') ?? lastOf(all, 'Action');
   const planId = lastOf(all, 'BackupPlanId') || undefined;
@@ -389,8 +398,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   scenario.build(world);
   const credentials = new Map<string, string>();
   for (const c of options.credentials ?? [DEFAULT_SIM_CREDENTIAL]) credentials.set(c.accessKeyId, c.accessKeySecret);
+  const world2021 = new SimWorld2021(world);
   const ctx: SimContext = {
     world,
+    world2021,
     faults: new FaultQueue(),
     stats: new StatsRecorder(),
     quirks: options.quirks ?? true,
@@ -410,6 +421,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           return;
         }
         if (body === undefined) return sendJson(res, 413, { error: 'body too large' });
+        if (url.pathname.startsWith('/_sim/2021/')) return handleControl2021(ctx, req, res, url, body);
         return handleControl(ctx, req, res, url, body);
       }
       if (body === undefined) return sendJson(res, 413, gatewayError(newRequestId(), 'RequestEntityTooLarge', 'Request body too large.'));
@@ -445,6 +457,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     endpoint: `${hostForUrl}:${port}`,
     port,
     world,
+    world2021,
     injectFault: (f) => ctx.faults.add(f),
     clearFaults: () => ctx.faults.clear(),
     faults: () => ctx.faults.list(),

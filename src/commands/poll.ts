@@ -13,16 +13,32 @@ import { createRedis, openQueues } from '../queues.js';
 import { planResolver } from '../scheduler.js';
 import { RedisHistory } from '../tracking/history.js';
 import { RedisStateStore } from '../tracking/state.js';
+import { dbs2021ClientFactory } from '../dbs2021/factory.js';
+import { createInstanceTaskSource } from '../dbs2021/source.js';
+import { parseSourceKey, sourceKey, sourceKindOf } from '../tracking/source.js';
 
 export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');
   const queues = openQueues(redis, config.redis.prefix);
   // The plan's own account (issue 13): the resolver hands the plan to listAll.
   const clients = new DbsClients({ config: () => config, log: options.log });
+  const instances = createInstanceTaskSource({
+    config: () => config,
+    clientFor: dbs2021ClientFactory({ config: () => config, log: options.log }),
+    redis,
+    prefix: config.redis.prefix,
+    log: options.log,
+    record: !options.dryRun,
+  });
   try {
     const resolvePlan = planResolver(() => config, redis);
     if (!(await resolvePlan(planId))) {
-      process.stderr.write(`plan ${planId} is not in the config${config.discover.enabled ? ' nor discovered' : ''}\n`);
+      const instance = sourceKindOf(planId) === 'instance';
+      process.stderr.write(
+        instance
+          ? `instance ${parseSourceKey(planId).id} is not in the config (instances:)\n`
+          : `plan ${planId} is not in the config${config.discover.enabled ? ' nor discovered' : ''}\n`,
+      );
       return 1;
     }
     const outcome = await pollPlan(
@@ -31,7 +47,9 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
         resolvePlan,
         source: {
           listAll: async (id, plan) =>
-            (await listAllDownloadTasks(clients.forPlan(plan), id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks,
+            sourceKindOf(id) === 'instance'
+              ? instances.listAll(id)
+              : (await listAllDownloadTasks(clients.forPlan(plan), id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks,
         },
         store: new RedisStateStore(redis, config.redis.prefix),
         notifyQueue: queues.notify,
@@ -71,16 +89,24 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
 export const registerPoll: RegisterCommand = (program, cli) => {
   program
     .command('poll')
-    .description('poll one plan now and print the transitions found')
+    .description('poll one plan (or instance) now and print the transitions found')
     .addHelpText('after', `
 Examples:
   dbswatch poll --plan dbsqhnuhyw3xxxx --dry-run   # change nothing, enqueue nothing
-  dbswatch poll --plan dbsqhnuhyw3xxxx --json`)
-    .requiredOption('--plan <id>', 'backup plan id')
+  dbswatch poll --plan dbsqhnuhyw3xxxx --json
+  dbswatch poll --instance rm-bp1xxxxxxxx --dry-run`)
+    .option('--plan <id>', 'backup plan id')
+    .option('--instance <id>', 'configured database instance id (advanced downloads)')
     .option('--dry-run', 'change nothing and enqueue nothing')
     .option('--json', 'print JSON')
-    .action(async (opts: { plan: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { plan?: string; instance?: string; dryRun?: boolean; json?: boolean }) => {
+      if (!opts.plan === !opts.instance) {
+        process.stderr.write('give exactly one of --plan <id> or --instance <id>\n');
+        process.exitCode = 2;
+        return;
+      }
       const { config } = configOrExit(cli);
-      process.exitCode = await pollOnce(config, opts.plan, { dryRun: !!opts.dryRun, json: !!opts.json, log: makeLogger(cli) });
+      const key = opts.instance ? sourceKey('instance', opts.instance) : (opts.plan ?? '');
+      process.exitCode = await pollOnce(config, key, { dryRun: !!opts.dryRun, json: !!opts.json, log: makeLogger(cli) });
     });
 };

@@ -3,8 +3,11 @@
  * task of one plan, or of every configured plan, straight from the DBS API
  * through the same client and pager the workers use.
  */
-import type { Config } from '../config.js';
+import type { Config, InstanceConfig } from '../config.js';
 import { DbsClients } from '../dbs/accounts.js';
+import { dbs2021ClientFactory } from '../dbs2021/factory.js';
+import { listAllAdvancedTasks } from '../dbs2021/pager.js';
+import { advancedTasksToJson, formatAdvancedTaskTable } from '../dbs2021/tasks-table.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { DownloadTask } from '../dbs/task.js';
 import { formatTaskTable, tasksForDisplay } from '../dbs/tasks-table.js';
@@ -74,11 +77,41 @@ function revealedLinks(tasks: readonly DownloadTask[]): string {
   return lines.length ? `\nfull download links (pre-signed: anyone holding one can download the backup):\n${lines.join('\n')}\n` : '';
 }
 
+/** `tasks --instance ID`: an instance's advanced download tasks (API 2021-01-01). */
+export async function listInstanceTasks(
+  config: Config,
+  instanceId: string,
+  options: { region?: string; json: boolean; log: Logger },
+): Promise<number> {
+  const instance = config.instances.find((i) => i.id === instanceId);
+  const region = options.region ?? instance?.region;
+  if (!region) {
+    process.stderr.write(`instance ${instanceId} is not in the config: give its region with --region (e.g. cn-hangzhou)\n`);
+    return 2;
+  }
+  const api = dbs2021ClientFactory({ config: () => config, log: options.log })({ ...(instance ?? instanceDefaults(instanceId)), region });
+  try {
+    const { tasks } = await listAllAdvancedTasks(api, { id: instanceId, region }, { log: options.log });
+    process.stdout.write(options.json ? advancedTasksToJson(tasks) : `${formatAdvancedTaskTable(tasks)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`cannot list the tasks of instance ${instanceId}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+/** The settings a client needs for an instance that is not configured (one-off CLI reads). */
+export function instanceDefaults(id: string): InstanceConfig {
+  return { id, region: '', name: id, intervalMs: 60_000, notify: [], events: [], linkValidityMs: 86_400_000, expiringNoticeMs: 43_200_000 };
+}
+
 export const registerTasks: RegisterCommand = (program, cli) => {
   program
     .command('tasks')
-    .description('list the download tasks of a plan, or of every configured plan (straight from the DBS API)')
+    .description('list the download tasks of a plan, of every configured plan, or the advanced download tasks of an instance (straight from the DBS API)')
     .option('--plan <id>', 'backup plan id (default: every plan in the config)')
+    .option('--instance <id>', 'database instance id (advanced downloads, API 2021-01-01)')
+    .option('--region <code>', 'with --instance: its region, when the instance is not in the config')
     .option('--json', 'print one JSON document (timestamps in ISO 8601)')
     .option('--reveal-links', 'print full pre-signed download URLs (by default their signature is cut)')
     .addHelpText(
@@ -87,14 +120,19 @@ export const registerTasks: RegisterCommand = (program, cli) => {
 Examples:
   dbswatch tasks                              # every configured plan
   dbswatch tasks --plan dbsqhnuhyw3xxxx --json | jq '.[] | select(.status == "finished")'
-  dbswatch tasks --plan dbsqhnuhyw3xxxx --reveal-links`,
+  dbswatch tasks --plan dbsqhnuhyw3xxxx --reveal-links
+  dbswatch tasks --instance rm-bp1xxxxxxxx --region cn-hangzhou`,
     )
-    .action(async (opts: { plan?: string; json?: boolean; revealLinks?: boolean }) => {
+    .action(async (opts: { plan?: string; instance?: string; region?: string; json?: boolean; revealLinks?: boolean }) => {
+      if (opts.plan && opts.instance) {
+        process.stderr.write('give at most one of --plan <id> or --instance <id>\n');
+        process.exitCode = 2;
+        return;
+      }
       const { config } = configOrExit(cli);
-      process.exitCode = await listTasks(config, opts.plan ? [opts.plan] : [], {
-        json: !!opts.json,
-        log: makeLogger(cli),
-        revealLinks: !!opts.revealLinks,
-      });
+      const log = makeLogger(cli);
+      process.exitCode = opts.instance
+        ? await listInstanceTasks(config, opts.instance, { json: !!opts.json, log, ...(opts.region ? { region: opts.region } : {}) })
+        : await listTasks(config, opts.plan ? [opts.plan] : [], { json: !!opts.json, log, revealLinks: !!opts.revealLinks });
     });
 };

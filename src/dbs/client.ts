@@ -15,7 +15,7 @@ import { dbsRequestsTotal } from '../metrics.js';
 import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
 import type { DownloadTask } from './task.js';
 import { credentialChain } from './credential-source.js';
-import { DbsApiError, classifyDbsFailure, dbsDidNotAnswer, invalidResponse } from './errors.js';
+import { DbsApiError, type DbsFailure, classifyDbsFailure, dbsDidNotAnswer, invalidResponse } from './errors.js';
 import { normaliseTask, type Warn } from './normalise.js';
 import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, withResponseCap } from './response-cap.js';
@@ -158,10 +158,10 @@ function installHeaderCapture(): void {
 }
 
 /** The openapi-client call shape of a DBS RPC operation (what a generated SDK would pass). */
-export function dbsRpcParams(action: string, protocol: 'http' | 'https'): InstanceType<typeof OpenApi.Params> {
+export function dbsRpcParams(action: string, protocol: 'http' | 'https', version = DBS_API_VERSION): InstanceType<typeof OpenApi.Params> {
   return new OpenApi.Params({
     action,
-    version: DBS_API_VERSION,
+    version,
     protocol,
     pathname: '/',
     method: 'POST',
@@ -173,48 +173,13 @@ export function dbsRpcParams(action: string, protocol: 'http' | 'https'): Instan
 }
 
 export function createDbsClient(options: DbsClientOptions): DbsClient {
-  installHeaderCapture();
   const log = options.log ?? silentLogger;
-  const gate = options.gate ?? OPEN_GATE;
-  const credential = options.credential ?? credentialChain();
-  const client = new OpenApiClient(
-    new OpenApi.Config({
-      credential,
-      endpoint: options.endpoint,
-      protocol: options.protocol,
-      readTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
-    }),
-  );
+  // Signing, gate, header capture and thrown-error classification: shared with the 2021-01-01 client.
+  const transport = createDbsRpcTransport({ ...options, version: DBS_API_VERSION });
 
   /** One signed call; returns the parsed body of a successful answer, throws a classified DbsApiError otherwise. */
   async function call(action: string, query: Record<string, string>): Promise<Record<string, unknown>> {
-    // The plan id is the fair-share key: one plan cannot take the whole budget (rate-limit.ts).
-    await gate.acquire(query.BackupPlanId);
-    const params = dbsRpcParams(action, options.protocol);
-    let response: { body?: unknown; headers?: unknown; statusCode?: number };
-    const capture: HeaderCapture = {};
-    const started = Date.now();
-    try {
-      // dbs.timeout bounds the whole request: a body that drips stays under the socket's idle timeout;
-      // dbs.maxResponseBytes bounds its size.
-      response = await withDeadline(
-        withResponseCap(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, action, () =>
-          currentCall.run(capture, () =>
-            client.callApi(
-              params,
-              new OpenApi.OpenApiRequest({ query }),
-              new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
-            ),
-          ),
-        ),
-        options.timeoutMs,
-      );
-    } catch (thrown) {
-      const failure = classifyDbsFailure({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders });
-      const late = Date.now() - started >= options.timeoutMs && (failure.code === 'NetworkError' || failure.code === 'Timeout');
-      throw count(late ? dbsDidNotAnswer(options.timeoutMs) : failure, log, action);
-    }
+    const response = await transport.send(action, query);
     try {
       return checkAnswer(response);
     } catch (error) {
@@ -271,6 +236,80 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   });
   work.catch(() => {});
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** What `createDbsRpcTransport` needs beyond the client options. */
+export interface DbsRpcTransportOptions extends DbsClientOptions {
+  /** OpenAPI version, e.g. `2021-01-01`. */
+  readonly version: string;
+  /** Classifies a failure; default: `classifyDbsFailure` (the 2019-03-06 table). */
+  readonly classify?: (failure: DbsFailure) => DbsApiError;
+  /** The fair-share key of a call's query (the rate limiter's `share`). Default: its `BackupPlanId`. */
+  readonly shareOf?: (query: Record<string, string>) => string | undefined;
+}
+
+/** One signed RPC call's raw answer (HTTP 2xx; the body not yet checked). */
+export interface RpcAnswer {
+  readonly body?: unknown;
+  readonly headers?: unknown;
+  readonly statusCode?: number;
+}
+
+/**
+ * The signing, gating, header capture and thrown-error classification of
+ * `createDbsClient`, for another API version of the same product (the
+ * 2021-01-01 advanced-download client). Checking the body is the caller's job
+ * (the envelope differs by version); `fail` counts and logs a classified error.
+ */
+export function createDbsRpcTransport(options: DbsRpcTransportOptions): {
+  send(action: string, query: Record<string, string>): Promise<RpcAnswer>;
+  fail(error: DbsApiError, action: string): DbsApiError;
+  ok(): void;
+} {
+  installHeaderCapture();
+  const log = options.log ?? silentLogger;
+  const gate = options.gate ?? OPEN_GATE;
+  const classify = options.classify ?? classifyDbsFailure;
+  const client = new OpenApiClient(
+    new OpenApi.Config({
+      credential: options.credential ?? credentialChain(),
+      endpoint: options.endpoint,
+      protocol: options.protocol,
+      readTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+    }),
+  );
+  return {
+    async send(action, query) {
+      // The plan (or instance) is the fair-share key: one cannot take the whole budget (rate-limit.ts).
+      await gate.acquire(options.shareOf?.(query) ?? query.BackupPlanId);
+      const capture: HeaderCapture = {};
+      const started = Date.now();
+      try {
+        // dbs.timeout bounds the whole request: a body that drips stays under the socket's idle timeout;
+        // dbs.maxResponseBytes bounds its size.
+        return await withDeadline(
+          withResponseCap(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, action, () =>
+            currentCall.run(capture, () =>
+              client.callApi(
+                dbsRpcParams(action, options.protocol, options.version),
+                new OpenApi.OpenApiRequest({ query }),
+                new TeaUtil.RuntimeOptions({ autoretry: false, readTimeout: options.timeoutMs, connectTimeout: options.timeoutMs }),
+              ),
+            ),
+          ),
+          options.timeoutMs,
+        );
+      } catch (thrown) {
+        if (thrown instanceof DbsApiError && thrown.code === 'ResponseTooLarge') throw count(thrown, log, action);
+        const failure = thrown instanceof DbsApiError ? thrown : classify({ kind: 'thrown', error: thrown, headers: capture.rateLimitHeaders });
+        const late = Date.now() - started >= options.timeoutMs && (failure.code === 'NetworkError' || failure.code === 'Timeout');
+        throw count(late ? dbsDidNotAnswer(options.timeoutMs) : failure, log, action);
+      }
+    },
+    fail: (error, action) => count(error, log, action),
+    ok: () => dbsRequestsTotal.inc({ outcome: 'ok' }),
+  };
 }
 
 /**

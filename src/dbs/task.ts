@@ -65,6 +65,21 @@ export const downloadTaskSchema = z.object({
   finishedAt: z.number().optional(),
   /** Why the task stopped. */
   errorMessage: z.string().optional(),
+  // Advanced downloads (instances, API 2021-01-01) only — see src/dbs2021/pipeline.ts.
+  /** The DownloadStatus as DBS sent it (normalised); `status` holds its pipeline mapping. */
+  downloadStatus: z.string().optional(),
+  /** RegionCode of the instance. */
+  region: z.string().optional(),
+  /** OSS targets: the path in the bucket the data was written to. */
+  targetPath: z.string().optional(),
+  /** `"done/total"` tables exported. */
+  progress: z.string().optional(),
+  /** Estimated end of the result's 3-day life (URL targets), epoch ms. */
+  resultExpiresAt: z.number().optional(),
+  /** Set in memory at send time only (never stored): when the minted links stop working, epoch ms. */
+  linksExpireAt: z.number().optional(),
+  /** Set in memory at send time only: why no links could be minted. */
+  linksNote: z.string().optional(),
 });
 /** See downloadTaskSchema. */
 export type DownloadTask = Readonly<z.infer<typeof downloadTaskSchema>>;

@@ -27,6 +27,7 @@ import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
 import { jitteredBackoff } from './backoff.js';
 import { stripUrlQueries } from '../secrets.js';
 import { type NotifyJobData, notifyJobDataSchema } from './payloads.js';
+import { sourceKindOf } from '../tracking/source.js';
 
 // ---------------------------------------------------------------------------
 // Payload validation: a job written by another version (or by hand) must fail
@@ -58,6 +59,8 @@ export interface NotifyDeps {
   readonly dbs?: LinkSource;
   /** Told about permanent delivery failures and successes (`notifications-failing`). Default: none. */
   readonly watchdog?: WatchdogRunner;
+  /** Runs on the claimed notifications right before rendering (instance links are minted here). Default: none. */
+  readonly beforeRender?: (notifications: readonly Notification[], log: Logger) => Promise<Notification[]>;
 }
 
 /** Where fresh links come from: one DBS client, or one per account (`plan.account`, issue 13). */
@@ -168,6 +171,7 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       // A stripped job re-reads every link; any other re-reads only links sent long after detection or
       // close to expiry (issue 13) — and a link already dead at send time is dropped with a note.
       toSend = await restoreLinks(toSend, deps.dbs, log, { onlyStale: !data.urlsRemoved });
+      if (deps.beforeRender && toSend.length) toSend = await deps.beforeRender(toSend, log);
       const rendered: readonly RenderedMessage[] = watchdogNotice
         ? claimed.has(watchdogNotice.id)
           ? channel.renderWatchdog(watchdogNotice)
@@ -343,7 +347,8 @@ export async function restoreLinks(
   options: RestoreLinksOptions = {},
 ): Promise<Notification[]> {
   const now = options.now ?? Date.now();
-  const candidates = notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto');
+  // Instance (2021) tasks have no links in the list: theirs are minted at send time (beforeRender).
+  const candidates = notifications.filter((n) => n.event === 'finished' && n.task.downloadWay !== 'auto' && sourceKindOf(n.plan.id) === 'plan');
   const wanted = [...new Set((options.onlyStale ? candidates.filter((n) => linksStale(n, now)) : candidates).map((n) => n.task.taskId))];
   const fresh = new Map<string, { internetUrl?: string; intranetUrl?: string }>();
   if (!dbs) {

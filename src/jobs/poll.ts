@@ -28,6 +28,7 @@ import { redisKeys } from '../keys.js';
 import { type PollJobData, pollJobDataSchema } from './payloads.js';
 import { enqueueReminders, recordBackupSetsDone } from '../alerting/poll-hooks.js';
 import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
+import { sourceKindOf } from '../tracking/source.js';
 
 /** Where a poll gets its complete snapshot (the DBS pager in production). */
 export interface TaskSource {
@@ -141,7 +142,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     });
     if (committed.ok) {
       await recordBackupSetsDone(deps.redis, deps.prefix, planId, announced.transitions, tasks, at);
-      for (const t of announced.transitions) transitionsTotal.inc({ event: t.event });
+      for (const t of announced.transitions) transitionsTotal.inc({ event: t.event, source: sourceKindOf(planId) });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
       if (deps.history && announced.transitions.length > 0) {
@@ -153,7 +154,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     // as the transitions the winner saw, or real events it has not seen yet);
     // start again from the winner's state.
     if (round >= MAX_CONFLICT_ROUNDS) throw new StateConflictError(planId);
-    pollsTotal.inc({ result: 'conflict' });
+    pollsTotal.inc({ result: 'conflict', source: sourceKindOf(planId) });
     deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
 }
@@ -211,7 +212,7 @@ export function createPollProcessor(deps: PollDeps) {
     const timer = pollDuration.startTimer();
     try {
       const outcome = await pollPlan({ ...deps, log }, planId);
-      pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok' });
+      pollsTotal.inc({ result: outcome.result === 'skipped' ? 'skipped' : 'ok', source: sourceKindOf(planId) });
       if (outcome.result !== 'skipped') await observePoll(deps, planId, { kind: 'success', at: (deps.now ?? Date.now)() });
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
@@ -222,7 +223,7 @@ export function createPollProcessor(deps: PollDeps) {
       } else log.debug({ tracked: outcome.tracked }, 'poll found no change');
       return { result: outcome.result, transitions: outcome.transitions.length };
     } catch (error) {
-      pollsTotal.inc({ result: 'failed' });
+      pollsTotal.inc({ result: 'failed', source: sourceKindOf(planId) });
       const message = error instanceof Error ? error.message : String(error);
       await deps.store.recordFailure(planId, message, (deps.now ?? Date.now)()).catch(() => {});
       const policy = retryPolicyOf(error);

@@ -14,6 +14,7 @@ import type { Notification, WatchdogNotice } from './event.js';
 import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
 import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
 export const SUBJECT_MAX = 180;
@@ -50,6 +51,10 @@ function verb(n: Notification, m: Messages): string {
       return reminder + m.title.failedLoud;
     case 'progress':
       return reminder + m.title.progress(statusWord(n.task.status));
+    case 'expired':
+      return reminder + m.title.expired;
+    case 'expiring':
+      return reminder + m.title.expiring;
     default:
       return assertNever(n.event, 'event');
   }
@@ -69,7 +74,7 @@ function detailRows(n: Notification, m: Messages, p: Presentation): { label: str
   const t = n.task;
   const f = m.field;
   const rows: { label: string; text: string; html?: string }[] = [
-    { label: f.plan, text: `${oneLine(n.plan.name)} (${oneLine(n.plan.id)})` },
+    { label: sourceWord(n) === 'instance' ? m.instance : f.plan, text: `${oneLine(n.plan.name)} (${oneLine(sourceId(n))})` },
     { label: f.task, text: `${oneLine(taskName(n))} (${oneLine(t.taskId)})` },
     { label: f.status, text: statusWord(t.status) },
   ];
@@ -84,6 +89,7 @@ function detailRows(n: Notification, m: Messages, p: Presentation): { label: str
   add(f.created, formatTimestamp(t.createdAt, p));
   add(f.finished, formatTimestamp(t.finishedAt, p));
   add(f.duration, taskDuration(t.createdAt, t.finishedAt, p));
+  for (const row of advancedRows(n)) add(row.label, row.text);
   if (t.downloadWay === 'auto') {
     add(f.gateway, t.gatewayId === undefined ? undefined : String(t.gatewayId));
     add(f.directory, t.downloadDir);
@@ -129,9 +135,11 @@ export function renderEmailSingle(n: Notification, presentation: Presentation = 
     : undefined;
   const detected = formatTimestamp(n.detectedAt, presentation) ?? m.unknown;
 
+  const sentence = advancedSentence(n);
   const text = [
     `${verb(n, m)}: ${oneLine(m.inPlan(taskName(n), n.plan.name))}`,
     ...(reminder ? ['', oneLine(reminder)] : []),
+    ...(sentence ? ['', sentence] : []),
     '',
     ...rows.map((r) => `${r.label}: ${r.text}`),
     ...(error !== undefined ? ['', `${m.field.error}:`, truncate(error, ERROR_MAX)] : []),
@@ -152,6 +160,7 @@ export function renderEmailSingle(n: Notification, presentation: Presentation = 
     [
       `<h2>${escapeHtml(verb(n, m))}: ${htmlText(taskName(n), 500)}</h2>`,
       reminder ? `<p><em>${htmlText(reminder, 1000)}</em></p>` : '',
+      sentence ? `<p>${htmlText(sentence, 2000)}</p>` : '',
       `<table style="${STYLE.table}">\n${table}\n</table>`,
       error !== undefined
         ? `<p><strong>${escapeHtml(m.field.error)}</strong></p>\n<div style="${STYLE.quote}">${htmlText(error, ERROR_MAX, { multiline: true })}</div>`

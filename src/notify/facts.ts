@@ -9,9 +9,9 @@
  */
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
-import { oneLine, safeHttpUrl, truncate } from '../text/escape.js';
+import { safeHttpUrl, } from '../text/escape.js';
 import type { Notification } from './event.js';
-import { formatBytes, formatTimestamp, taskDuration } from '../text/format.js';
+import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
 
 /** A labelled value. `value` is API text (escape it). */
 export interface Fact {
@@ -44,10 +44,6 @@ export interface MessageFacts {
   readonly footer: string;
 }
 
-/** A status as a short, inert word (statuses come from the API too). */
-export function statusWord(status: string): string {
-  return truncate(oneLine(status).replace(/[^A-Za-z0-9_ -]/g, ''), 40) || 'unknown';
-}
 
 export function emojiOf(n: Notification): string {
   switch (n.event) {
@@ -57,6 +53,10 @@ export function emojiOf(n: Notification): string {
       return '❌';
     case 'progress':
       return 'ℹ️';
+    case 'expired':
+      return '⌛';
+    case 'expiring':
+      return '⏳';
     default:
       return assertNever(n.event, 'event');
   }
@@ -70,6 +70,10 @@ export function titleOf(n: Notification): string {
       return 'Download failed';
     case 'progress':
       return `Download ${statusWord(n.task.status)}`;
+    case 'expired':
+      return 'Download expired';
+    case 'expiring':
+      return 'Download expiring soon';
     default:
       return assertNever(n.event, 'event');
   }

@@ -10,7 +10,16 @@ import { formatTimestamp, type Presentation } from '../text/format.js';
 import type { WatchdogEventKind } from '../domain.js';
 
 export interface Messages {
-  readonly title: { readonly finished: string; readonly failed: string; readonly failedLoud: string; progress(status: string): string };
+  readonly title: {
+    readonly finished: string;
+    readonly failed: string;
+    readonly failedLoud: string;
+    progress(status: string): string;
+    readonly expired: string;
+    readonly expiring: string;
+  };
+  /** What a source is called: a backup plan, or an instance (advanced downloads). */
+  readonly instance: string;
   readonly field: {
     readonly plan: string;
     readonly task: string;
@@ -85,7 +94,15 @@ export interface Messages {
 }
 
 const en: Messages = {
-  title: { finished: 'Download ready', failed: 'Download failed', failedLoud: 'Download FAILED', progress: (s) => `Download ${s}` },
+  title: {
+    finished: 'Download ready',
+    failed: 'Download failed',
+    failedLoud: 'Download FAILED',
+    progress: (s) => `Download ${s}`,
+    expired: 'Download expired',
+    expiring: 'Download expiring soon',
+  },
+  instance: 'Instance',
   field: {
     plan: 'Plan',
     task: 'Task',
@@ -176,7 +193,15 @@ const en: Messages = {
 };
 
 const zhCN: Messages = {
-  title: { finished: '下载已就绪', failed: '下载失败', failedLoud: '下载失败', progress: (s) => `下载状态：${s}` },
+  title: {
+    finished: '下载已就绪',
+    failed: '下载失败',
+    failedLoud: '下载失败',
+    progress: (s) => `下载状态：${s}`,
+    expired: '下载已过期',
+    expiring: '下载即将过期',
+  },
+  instance: '实例',
   field: {
     plan: '备份计划',
     task: '任务',

@@ -71,7 +71,9 @@ export function routeEvent(config: Config, plan: PlanConfig, event: EventKind): 
   const out: ChannelConfig[] = [];
   for (const name of plan.notify) {
     const channel = config.channels[name];
-    if (channel && (channel.events ?? EVENT_KINDS).includes(event)) out.push(channel);
+    const wanted: readonly EventKind[] = channel?.events ?? EVENT_KINDS;
+    // `expired` goes wherever `finished` goes: whoever got the link should hear it is gone.
+    if (channel && (wanted.includes(event) || (event === 'expired' && wanted.includes('finished')))) out.push(channel);
   }
   return out;
 }

@@ -14,6 +14,7 @@ import type { Notification, WatchdogNotice } from './event.js';
 import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
 import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -83,6 +84,10 @@ function emojiOf(n: Notification): string {
       return '❌';
     case 'progress':
       return 'ℹ️';
+    case 'expired':
+      return '⌛';
+    case 'expiring':
+      return '⏳';
     default:
       return assertNever(n.event, 'event');
   }
@@ -97,6 +102,10 @@ function titleOf(n: Notification, m: Messages): string {
       return reminder + m.title.failed;
     case 'progress':
       return reminder + m.title.progress(statusWord(n.task.status));
+    case 'expired':
+      return reminder + m.title.expired;
+    case 'expiring':
+      return reminder + m.title.expiring;
     default:
       return assertNever(n.event, 'event');
   }
@@ -134,7 +143,8 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   const blocks: SlackBlock[] = [];
   blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n, m)}`, SLACK_LIMITS.headerText)) });
 
-  const intro = m.inPlan(`*${mrkdwnText(taskName(n), 1000)}*`, `*${mrkdwnText(n.plan.name, 1000)}*`);
+  const sentence = advancedSentence(n);
+  const intro = sentence ? mrkdwnText(sentence, 2000) : m.inPlan(`*${mrkdwnText(taskName(n), 1000)}*`, `*${mrkdwnText(n.plan.name, 1000)}*`);
   blocks.push({ type: 'section', text: mrkdwn(mentionPrefix(n, options) + intro) });
   if (n.reminder) {
     const line = m.reminder(n.reminder.n, n.reminder.times, formatTimestamp(n.reminder.firstAt, p) ?? m.unknown);
@@ -142,7 +152,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   }
 
   const fields: TextObject[] = [
-    field(m.field.plan, `${n.plan.name} (${n.plan.id})`),
+    field(sourceWord(n) === 'instance' ? m.instance : m.field.plan, `${n.plan.name} (${sourceId(n)})`),
     field(m.field.task, `${taskName(n)} (${task.taskId})`),
   ];
   if (task.dbType) fields.push(field(m.field.database, task.dbType));
@@ -161,6 +171,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   if (n.event === 'progress' && n.previousStatus) {
     fields.push(field(m.field.status, `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`));
   }
+  for (const row of advancedRows(n)) fields.push(field(row.label, row.text));
   blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fieldsPerSection) });
 
   if (task.downloadWay === 'auto') {
@@ -172,7 +183,7 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
     } else if (parts.length > 0) {
       blocks.push({ type: 'section', text: mrkdwn(`*${m.destination}* ${parts.join(', ')}`) });
     }
-  } else {
+  } else if (n.event === 'finished' || n.event === 'progress' || n.event === 'failed') {
     const internet = safeHttpUrl(task.internetUrl);
     if (internet && internet.length <= SLACK_LIMITS.buttonUrl) {
       blocks.push({

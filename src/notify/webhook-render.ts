@@ -19,7 +19,7 @@ export const WEBHOOK_EVENT_VERSION = 1;
 export const WEBHOOK_DIGEST_MAX_EVENTS = 100;
 
 /** The `type` of a single event. */
-export type WebhookEventType = 'download.finished' | 'download.failed' | 'download.progress';
+export type WebhookEventType = 'download.finished' | 'download.failed' | 'download.progress' | 'download.expired' | 'download.expiring';
 
 /** `data.task` of an event: the task's fields, only those known (docs/webhook.md). */
 export interface WebhookTask {
@@ -80,6 +80,10 @@ function eventType(n: Notification): WebhookEventType {
       return 'download.failed';
     case 'progress':
       return 'download.progress';
+    case 'expired':
+      return 'download.expired';
+    case 'expiring':
+      return 'download.expiring';
     default:
       return assertNever(n.event, 'event');
   }

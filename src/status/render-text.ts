@@ -55,7 +55,7 @@ export function renderStatusText(report: StatusReport, now: number): string {
       const name = plan.name === plan.id ? terminalText(plan.id, 40) : `${terminalText(plan.name, 32)} (${terminalText(plan.id, 40)})`;
       rows.push([
         HEALTH_LABEL[plan.health],
-        `${name}${plan.discovered ? ' [discovered]' : ''}`,
+        `${name}${plan.discovered ? ' [discovered]' : ''}${plan.source === 'instance' ? ' [instance]' : ''}`,
         formatInterval(plan.intervalMs),
         relativeTime(plan.lastPollAt, now),
         relativeTime(plan.lastSuccessAt, now),

@@ -19,6 +19,7 @@ import { RedisStateStore } from '../tracking/state.js';
 import { maskUrl } from '../secrets.js';
 import { type SilencedRecord, SilenceStore } from '../alerting/silence-store.js';
 import type { Silence } from '../alerting/silences.js';
+import { type SourceKind, sourceKindOf } from '../tracking/source.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';
@@ -32,6 +33,8 @@ export interface PlanStatus {
   readonly name: string;
   readonly intervalMs: number;
   readonly discovered: boolean;
+  /** `plan` (2019-03-06 backup plan, the default when absent) or `instance` (2021-01-01 advanced downloads; `id` is then its source key). */
+  readonly source?: SourceKind;
   readonly health: PlanHealth;
   readonly lastPollAt?: number | undefined;
   readonly lastSuccessAt?: number | undefined;
@@ -155,6 +158,7 @@ export async function collectStatus(deps: {
         name: plan.name,
         intervalMs: plan.intervalMs,
         discovered: plan.discovered,
+        ...(sourceKindOf(plan.id) === 'instance' ? { source: 'instance' as const } : {}),
         health: planHealth(meta ?? {}, plan.intervalMs, at),
         lastPollAt: meta?.lastPollAt,
         lastSuccessAt: meta?.lastSuccessAt,

@@ -83,6 +83,9 @@ export function classify(from: TaskStatus | undefined, to: TaskStatus): EventKin
   if (to === 'finish') return 'finished';
   if (to === 'stop') return 'failed';
   if (to === 'init') return 'failed';
+  // Advanced downloads (instances) only: see src/dbs2021/pipeline.ts for how their states map onto these.
+  if (to === 'expired') return 'expired';
+  if (to === 'expiring') return 'expiring';
   return 'progress';
 }
 

@@ -145,7 +145,7 @@ function planRow(plan: PlanStatus, now: number): Html {
           ? html`<div class="sub">not polled yet</div>`
           : '';
   return html`<tr data-plan="${plan.id}">
-<td><strong>${plan.name}</strong>${plan.discovered && html` <span class="muted">(discovered)</span>`}${plan.name !== plan.id && html`<div class="sub">${plan.id}</div>`}</td>
+<td><strong>${plan.name}</strong>${plan.discovered && html` <span class="muted">(discovered)</span>`}${plan.source === 'instance' && html` <span class="muted">(instance)</span>`}${plan.name !== plan.id && html`<div class="sub">${plan.id}</div>`}</td>
 <td>${formatInterval(plan.intervalMs)}</td>
 <td>${timeAgo(plan.lastPollAt, now)}</td>
 <td>${timeAgo(plan.lastSuccessAt, now)}</td>

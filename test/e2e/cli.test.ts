@@ -52,7 +52,7 @@ describe('dbswatch CLI', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['worker', '--queues', 'poll,bogus'], /unknown queue "bogus"/],
     [['worker', '--concurrency', '0'], /positive whole number/],
-    [['poll'], /required option '--plan <id>'/],
+    [['poll'], /exactly one of --plan <id> or --instance <id>/],
     [['status', '--colour'], /unknown option '--colour'/],
   ])('exits 2 with a clear message for %j', (args, message) => {
     const result = dbswatch(args);
