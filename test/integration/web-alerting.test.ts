@@ -92,7 +92,10 @@ describe('alerting actions over HTTP', () => {
     expect(page).toContain('id="silence-form"');
     const nonce = /'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
     expect(nonce).toBeDefined();
-    expect(page.match(new RegExp(`<script nonce="${nonce?.replace(/[+/=]/g, (c) => `\\${c}`)}">`, 'g'))?.length).toBe(2);
+    // The page's own script and the silence controls' script, both loaded under the response's nonce.
+    const escaped = nonce?.replace(/[+/=]/g, (c) => `\\${c}`);
+    expect(page.match(new RegExp(`<script src="assets/(page|silences)\\.js" nonce="${escaped}" defer>`, 'g'))?.length).toBe(2);
+    expect((await fetch(`${url}/assets/silences.js`, { headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });

@@ -264,7 +264,7 @@ function checkEmail(where: string, message: { subject: string; text: string; htm
     expect(ALLOWED_TAGS.has(tag), `${where}: unexpected <${tag}>`).toBe(true);
     // Attribute names outside quoted values (an escaped value cannot close its quotes).
     const attributes = [...(match[2] as string).replace(/"[^"]*"/g, '""').matchAll(/([A-Za-z-]+)\s*=/g)].map((m) => (m[1] as string).toLowerCase());
-    for (const attribute of attributes) expect(['style', 'href', 'charset'], `${where}: attribute ${attribute}`).toContain(attribute);
+    for (const attribute of attributes) expect(['style', 'href', 'charset', 'lang'], `${where}: attribute ${attribute}`).toContain(attribute);
     if (tag === 'a' && !match[0].startsWith('</')) expect(match[2]).toMatch(/^ href="https?:\/\/[^"]*"$/);
   }
 }
