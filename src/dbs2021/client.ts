@@ -83,7 +83,7 @@ export interface Dbs2021ClientOptions {
 }
 
 export function createDbs2021Client(options: Dbs2021ClientOptions): Dbs2021Api {
-  const transport = createDbsRpcTransport({ ...options, version: DBS_2021_API_VERSION, classify: classifyDbs2021Failure });
+  const transport = createDbsRpcTransport({ ...options, version: DBS_2021_API_VERSION, classify: classifyDbs2021Failure, shareOf: (query) => query.InstanceName });
   const now = options.now ?? Date.now;
   const log = options.log;
 

@@ -5,7 +5,7 @@
  * endpoint, shared by every instance that resolves to it, all behind the one
  * DBS request gate.
  */
-import type { Config, InstanceConfig } from '../config.js';
+import { type Config, DEFAULT_ACCOUNT, type InstanceConfig } from '../config.js';
 import type { CredentialLike } from '../dbs/client.js';
 import type { Logger } from '../logger.js';
 import type { RequestGate } from '../rate-limit.js';
@@ -20,8 +20,12 @@ export function dbs2021ClientFactory(deps: {
 }): (instance: InstanceConfig) => Dbs2021Api {
   const clients = new Map<string, Dbs2021Api>();
   return (instance) => {
-    const dbs = deps.config().dbs;
-    const endpoint = endpointForRegion(instance.region, dbs.endpoint);
+    const config = deps.config();
+    const dbs = config.dbs;
+    // The default account carries `region` only when its endpoint came from the map (no dbs.endpoint given).
+    const defaultAccount = config.accounts.find((a) => a.id === DEFAULT_ACCOUNT);
+    const explicit = defaultAccount && defaultAccount.region === undefined ? defaultAccount.endpoint : undefined;
+    const endpoint = endpointForRegion(instance.region, explicit);
     const cacheKey = `${dbs.protocol}|${endpoint}|${dbs.timeout}`;
     let client = clients.get(cacheKey);
     if (!client) {

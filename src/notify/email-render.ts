@@ -52,7 +52,7 @@ function verb(n: Notification, m: Messages): string {
     case 'progress':
       return reminder + m.title.progress(statusWord(n.task.status));
     case 'expired':
-      return reminder + m.title.expired;
+      return reminder + m.title.expiredLoud;
     case 'expiring':
       return reminder + m.title.expiring;
     default:
@@ -137,7 +137,7 @@ export function renderEmailSingle(n: Notification, presentation: Presentation = 
 
   const sentence = advancedSentence(n);
   const text = [
-    `${verb(n, m)}: ${oneLine(m.inPlan(taskName(n), n.plan.name))}`,
+    `${verb(n, m)}: ${oneLine((sourceWord(n) === 'instance' ? m.inInstance : m.inPlan)(taskName(n), n.plan.name))}`,
     ...(reminder ? ['', oneLine(reminder)] : []),
     ...(sentence ? ['', sentence] : []),
     '',
@@ -201,7 +201,7 @@ export function renderEmailDigest(ns: readonly Notification[], presentation: Pre
           ? `${m.pushedTo} ${m.gatewayPart(String(t.gatewayId ?? '?'))} ${oneLine(t.downloadDir ?? '')}`.trim()
           : '';
     textLines.push(
-      `- ${verb(n, m)}: ${oneLine(m.inPlan(taskName(n), n.plan.name))} ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
+      `- ${verb(n, m)}: ${oneLine((sourceWord(n) === 'instance' ? m.inInstance : m.inPlan)(taskName(n), n.plan.name))} ${formatBytes(t.dataSize) ?? ''}`.trimEnd(),
     );
     if (detail) textLines.push(`  ${detail}`);
     const valid = (url: string) => {

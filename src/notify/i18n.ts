@@ -16,6 +16,8 @@ export interface Messages {
     readonly failedLoud: string;
     progress(status: string): string;
     readonly expired: string;
+    /** The email subject's louder form (like failedLoud). */
+    readonly expiredLoud: string;
     readonly expiring: string;
   };
   /** What a source is called: a backup plan, or an instance (advanced downloads). */
@@ -42,6 +44,8 @@ export interface Messages {
     readonly links: string;
   };
   inPlan(task: string, plan: string): string;
+  /** The same for a task of an instance (advanced downloads). */
+  inInstance(task: string, instance: string): string;
   /** `full` / `incremental` (from `jobTypeLabel`) in words; anything else unchanged. */
   jobType(label: string): string;
   readonly pushedTo: string;
@@ -100,6 +104,7 @@ const en: Messages = {
     failedLoud: 'Download FAILED',
     progress: (s) => `Download ${s}`,
     expired: 'Download expired',
+    expiredLoud: 'Download EXPIRED',
     expiring: 'Download expiring soon',
   },
   instance: 'Instance',
@@ -125,6 +130,7 @@ const en: Messages = {
     links: 'Links / error',
   },
   inPlan: (task, plan) => `${task} in plan ${plan}`,
+  inInstance: (task, instance) => `${task} in instance ${instance}`,
   jobType: (label) => label,
   pushedTo: 'Pushed to',
   destination: 'Destination:',
@@ -199,6 +205,7 @@ const zhCN: Messages = {
     failedLoud: '下载失败',
     progress: (s) => `下载状态：${s}`,
     expired: '下载已过期',
+    expiredLoud: '下载已过期',
     expiring: '下载即将过期',
   },
   instance: '实例',
@@ -224,6 +231,7 @@ const zhCN: Messages = {
     links: '链接 / 错误',
   },
   inPlan: (task, plan) => `备份计划 ${plan} 中的 ${task}`,
+  inInstance: (task, instance) => `实例 ${instance} 中的 ${task}`,
   jobType: (label) => ({ full: '全量', incremental: '增量' })[label] ?? label,
   pushedTo: '已推送到',
   destination: '目标：',

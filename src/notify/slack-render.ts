@@ -15,6 +15,7 @@ import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, 
 import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
 import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
+import { emojiOf } from './facts.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -76,22 +77,6 @@ const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
 const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
 
 
-function emojiOf(n: Notification): string {
-  switch (n.event) {
-    case 'finished':
-      return '✅';
-    case 'failed':
-      return '❌';
-    case 'progress':
-      return 'ℹ️';
-    case 'expired':
-      return '⌛';
-    case 'expiring':
-      return '⏳';
-    default:
-      return assertNever(n.event, 'event');
-  }
-}
 
 function titleOf(n: Notification, m: Messages): string {
   const reminder = n.reminder ? `${m.reminderTitle}: ` : '';
@@ -144,7 +129,8 @@ export function renderSlackSingle(n: Notification, options: SlackRenderOptions =
   blocks.push({ type: 'header', text: plain(truncate(`${emojiOf(n)} ${titleOf(n, m)}`, SLACK_LIMITS.headerText)) });
 
   const sentence = advancedSentence(n);
-  const intro = sentence ? mrkdwnText(sentence, 2000) : m.inPlan(`*${mrkdwnText(taskName(n), 1000)}*`, `*${mrkdwnText(n.plan.name, 1000)}*`);
+  const inSource = sourceWord(n) === 'instance' ? m.inInstance : m.inPlan;
+  const intro = sentence ? mrkdwnText(sentence, 2000) : inSource(`*${mrkdwnText(taskName(n), 1000)}*`, `*${mrkdwnText(n.plan.name, 1000)}*`);
   blocks.push({ type: 'section', text: mrkdwn(mentionPrefix(n, options) + intro) });
   if (n.reminder) {
     const line = m.reminder(n.reminder.n, n.reminder.times, formatTimestamp(n.reminder.firstAt, p) ?? m.unknown);

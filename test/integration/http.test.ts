@@ -132,7 +132,7 @@ describe('startHttpServer', () => {
       expect(res.status).toBe(200);
       expect(res.type).toContain('text/plain');
       const lines = res.text.split('\n').filter((l) => l.length > 0);
-      expect(lines).toContain('# HELP dbswatch_polls_total Plan polls by result (ok, failed, conflict, skipped).');
+      expect(lines).toContain('# HELP dbswatch_polls_total Polls by result (ok, failed, conflict, skipped) and source kind (plan, instance).');
       expect(lines).toContain('# TYPE dbswatch_polls_total counter');
       expect(lines).toContain('# TYPE dbswatch_queue_jobs gauge');
       expect(lines).toContain('dbswatch_queue_jobs{queue="notify",state="waiting"} 1');

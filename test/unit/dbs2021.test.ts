@@ -212,8 +212,9 @@ describe('classifyDbs2021Failure', () => {
     ['DBS.DownloadTask.CannotFind', 'permanent'],
     ['DBS.DownloadTask.RegionNotSupport', 'permanent'],
     ['DBS.DownloadTask.OnlyOneRunningOrFailedTask', 'permanent'],
-    // Unknown 2021 codes fall back to the shared table: an unknown code on HTTP 200 is retried.
-    ['DBS.SomethingNew', 'retryable'],
+    // Unknown 2021 codes fall back to the shared table: an unknown DBS.* answer about the request is not
+    // retried hot (permanent for this poll); the next scheduled poll asks again.
+    ['DBS.SomethingNew', 'permanent'],
   ])('%s → %s', (code, kind) => {
     const error = business(code);
     expect(error.retry.kind).toBe(kind);
@@ -281,6 +282,7 @@ describe('listAllAdvancedTasks (paging rules)', () => {
 describe('endpointForRegion', () => {
   it.each([
     ['cn-beijing', undefined, 'dbs-api.cn-hangzhou.aliyuncs.com'],
+    ['cn-hangzhou', undefined, 'dbs-api.cn-hangzhou.aliyuncs.com'],
     ['us-east-1', undefined, 'dbs-api.cn-hangzhou.aliyuncs.com'],
     ['ap-southeast-1', undefined, 'dbs-api.ap-southeast-1.aliyuncs.com'],
     ['eu-central-1', undefined, 'dbs-api.eu-central-1.aliyuncs.com'],
