@@ -60,33 +60,58 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
     }
     return value;
   };
-  const url = (field: string): string | undefined => normaliseDownloadUrl(item[field], (message, fields) => warn(message, { ...fields, field, taskId }));
-
-  const task: Record<string, unknown> = {
-    taskId,
-    planId,
-    status,
-    name: text(item.BackupSetDownloadTaskName),
-    backupSetId: text(item.BackupSetId),
-    backupSetCode: text(item.BackupSetCode),
-    dbType: text(item.BackupSetDbType),
-    jobType: text(item.BackupSetJobType),
-    dataFormat: text(item.BackupSetDataFormat),
-    dataSize: nonNegative(number('BackupSetDataSize')),
-    downloadWay: text(item.BackupSetDownloadWay),
-    internetUrl: url('BackupSetDownloadInternetUrl'),
-    intranetUrl: url('BackupSetDownloadIntranetUrl'),
-    targetType: text(item.BackupSetDownloadTargetType),
-    downloadDir: text(item.BackupSetDownloadDir),
-    // 0 is what DBS sends for "no gateway" (manual downloads).
-    gatewayId: positive(number('BackupGatewayId')),
-    createdAt: epochMs(number('BackupSetDownloadCreateTime')),
-    finishedAt: epochMs(number('BackupSetDownloadFinishTime')),
-    errorMessage: text(item.ErrMessage),
+  const url = (field: string): string | undefined => {
+    const value = item[field];
+    // Absent/empty is the common case for unfinished tasks: no closure, no warn plumbing.
+    if (value === undefined || value === null || value === '') return undefined;
+    return normaliseDownloadUrl(value, (message, fields) => warn(message, { ...fields, field, taskId }));
   };
-  // Absent rather than `undefined`-valued: equality checks and JSON round-trips downstream stay simple.
-  for (const key of Object.keys(task)) if (task[key] === undefined) delete task[key];
-  return task as unknown as DownloadTask;
+
+  // Only defined fields, always added in the same order: absent rather than `undefined`-valued (equality
+  // checks and JSON round-trips downstream stay simple), and every task shares one hidden class (`delete`
+  // would drop each object to dictionary mode).
+  const task: { -readonly [K in keyof DownloadTask]: DownloadTask[K] } = { taskId, planId, status };
+  const set = <K extends keyof DownloadTask>(key: K, value: DownloadTask[K] | undefined) => {
+    if (value !== undefined) task[key] = value;
+  };
+  set('name', text(item.BackupSetDownloadTaskName));
+  set('backupSetId', text(item.BackupSetId));
+  set('backupSetCode', text(item.BackupSetCode));
+  set('dbType', text(item.BackupSetDbType));
+  set('jobType', text(item.BackupSetJobType));
+  set('dataFormat', text(item.BackupSetDataFormat));
+  set('dataSize', nonNegative(number('BackupSetDataSize')));
+  set('downloadWay', text(item.BackupSetDownloadWay));
+  set('internetUrl', url('BackupSetDownloadInternetUrl'));
+  set('intranetUrl', url('BackupSetDownloadIntranetUrl'));
+  set('targetType', text(item.BackupSetDownloadTargetType));
+  set('downloadDir', text(item.BackupSetDownloadDir));
+  // 0 is what DBS sends for "no gateway" (manual downloads).
+  set('gatewayId', positive(number('BackupGatewayId')));
+  set('createdAt', epochMs(number('BackupSetDownloadCreateTime')));
+  set('finishedAt', epochMs(number('BackupSetDownloadFinishTime')));
+  set('errorMessage', text(item.ErrMessage));
+  return task;
+}
+
+/**
+ * The few fields a poll needs for every task — id, status, creation time —
+ * without normalising the rest (`normaliseTask` does that, for the tasks a
+ * notification needs). Same checks on id and status as `normaliseTask`.
+ */
+export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalidResponse('a BackupSetDownloadTaskDetail item is not an object');
+  }
+  const item = raw as Record<string, unknown>;
+  const taskId = text(item.BackupSetDownloadTaskId, MAX_ID_LENGTH + 1);
+  if (!taskId) throw invalidResponse('a task has no BackupSetDownloadTaskId');
+  if (taskId.length > MAX_ID_LENGTH) throw invalidResponse(`a BackupSetDownloadTaskId is longer than ${MAX_ID_LENGTH} characters`);
+  const status = normaliseStatus(item.BackupSetDownloadStatus);
+  if (!status) throw invalidResponse(`task ${taskId} has no BackupSetDownloadStatus`);
+  const created = toNumber(item.BackupSetDownloadCreateTime);
+  const createdAt = epochMs(created === 'invalid' ? undefined : created);
+  return createdAt === undefined ? { taskId, status } : { taskId, status, createdAt };
 }
 
 /**
@@ -98,6 +123,10 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
  */
 export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string | undefined {
   if (typeof raw !== 'string') return undefined;
+  // Fast path for the usual shape (`"//host/path?query"` or `https://host/…`): one anchored regex decides
+  // what the slow path below would decide, without the strip loop and `new URL()`.
+  const unquoted = raw.length > 1 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34 ? raw.slice(1, -1) : raw;
+  if (unquoted.length <= MAX_URL_LENGTH && PLAIN_URL.test(unquoted)) return unquoted.startsWith('//') ? `https:${unquoted}` : unquoted;
   let value = raw.trim();
   for (;;) {
     const stripped = value.replace(/^(?:\\?")+/, '').replace(/(?:\\?")+$/, '').trim();
@@ -123,6 +152,14 @@ export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string 
   }
   return value;
 }
+
+/**
+ * An absolute http(s) or scheme-less URL that `new URL()` accepts as is: a host of letters, digits, dots
+ * and dashes whose last label starts with a letter (so never read as an IPv4 number), no port, no userinfo,
+ * and nothing after it that the slow path rejects (whitespace, controls, quotes, `<>\`). Anything else
+ * takes the slow path.
+ */
+const PLAIN_URL = /^(?:https?:)?\/\/(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?:[/?#][^\s\x00-\x1f\x7f"<>\\]*)?$/;
 
 /** A URL fit for a log line: no query string or fragment (pre-signed URLs carry credentials there), cut short. */
 export function redactUrl(url: string): string {
