@@ -186,6 +186,10 @@ const rawSchema = z
         /** Global request budget across every worker. Default: 5. */
         requestsPerSecond: z.number().positive().max(1000).default(5),
         timeout: duration('dbs.timeout').default(10_000),
+        /** `incremental`: between full sweeps, stop paging once nothing older can have changed; `full`: read every page every poll. Default: incremental. */
+        sweep: z.enum(['incremental', 'full'], { error: 'must be incremental or full' }).default('incremental'),
+        /** Longest time between two full sweeps of a plan (the only ones that verify the list order and forget vanished tasks). Default: 1h. */
+        fullSweepEvery: duration('dbs.fullSweepEvery').default(3_600_000),
       })
       .strict()
       .prefault({}),

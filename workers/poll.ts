@@ -9,6 +9,7 @@
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config, PlanConfig } from '../src/config.js';
+import type { TaskRecord, TaskSweep, TaskSweeper } from '../src/dbs/pager.js';
 import type { DownloadTask } from '../src/dbs/task.js';
 import { DbswatchError, backoffDelay, retryPolicyOf } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -16,16 +17,23 @@ import { pollDuration, pollsTotal, trackedTasks, transitionsTotal } from '../src
 import type { NotifyJobData } from '../src/notify/event.js';
 import { buildNotifyJobs } from '../src/notify/routing.js';
 import { JITTERED_BACKOFF, type PollJobData, QUEUE_NAMES, notifyJobOptions, pollJobDataSchema } from '../src/queues.js';
-import { type Transition, diff } from '../src/tracking/diff.js';
+import { type TrackedTask, type Transition, diff } from '../src/tracking/diff.js';
 import type { HistoryRecorder } from '../src/tracking/history.js';
 import type { StateStore } from '../src/tracking/state.js';
+import { type SweepKind, type SweepReason, chooseSweep, incrementalStopRule, listOrderOf } from '../src/tracking/sweep.js';
 import { DISCOVER_JOB_NAME } from '../src/scheduler.js';
 
-/** Where a poll gets its complete snapshot (the DBS pager in production). */
-export interface TaskSource {
-  /** Every task of the plan, or a thrown error: never a partial list. */
-  listAll(planId: string): Promise<readonly DownloadTask[]>;
-}
+/**
+ * Where a poll gets its tasks (the DBS pager in production, `dbsTaskSource`).
+ * A source with `sweep` gets lazy normalisation and incremental sweeps; one
+ * with only `listAll` is read completely on every poll.
+ */
+export type TaskSource =
+  | {
+      /** Every task of the plan, or a thrown error: never a partial list. */
+      listAll(planId: string): Promise<readonly DownloadTask[]>;
+    }
+  | TaskSweeper;
 
 /** Finds the settings of a plan: configured, or discovered. */
 export type PlanResolver = (planId: string) => Promise<PlanConfig | undefined>;
@@ -46,6 +54,8 @@ export interface PollDeps {
   readonly now?: () => number;
   /** Test seam: runs after the notification jobs are enqueued and before the commit (crash tests). */
   readonly afterEnqueue?: (planId: string, jobCount: number) => Promise<void> | void;
+  /** Plans this process has fully swept (keyed by prefix and plan). Default: one set per process. */
+  readonly fullySwept?: Set<string>;
 }
 
 export interface PollOptions {
@@ -59,7 +69,10 @@ export interface PollOutcome {
   readonly transitions: readonly Transition[];
   readonly jobsEnqueued: number;
   readonly tracked: number;
+  /** Normalised tasks: every listed one from a `listAll` source; from a sweeping source, the transitioned ones. */
   readonly tasks: ReadonlyMap<string, DownloadTask>;
+  /** How the list was read (`incremental`: stopped early; `full`: every page). */
+  readonly sweep?: { readonly kind: SweepKind; readonly reason: SweepReason; readonly listed: number; readonly requests?: number };
 }
 
 /** Polls of one plan that kept losing the compare-and-set to concurrent polls. */
@@ -72,6 +85,23 @@ class StateConflictError extends DbswatchError {
 const MAX_CONFLICT_ROUNDS = 3;
 const PERMANENT_LOG_EVERY_MS = 3_600_000;
 const trackedByPlan = new Map<string, number>();
+const fullySweptInThisProcess = new Set<string>();
+
+/** Reads the plan the way `kind` says; a source without `sweep` is always read completely. */
+async function readTasks(
+  source: TaskSource,
+  planId: string,
+  kind: SweepKind,
+  previous: ReadonlyMap<string, TrackedTask>,
+): Promise<TaskSweep & { taskOf(record: TaskRecord): DownloadTask }> {
+  if ('sweep' in source) {
+    const result = await source.sweep(planId, kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {});
+    return { ...result, taskOf: (record) => source.taskOf(record, planId) };
+  }
+  const tasks = await source.listAll(planId);
+  const records = tasks.map((task): TaskRecord => ({ taskId: task.taskId, status: task.status, raw: task, ...(task.createdAt === undefined ? {} : { createdAt: task.createdAt }) }));
+  return { planId, records, complete: true, requests: 0, pages: 0, taskOf: (record) => record.raw as DownloadTask };
+}
 
 /** One poll of one plan. Throws on failure; state is then untouched. */
 export async function pollPlan(deps: PollDeps, planId: string, options: PollOptions = {}): Promise<PollOutcome> {
@@ -80,16 +110,48 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
   if (!plan) {
     return { planId, result: 'skipped', transitions: [], jobsEnqueued: 0, tracked: 0, tasks: new Map() };
   }
+  const sweptKey = `${deps.prefix}\u0000${planId}`;
+  const fullySwept = deps.fullySwept ?? fullySweptInThisProcess;
   for (let round = 1; ; round++) {
     const config = deps.config();
     const previous = await deps.store.load(planId);
-    const snapshot = await deps.source.listAll(planId);
-    const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
-    const result = diff(previous.tasks, snapshot, {
+    const at0 = now();
+    const choice =
+      'sweep' in deps.source
+        ? chooseSweep({
+            mode: config.dbs.sweep,
+            baselineDone: previous.baselineDone,
+            fullSweptByThisProcess: fullySwept.has(sweptKey),
+            ...(previous.lastFullSweepAt === undefined ? {} : { lastFullSweepAt: previous.lastFullSweepAt }),
+            ...(previous.listOrder === undefined ? {} : { listOrder: previous.listOrder }),
+            now: at0,
+            fullSweepEveryMs: config.dbs.fullSweepEvery,
+          })
+        : { kind: 'full' as const, reason: 'configured-full' as const };
+    const read = await readTasks(deps.source, planId, choice.kind, previous.tasks);
+    // A read that reached the last page is a full sweep, whatever was asked for.
+    const kind: SweepKind = read.complete ? 'full' : 'incremental';
+    const result = diff(previous.tasks, read.records, {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
+      sweep: kind,
     });
+    const listOrder = kind === 'full' ? listOrderOf(read.records) : undefined;
+    if (listOrder === 'unordered' && config.dbs.sweep === 'incremental' && (previous.listOrder !== 'unordered' || !fullySwept.has(sweptKey))) {
+      deps.log.warn(
+        { planId },
+        `the download-task list of plan ${planId} is not newest first by creation time; polling it with full sweeps only (incremental sweeps rely on that order)`,
+      );
+    }
+    // Lazy normalisation: only the tasks a notification or history entry needs are normalised.
+    const tasks = new Map<string, DownloadTask>();
+    if (!('sweep' in deps.source)) {
+      for (const record of read.records) tasks.set(record.taskId, record.raw as DownloadTask);
+    } else if (result.transitions.length > 0) {
+      const wanted = new Set(result.transitions.map((t) => t.taskId));
+      for (const record of read.records) if (wanted.has(record.taskId)) tasks.set(record.taskId, read.taskOf(record));
+    }
     const at = now();
     const jobs = buildNotifyJobs(config, plan, result.transitions, tasks, at);
     const outcome: PollOutcome = {
@@ -99,6 +161,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       jobsEnqueued: jobs.length,
       tracked: result.trackedCount,
       tasks,
+      sweep: { kind, reason: read.complete && choice.kind === 'incremental' ? 'reached-last-page' : choice.reason, listed: read.records.length, ...('sweep' in deps.source ? { requests: read.requests } : {}) },
     };
     if (options.dryRun) return outcome;
 
@@ -108,16 +171,16 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       );
     }
     await deps.afterEnqueue?.(planId, jobs.length);
-    const byStatus: Record<string, number> = {};
-    for (const task of snapshot) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
     const committed = await deps.store.commit(planId, {
       expectedVersion: previous.version,
       upserts: result.upserts,
       removals: result.removals,
       at,
-      byStatus,
+      byStatus: kind === 'full' ? countByStatus(read.records) : countTracked(previous.tasks, result.upserts),
+      ...(listOrder ? { fullSweep: { at: at0, listOrder } } : {}),
     });
     if (committed.ok) {
+      if (kind === 'full') fullySwept.add(sweptKey);
       for (const t of result.transitions) transitionsTotal.inc({ event: t.event });
       trackedByPlan.set(planId, result.trackedCount);
       trackedTasks.set([...trackedByPlan.values()].reduce((a, b) => a + b, 0));
@@ -133,6 +196,27 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     pollsTotal.inc({ result: 'conflict' });
     deps.log.debug({ round }, 'another poll of this plan committed first; starting again from its state');
   }
+}
+
+function countByStatus(records: readonly TaskRecord[]): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  for (const record of records) byStatus[record.status] = (byStatus[record.status] ?? 0) + 1;
+  return byStatus;
+}
+
+/** Task count by status after an incremental sweep: the tracked state with this poll's changes applied. */
+function countTracked(
+  previous: ReadonlyMap<string, { readonly status: string; readonly missed: number }>,
+  upserts: ReadonlyMap<string, { readonly status: string; readonly missed: number }>,
+): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  const add = (task: { readonly status: string; readonly missed: number }) => {
+    // Tasks missing from the last full sweep are not in DBS's list now: a full sweep would not count them.
+    if (task.missed === 0) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+  };
+  for (const [taskId, task] of previous) if (!upserts.has(taskId)) add(task);
+  for (const task of upserts.values()) add(task);
+  return byStatus;
 }
 
 /** Logs a permanent failure at error level at most once per plan per hour. */
@@ -168,10 +252,10 @@ export function createPollProcessor(deps: PollDeps) {
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
         log.info(
-          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline' },
+          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline', sweep: outcome.sweep },
           outcome.result === 'baseline' ? 'baseline recorded silently' : 'poll found transitions',
         );
-      } else log.debug({ tracked: outcome.tracked }, 'poll found no change');
+      } else log.debug({ tracked: outcome.tracked, sweep: outcome.sweep }, 'poll found no change');
       return { result: outcome.result, transitions: outcome.transitions.length };
     } catch (error) {
       pollsTotal.inc({ result: 'failed' });

@@ -9,7 +9,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig, secretValues } from '../src/config.js';
 import { type CredentialLike, createDbsClient } from '../src/dbs/client.js';
-import { listAllDownloadTasks } from '../src/dbs/pager.js';
+import { dbsTaskSource } from '../src/dbs/pager.js';
 import { listAllBackupPlans } from '../src/dbs/plans.js';
 import { type HttpServer, startHttpServer } from '../src/http.js';
 import { type Logger, registerSecrets } from '../src/logger.js';
@@ -106,10 +106,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     const deps: PollDeps = {
       config: getConfig,
       resolvePlan: planResolver(getConfig, redis),
-      source: {
-        listAll: async (planId) =>
-          (await listAllDownloadTasks(api, planId, { pageSize: getConfig().dbs.pageSize, log })).tasks,
-      },
+      source: dbsTaskSource(api, () => ({ pageSize: getConfig().dbs.pageSize, log })),
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,
       log,

@@ -41,6 +41,13 @@ export interface DiffOptions {
   readonly notifyOnFirstSight: boolean;
   /** Forget a task missing from this many complete polls in a row. Default in config: 3. */
   readonly forgetAfterMissedPolls: number;
+  /**
+   * What the snapshot is: `full` — every task of the plan; `incremental` — the
+   * top of the list only (see sweep.ts), so a task missing from it is not
+   * missing from the plan: missed counters and forgetting are left alone.
+   * Default: full.
+   */
+  readonly sweep?: 'full' | 'incremental';
 }
 
 export interface DiffResult {
@@ -109,7 +116,7 @@ export function diff(
   }
 
   const removals: string[] = [];
-  for (const [taskId, before] of previous) {
+  for (const [taskId, before] of options.sweep === 'incremental' ? [] : previous) {
     if (seen.has(taskId)) continue;
     const missed = before.missed + 1;
     if (missed >= options.forgetAfterMissedPolls) removals.push(taskId);

@@ -2,13 +2,15 @@
  * Tracking state in Redis, per plan:
  *   `<prefix>:plan:<id>:tasks` — hash taskId → `seq|missed|status` (see diff.ts)
  *   `<prefix>:plan:<id>:meta`  — hash: version, baseline, lastPollAt, lastSuccessAt,
- *                               taskCount, lastError, lastErrorAt, byStatus (JSON)
+ *                               taskCount, lastError, lastErrorAt, byStatus (JSON),
+ *                               lastFullSweepAt, listOrder (see sweep.ts)
  * Reads are one MULTI; the commit is one Lua compare-and-set on `version`, so
  * a poll that read a state another poll has since replaced commits nothing.
  * Round trips per poll do not depend on the number of tasks.
  */
 import type { Redis } from 'ioredis';
 import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
+import type { ListOrder } from './sweep.js';
 
 /** The state a poll starts from. */
 export interface PlanState {
@@ -16,6 +18,10 @@ export interface PlanState {
   readonly version: number;
   readonly baselineDone: boolean;
   readonly tasks: ReadonlyMap<string, TrackedTask>;
+  /** Epoch ms of the last committed full sweep; absent before the first one. */
+  readonly lastFullSweepAt?: number;
+  /** The list order the last full sweep found; absent before the first one. */
+  readonly listOrder?: ListOrder;
 }
 
 /** What the status command and page show per plan. */
@@ -30,6 +36,10 @@ export interface PlanMeta {
   readonly lastErrorAt?: number;
   /** Task count by status after the last successful poll. */
   readonly byStatus?: Readonly<Record<string, number>>;
+  /** Epoch ms of the last full sweep (every page read). */
+  readonly lastFullSweepAt?: number;
+  /** `unordered`: the list is not newest first by creation time, so the plan is polled with full sweeps only. */
+  readonly listOrder?: ListOrder;
 }
 
 export interface CommitInput {
@@ -38,6 +48,8 @@ export interface CommitInput {
   readonly removals: readonly string[];
   readonly at: number;
   readonly byStatus: Readonly<Record<string, number>>;
+  /** Set when this poll read the whole list: its time and the order it found. Default: an incremental sweep (neither written). */
+  readonly fullSweep?: { readonly at: number; readonly listOrder: ListOrder };
 }
 
 export type CommitResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly reason: 'conflict' };
@@ -52,7 +64,8 @@ export interface StateStore {
   forget(planId: string): Promise<void>;
 }
 
-// KEYS: meta, tasks. ARGV: expectedVersion, at, byStatusJson, nUpserts, (field, value)*, nRemovals, field*.
+// KEYS: meta, tasks. ARGV: expectedVersion, at, byStatusJson, nUpserts, (field, value)*, nRemovals, field*,
+// fullSweepAt ('' = not a full sweep), listOrder.
 const COMMIT_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
@@ -72,6 +85,9 @@ while i <= last do
   local stop = math.min(i + 499, last)
   redis.call('HDEL', KEYS[2], unpack(ARGV, i, stop))
   i = stop + 1
+end
+if ARGV[i] ~= nil and ARGV[i] ~= '' then
+  redis.call('HSET', KEYS[1], 'lastFullSweepAt', ARGV[i], 'listOrder', ARGV[i + 1])
 end
 local version = current + 1
 redis.call('HSET', KEYS[1], 'version', version, 'baseline', '1', 'lastPollAt', ARGV[2], 'lastSuccessAt', ARGV[2],
@@ -105,12 +121,16 @@ export class RedisStateStore implements StateStore {
   }
 
   async load(planId: string): Promise<PlanState> {
-    const results = await this.redis.multi().hmget(this.metaKey(planId), 'version', 'baseline').hgetall(this.tasksKey(planId)).exec();
+    const results = await this.redis
+      .multi()
+      .hmget(this.metaKey(planId), 'version', 'baseline', 'lastFullSweepAt', 'listOrder')
+      .hgetall(this.tasksKey(planId))
+      .exec();
     if (!results) throw new Error('Redis aborted the state read');
     const [metaResult, tasksResult] = results;
     if (metaResult?.[0]) throw metaResult[0];
     if (tasksResult?.[0]) throw tasksResult[0];
-    const [version, baseline] = (metaResult?.[1] ?? []) as (string | null)[];
+    const [version, baseline, lastFullSweepAt, listOrder] = (metaResult?.[1] ?? []) as (string | null)[];
     const raw = (tasksResult?.[1] ?? {}) as Record<string, string>;
     const tasks = new Map<string, TrackedTask>();
     for (const [taskId, value] of Object.entries(raw)) {
@@ -118,13 +138,17 @@ export class RedisStateStore implements StateStore {
       // An unreadable record is treated as unseen; the task is re-baselined rather than crashing the poll.
       if (decoded) tasks.set(taskId, decoded);
     }
-    return { version: Number(version ?? 0), baselineDone: baseline === '1', tasks };
+    const state: { -readonly [K in keyof PlanState]: PlanState[K] } = { version: Number(version ?? 0), baselineDone: baseline === '1', tasks };
+    if (lastFullSweepAt) state.lastFullSweepAt = Number(lastFullSweepAt);
+    if (listOrder === 'newest-first' || listOrder === 'unordered') state.listOrder = listOrder;
+    return state;
   }
 
   async commit(planId: string, input: CommitInput): Promise<CommitResult> {
     const args: (string | number)[] = [input.expectedVersion, input.at, JSON.stringify(input.byStatus), input.upserts.size];
     for (const [taskId, task] of input.upserts) args.push(taskId, encodeTracked(task));
     args.push(input.removals.length, ...input.removals);
+    args.push(input.fullSweep ? input.fullSweep.at : '', input.fullSweep ? input.fullSweep.listOrder : '');
     const version = Number(await this.commitCommand(this.metaKey(planId), this.tasksKey(planId), ...args));
     return version < 0 ? { ok: false, reason: 'conflict' } : { ok: true, version };
   }
@@ -157,6 +181,8 @@ export class RedisStateStore implements StateStore {
         lastError: raw.lastError,
         lastErrorAt: num(raw.lastErrorAt),
         byStatus,
+        lastFullSweepAt: num(raw.lastFullSweepAt),
+        listOrder: raw.listOrder === 'newest-first' || raw.listOrder === 'unordered' ? raw.listOrder : undefined,
       };
     });
   }
