@@ -37,6 +37,8 @@ export interface PlanStatus {
   readonly byStatus: Readonly<Record<string, number>>;
   readonly lastError?: string;
   readonly lastErrorAt?: number;
+  /** `unordered`: the plan's list is not newest first, so it is polled with full sweeps only (see README, sweeps). */
+  readonly listOrder?: 'newest-first' | 'unordered';
 }
 
 /** Job counts of one queue by state. */
@@ -145,6 +147,7 @@ export async function collectStatus(deps: {
         byStatus: meta?.byStatus ?? {},
         lastError: meta?.lastError === undefined ? undefined : stripUrlQueries(meta.lastError),
         lastErrorAt: meta?.lastErrorAt,
+        listOrder: meta?.listOrder,
       };
     }),
     queues: { poll: depths(pollCounts), notify: depths(notifyCounts) },
@@ -242,6 +245,8 @@ export function renderStatusText(report: StatusReport, now: number): string {
         notes.set(i + 1, `last error ${relativeTime(plan.lastErrorAt, now)}: ${plain(plan.lastError, 300)}`);
       } else if (plan.health === 'stale') {
         notes.set(i + 1, `no successful poll for ${relativeTime(plan.lastSuccessAt, now).replace(' ago', '')} (interval ${formatDuration(plan.intervalMs)})`);
+      } else if (plan.listOrder === 'unordered') {
+        notes.set(i + 1, 'warning: DBS lists this plan\'s tasks out of creation order; polled with full sweeps only');
       }
     });
     table(rows).forEach((line, i) => {

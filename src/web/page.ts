@@ -133,7 +133,9 @@ function planRow(plan: PlanStatus, now: number): string {
         ? `<div class="error">no successful poll for more than 3 intervals</div>`
         : plan.health === 'pending'
           ? `<div class="sub">not polled yet</div>`
-          : '';
+          : plan.listOrder === 'unordered'
+            ? `<div class="error">tasks listed out of creation order: full sweeps only</div>`
+            : '';
   return `<tr data-plan="${h(plan.id)}">
 <td><strong>${h(plan.name)}</strong>${plan.discovered ? ' <span class="muted">(discovered)</span>' : ''}${name}</td>
 <td>${h(formatDuration(plan.intervalMs))}</td>
