@@ -236,7 +236,7 @@ describe('incremental sweeps', () => {
     for (let round = 0; round < rounds; round++) {
       if (round > 0) {
         sim.world.advance(10 * MINUTE);
-        for (const [taskId, statuses] of script) {
+        for (const taskId of script.keys()) {
           const status = sim.world.task(taskId)?.BackupSetDownloadStatus as string;
           if (status === 'finish' || status === 'stop' || random() < 0.4) continue;
           const to = status === 'running' ? (random() < 0.2 ? 'stop' : random() < 0.1 ? 'pause' : 'finish') : (next[status] ?? 'running');
