@@ -8,7 +8,9 @@
  *   raw    — the official @alicloud/openapi-client reading every page of every plan, nothing else
  *   client — dbswatch's DBS client + pager (parse, normalise, dedupe), no Redis state
  *   first  — dbswatch's full poll of every plan through the BullMQ poll worker (baseline written)
- *   steady — the same after 1% of the tasks finished (notify jobs enqueued, state committed)
+ *   steady — a full sweep (dbs.sweep: full) after 1% of the tasks finished (notify jobs enqueued, state committed)
+ *   incremental — an incremental sweep (the default) after another 1% finished
+ *   quiet  — an incremental sweep with nothing changed (what most polls are)
  * Then the notification scenario: transitions → notify worker → local Slack sink.
  * Results go to bench/results/ (JSON + Markdown) and the Markdown is printed.
  */
@@ -37,8 +39,12 @@ export interface BenchOptions {
   concurrency: number;
   requestsPerSecond: number;
   pageSize: 30 | 50 | 100;
-  /** Share of each plan's tasks that finish between the first and the steady sweep. */
+  /** Share of each plan's tasks that finish between the first and the steady sweep (and again before the incremental one). */
   transitionFraction: number;
+  /** Poll interval for the amortised-requests model (the config default). */
+  intervalMs: number;
+  /** `dbs.fullSweepEvery` for the same model (the config default). */
+  fullSweepEveryMs: number;
   notify: Array<{ name: string; plans: number; transitionsPerPlan: number }>;
   notifyChannels: number;
   notifyConcurrency: number;
@@ -75,8 +81,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const sizes = sizesText
     ? parseSizes(sizesText)
     : quick
-      ? parseSizes('50x100,100x200')
-      : parseSizes('100x100,1000x100,100x1000,1000x1000');
+      ? parseSizes('50x100,100x200,20x2000')
+      : parseSizes('100x100,1000x100,100x1000,1000x1000,200x5000');
   const notify = has('--no-notify')
     ? []
     : quick
@@ -96,6 +102,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     requestsPerSecond: Number(value('--rps') ?? 10_000),
     pageSize: 100,
     transitionFraction: 0.01,
+    intervalMs: 60_000,
+    fullSweepEveryMs: 3_600_000,
     notify,
     notifyChannels: 100,
     notifyConcurrency: Number(value('--notify-concurrency') ?? 16),
@@ -263,11 +271,20 @@ export interface SizeResult {
   minRequestsPerPlan: number;
   minRequests: number;
   transitionsPerSweep: number;
+  /** Transitions injected before the incremental sweep (the next-newest 1%). */
+  transitionsIncremental: number;
+  /** Phases run (the client+pager reference is skipped for long-history sizes). */
+  phases: PollPhase[];
   simulatorBuildMs: number;
   reps: PollRep[];
 }
 
-const PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady'];
+const PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady', 'incremental', 'quiet'];
+
+/** A long history: many pages per plan (the incremental-sweep case). Its client+pager reference read is skipped to keep the run short. */
+export function isLongHistory(size: { tasksPerPlan: number }, pageSize: number): boolean {
+  return size.tasksPerPlan / pageSize >= 20;
+}
 
 async function measurePhase(
   worker: WorkerProcess,
@@ -329,12 +346,17 @@ async function benchSize(
   });
   const simulatorBuildMs = performance.now() - buildStart;
   const planIds = Array.from({ length: size.plans }, (_, i) => planIdFor(i, size.plans));
-  // The tasks that will finish between the first and the steady sweep: the newest 1% of each plan.
+  // The tasks that finish between the first and the steady sweep: the newest 1% of each plan; and
+  // between the steady and the incremental sweep: the next-newest 1%. Both are running at the baseline.
   const perPlan = Math.max(1, Math.round(size.tasksPerPlan * options.transitionFraction));
   const chosen: string[] = [];
+  const chosenLater: string[] = [];
   for (const planId of planIds) {
-    for (const task of sim.world.tasksOf(planId).slice(0, perPlan)) chosen.push(task.BackupSetDownloadTaskId);
+    const newest = sim.world.tasksOf(planId).slice(0, 2 * perPlan);
+    for (const task of newest.slice(0, perPlan)) chosen.push(task.BackupSetDownloadTaskId);
+    for (const task of newest.slice(perPlan)) chosenLater.push(task.BackupSetDownloadTaskId);
   }
+  const phasesRun = isLongHistory(size, options.pageSize) ? PHASES.filter((p) => p !== 'client') : PHASES;
   const minRequestsPerPlan = Math.ceil(size.tasksPerPlan / options.pageSize);
   const result: SizeResult = {
     plans: size.plans,
@@ -343,13 +365,15 @@ async function benchSize(
     minRequestsPerPlan,
     minRequests: minRequestsPerPlan * size.plans,
     transitionsPerSweep: chosen.length,
+    transitionsIncremental: chosenLater.length,
+    phases: phasesRun,
     simulatorBuildMs,
     reps: [],
   };
   try {
     for (let rep = 1; rep <= options.reps; rep++) {
       // A fresh world state for the rep: the chosen tasks are in progress again, the state is new.
-      for (const id of chosen) sim.world.setStatus(id, 'running');
+      for (const id of [...chosen, ...chosenLater]) sim.world.setStatus(id, 'running');
       const prefix = `bench-${size.plans}x${size.tasksPerPlan}-r${rep}-${randomBytes(3).toString('hex')}`;
       if (benchRedis.private) await redis.flushall();
       const init: PollInit = {
@@ -367,8 +391,9 @@ async function benchSize(
       let idle = { rssBytes: 0, heapUsedBytes: 0 };
       try {
         // Two worker processes per rep: one for the reference reads (raw, client+pager), one that only
-        // polls (first, steady) — so the poller's peak RSS is its own, not left over from the references.
-        for (const group of [PHASES.slice(0, 2), PHASES.slice(2)]) {
+        // polls (first, steady, incremental, quiet) — so the poller's peak RSS is its own, not left over from the references.
+        const groups: PollPhase[][] = [phasesRun.filter((p) => p === 'raw' || p === 'client'), phasesRun.filter((p) => p !== 'raw' && p !== 'client')];
+        for (const group of groups) {
           const worker = new WorkerProcess();
           try {
             worker.send({ type: 'init', init });
@@ -377,6 +402,9 @@ async function benchSize(
             for (const phase of group) {
               if (phase === 'steady') {
                 for (const id of chosen) sim.world.setStatus(id, 'finish');
+              }
+              if (phase === 'incremental') {
+                for (const id of chosenLater) sim.world.setStatus(id, 'finish');
               }
               const measured = await measurePhase(worker, sim, redis, phase, planIds);
               phases[phase] = measured;
@@ -394,7 +422,9 @@ async function benchSize(
                 `  ${size.plans}x${size.tasksPerPlan} rep ${rep} ${phase.padEnd(6)} ${c.usage.wallMs.toFixed(0).padStart(6)} ms` +
                   `  api ${measured.apiRequests}  redis cmds ${measured.redis.commands}  cpu ${(c.usage.cpuUserMs + c.usage.cpuSystemMs).toFixed(0)} ms` +
                   `  rss ${(c.usage.rssPeakSampledBytes / 1e6).toFixed(0)} MB` +
-                  (phase === 'first' || phase === 'steady' ? `  transitions ${c.transitions}  failures ${c.failures}` : ''),
+                  (phase !== 'raw' && phase !== 'client'
+                    ? `  transitions ${c.transitions}  failures ${c.failures}  sweeps ${JSON.stringify(c.sweeps)}`
+                    : ''),
               );
               if (c.failures > 0) log(`    failures: ${c.failureMessages.join(' | ')}`);
             }

@@ -233,7 +233,7 @@ async function logPermanentOnce(deps: PollDeps, log: Logger, planId: string, err
 
 /** The BullMQ processor for the poll queue. */
 export function createPollProcessor(deps: PollDeps) {
-  return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number }> => {
+  return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number; sweep?: SweepKind }> => {
     if (job.name === DISCOVER_JOB_NAME) {
       if (!deps.discover) throw new UnrecoverableError('plan discovery is not enabled in this process');
       await deps.discover();
@@ -256,7 +256,7 @@ export function createPollProcessor(deps: PollDeps) {
           outcome.result === 'baseline' ? 'baseline recorded silently' : 'poll found transitions',
         );
       } else log.debug({ tracked: outcome.tracked, sweep: outcome.sweep }, 'poll found no change');
-      return { result: outcome.result, transitions: outcome.transitions.length };
+      return { result: outcome.result, transitions: outcome.transitions.length, ...(outcome.sweep ? { sweep: outcome.sweep.kind } : {}) };
     } catch (error) {
       pollsTotal.inc({ result: 'failed' });
       const message = error instanceof Error ? error.message : String(error);
