@@ -19,6 +19,11 @@ RUN npm run build
 FROM node:20-bookworm-slim AS runtime
 RUN npm install -g npm@11.19.1 --no-audit --no-fund
 ENV NODE_ENV=production
+# Heap cap: a poll sweep makes much short-lived garbage (page bodies, tasks) and, uncapped, V8 lets old space grow to
+# 250-400 MB before it compacts. Live data is about poll.concurrency × (tasks per plan ÷ 1,000) MB, so 128 MB fits
+# plans of well over 10,000 tasks at the default concurrency; raise --max-old-space-size for bigger plans or higher
+# concurrency. The benchmark runs its worker with these same flags (bench/run.ts reads this line).
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

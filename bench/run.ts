@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,7 +132,10 @@ export interface WorkerEntry {
  */
 async function prepareWorkerEntry(log: (line: string) => void): Promise<WorkerEntry> {
   // Experiment knobs: BENCH_CPU_PROF=<dir> profiles the worker; BENCH_WORKER_FLAGS="--max-old-space-size=192" etc.
+  // The worker runs with the node flags the container sets (Dockerfile `ENV NODE_OPTIONS=…`), so the memory
+  // measured is the memory production gets; experiment flags come after them (later flags win).
   const profile = [
+    ...containerNodeOptions(),
     ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ...(process.env.BENCH_WORKER_FLAGS ?? '').split(/\s+/).filter(Boolean),
   ];
@@ -155,6 +158,18 @@ async function prepareWorkerEntry(log: (line: string) => void): Promise<WorkerEn
     log(`could not bundle the worker (${error instanceof Error ? error.message : String(error)}); running it through tsx`);
     return { file: join(here, 'worker-process.ts'), execArgv: ['--import', 'tsx', ...profile], mode: 'tsx', flags: profile };
   }
+}
+
+/** The `NODE_OPTIONS` the Dockerfile's runtime image sets (empty when it sets none). */
+export function containerNodeOptions(dockerfile = join(here, '..', 'Dockerfile')): string[] {
+  let text = '';
+  try {
+    text = readFileSync(dockerfile, 'utf8');
+  } catch {
+    return [];
+  }
+  const match = /^ENV\s+NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(text);
+  return (match?.[1] ?? match?.[2] ?? '').split(/\s+/).filter(Boolean);
 }
 
 let workerEntry: WorkerEntry | undefined;
