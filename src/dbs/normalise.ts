@@ -52,46 +52,50 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
   }
 
   const planId = context.planId || text(item.BackupPlanId, MAX_ID_LENGTH) || '';
-  const number = (field: string): number | undefined => {
-    const value = toNumber(item[field]);
-    if (value === 'invalid') {
-      warn('DBS sent a non-numeric value for a numeric field; ignoring it', { field, taskId });
-      return undefined;
-    }
-    return value;
-  };
-  const url = (field: string): string | undefined => {
-    const value = item[field];
-    // Absent/empty is the common case for unfinished tasks: no closure, no warn plumbing.
-    if (value === undefined || value === null || value === '') return undefined;
-    return normaliseDownloadUrl(value, (message, fields) => warn(message, { ...fields, field, taskId }));
-  };
-
   // Only defined fields, always added in the same order: absent rather than `undefined`-valued (equality
-  // checks and JSON round-trips downstream stay simple), and every task shares one hidden class (`delete`
-  // would drop each object to dictionary mode).
-  const task: { -readonly [K in keyof DownloadTask]: DownloadTask[K] } = { taskId, planId, status };
-  const set = <K extends keyof DownloadTask>(key: K, value: DownloadTask[K] | undefined) => {
-    if (value !== undefined) task[key] = value;
-  };
-  set('name', text(item.BackupSetDownloadTaskName));
-  set('backupSetId', text(item.BackupSetId));
-  set('backupSetCode', text(item.BackupSetCode));
-  set('dbType', text(item.BackupSetDbType));
-  set('jobType', text(item.BackupSetJobType));
-  set('dataFormat', text(item.BackupSetDataFormat));
-  set('dataSize', nonNegative(number('BackupSetDataSize')));
-  set('downloadWay', text(item.BackupSetDownloadWay));
-  set('internetUrl', url('BackupSetDownloadInternetUrl'));
-  set('intranetUrl', url('BackupSetDownloadIntranetUrl'));
-  set('targetType', text(item.BackupSetDownloadTargetType));
-  set('downloadDir', text(item.BackupSetDownloadDir));
+  // checks and JSON round-trips downstream stay simple), and tasks share hidden classes (`delete` would drop
+  // each object to dictionary mode). Module-level helpers, no closures: this runs for every task of a page.
+  const task: MutableTask = { taskId, planId, status };
+  put(task, 'name', text(item.BackupSetDownloadTaskName));
+  put(task, 'backupSetId', text(item.BackupSetId));
+  put(task, 'backupSetCode', text(item.BackupSetCode));
+  put(task, 'dbType', text(item.BackupSetDbType));
+  put(task, 'jobType', text(item.BackupSetJobType));
+  put(task, 'dataFormat', text(item.BackupSetDataFormat));
+  put(task, 'dataSize', nonNegative(numberField(item, 'BackupSetDataSize', warn, taskId)));
+  put(task, 'downloadWay', text(item.BackupSetDownloadWay));
+  put(task, 'internetUrl', urlField(item, 'BackupSetDownloadInternetUrl', warn, taskId));
+  put(task, 'intranetUrl', urlField(item, 'BackupSetDownloadIntranetUrl', warn, taskId));
+  put(task, 'targetType', text(item.BackupSetDownloadTargetType));
+  put(task, 'downloadDir', text(item.BackupSetDownloadDir));
   // 0 is what DBS sends for "no gateway" (manual downloads).
-  set('gatewayId', positive(number('BackupGatewayId')));
-  set('createdAt', epochMs(number('BackupSetDownloadCreateTime')));
-  set('finishedAt', epochMs(number('BackupSetDownloadFinishTime')));
-  set('errorMessage', text(item.ErrMessage));
+  put(task, 'gatewayId', positive(numberField(item, 'BackupGatewayId', warn, taskId)));
+  put(task, 'createdAt', epochMs(numberField(item, 'BackupSetDownloadCreateTime', warn, taskId)));
+  put(task, 'finishedAt', epochMs(numberField(item, 'BackupSetDownloadFinishTime', warn, taskId)));
+  put(task, 'errorMessage', text(item.ErrMessage));
   return task;
+}
+
+type MutableTask = { -readonly [K in keyof DownloadTask]: DownloadTask[K] };
+
+function put<K extends keyof DownloadTask>(task: MutableTask, key: K, value: DownloadTask[K] | undefined): void {
+  if (value !== undefined) task[key] = value;
+}
+
+function numberField(item: Record<string, unknown>, field: string, warn: Warn, taskId: string): number | undefined {
+  const value = toNumber(item[field]);
+  if (value === 'invalid') {
+    warn('DBS sent a non-numeric value for a numeric field; ignoring it', { field, taskId });
+    return undefined;
+  }
+  return value;
+}
+
+function urlField(item: Record<string, unknown>, field: string, warn: Warn, taskId: string): string | undefined {
+  const value = item[field];
+  // Absent/empty is the common case for unfinished tasks: no warn plumbing.
+  if (value === undefined || value === null || value === '') return undefined;
+  return normaliseDownloadUrl(value, (message, fields) => warn(message, { ...fields, field, taskId }));
 }
 
 /**
