@@ -673,13 +673,25 @@ async function main(): Promise<void> {
     workerEntry = await prepareWorkerEntry(log);
     result.worker = workerEntry.mode;
     result.workerFlags = workerEntry.flags;
+    // After each size and scenario, the results so far go to <name>.partial.{json,md}: a run cut short (a busy
+    // shared machine) still leaves complete tables for what it finished.
+    const savePartial = () => {
+      result.totalWallMs = performance.now() - started;
+      result.loadAvg.end = os.loadavg()[0] ?? 0;
+      const outDir = join(here, 'results');
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(join(outDir, `${options.outName}.partial.json`), `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(join(outDir, `${options.outName}.partial.md`), renderMarkdown(result));
+    };
     for (const size of options.sizes) {
       log(`size ${size.plans} plans × ${size.tasksPerPlan} tasks`);
       result.sizes.push(await benchSize(size, options, benchRedis, redis, log));
+      savePartial();
     }
     for (const scenario of options.notify) {
       log(`notify ${scenario.name}: ${scenario.plans} plans × ${scenario.transitionsPerPlan} transitions → ${options.notifyChannels} channels`);
       result.notify.push(await benchNotify(scenario, options, benchRedis, redis, log));
+      savePartial();
     }
   } finally {
     await stop();
