@@ -4,6 +4,7 @@
  * behaviour against the simulator and Redis: test/integration/incremental-sweeps.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.js';
 import type { DbsApi, DownloadTaskPage, DownloadTaskQuery } from '../../src/dbs/client.js';
 import { observeTask } from '../../src/dbs/normalise.js';
 import { type RawTaskPageReader, dbsTaskSource, rawTaskSource, sweepDownloadTasks } from '../../src/dbs/pager.js';
@@ -233,5 +234,35 @@ describe('sweeps through the pager', () => {
     expect(() => observeTask({ BackupSetDownloadStatus: 'finish' })).toThrow(/no BackupSetDownloadTaskId/);
     expect(() => observeTask({ BackupSetDownloadTaskId: 'x' })).toThrow(/task x has no BackupSetDownloadStatus/);
     expect(() => observeTask(null)).toThrow(/not an object/);
+  });
+});
+
+describe('config: dbs.sweep and dbs.fullSweepEvery', () => {
+  const problems = (yaml: string): string[] => {
+    try {
+      parseConfig(yaml, {}, 'test');
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+    return [];
+  };
+
+  it('defaults to incremental sweeps with a full sweep at least hourly', () => {
+    const config = parseConfig('{}', {}, 'test');
+    expect(config.dbs.sweep).toBe('incremental');
+    expect(config.dbs.fullSweepEvery).toBe(HOUR);
+  });
+
+  it('accepts full and a duration', () => {
+    const config = parseConfig('dbs: { sweep: full, fullSweepEvery: 30m }', {}, 'test');
+    expect(config.dbs).toMatchObject({ sweep: 'full', fullSweepEvery: 30 * 60_000 });
+  });
+
+  it.each([
+    ['dbs: { sweep: sometimes }', /^dbs\.sweep: must be incremental or full/],
+    ['dbs: { fullSweepEvery: hourly }', /^dbs\.fullSweepEvery: "hourly" is not a duration for dbs\.fullSweepEvery/],
+  ])('%s → an error naming the key', (yaml, message) => {
+    expect(problems(yaml)).toEqual([expect.stringMatching(message)]);
   });
 });
