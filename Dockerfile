@@ -35,6 +35,11 @@ RUN rm -rf node_modules && NODE_ENV=production npm ci --omit=dev --no-audit --no
 # ---- runtime: compiled code and production dependencies; no package manager runs here ----
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# Heap cap: a poll sweep makes much short-lived garbage (page bodies, tasks) and, uncapped, V8 lets old space grow to
+# 250-400 MB before it compacts. Live data is about poll.concurrency × (tasks per plan ÷ 1,000) MB, so 128 MB fits
+# plans of well over 10,000 tasks at the default concurrency; raise --max-old-space-size for bigger plans or higher
+# concurrency. The benchmark runs its worker with these same flags (bench/run.ts reads this line).
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 WORKDIR /app
 COPY --from=deps /app/package.json /app/package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules

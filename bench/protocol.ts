@@ -46,7 +46,11 @@ export interface NotifyInit {
   digestThreshold: number;
 }
 
-export type PollPhase = 'raw' | 'client' | 'first' | 'steady';
+/**
+ * raw / client: reference reads. first: baseline (full). steady: full sweep (`dbs.sweep: full`) after 1% changed.
+ * incremental: incremental sweep after another 1% changed. quiet: incremental sweep, nothing changed.
+ */
+export type PollPhase = 'raw' | 'client' | 'first' | 'steady' | 'incremental' | 'quiet';
 
 export type ParentMessage =
   | { type: 'init'; init: PollInit | NotifyInit }
@@ -66,6 +70,8 @@ export interface PhaseResult {
   failureMessages: string[];
   /** Transitions the polls reported. */
   transitions: number;
+  /** Polls by the sweep they made (`full` / `incremental`), from the poll jobs' return values. */
+  sweeps: Record<string, number>;
   /** Notify jobs / notifications enqueued. */
   notifyJobs: number;
   notifications: number;

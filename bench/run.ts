@@ -8,21 +8,24 @@
  *   raw    — the official @alicloud/openapi-client reading every page of every plan, nothing else
  *   client — dbswatch's DBS client + pager (parse, normalise, dedupe), no Redis state
  *   first  — dbswatch's full poll of every plan through the BullMQ poll worker (baseline written)
- *   steady — the same after 1% of the tasks finished (notify jobs enqueued, state committed)
+ *   steady — a full sweep (dbs.sweep: full) after 1% of the tasks finished (notify jobs enqueued, state committed)
+ *   incremental — an incremental sweep (the default) after another 1% finished
+ *   quiet  — an incremental sweep with nothing changed (what most polls are)
  * Then the notification scenario: transitions → notify worker → local Slack sink.
  * Results go to bench/results/ (JSON + Markdown) and the Markdown is printed.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { buildScenario, planIdFor, type RunningSimulator, startSimulator } from '../dev/simulator/index.js';
-import type { ChildMessage, NotifyInit, NotifyRunResult, ParentMessage, PhaseResult, PollInit, PollPhase } from './protocol.js';
-import { type BenchRedis, deletePrefix, type RedisDelta, redisDelta, redisInfo, startBenchRedis } from './redis-server.js';
+import type { ChildMessage, NotifyInit, NotifyRunResult, ParentMessage, PollInit, PollPhase } from './protocol.js';
+import type { BenchOptions, WorkerEntry, PhaseMeasure, PollRep, SizeResult, NotifyScenarioResult, Machine, BenchResult } from './results.js';
+import { type BenchRedis, deletePrefix, redisDelta, redisInfo, startBenchRedis } from './redis-server.js';
 import { renderMarkdown } from './report.js';
 import { percentile } from './stats.js';
 
@@ -31,21 +34,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 // ---------------------------------------------------------------------------
 // Options
 
-export interface BenchOptions {
-  quick: boolean;
-  sizes: Array<{ plans: number; tasksPerPlan: number }>;
-  reps: number;
-  concurrency: number;
-  requestsPerSecond: number;
-  pageSize: 30 | 50 | 100;
-  /** Share of each plan's tasks that finish between the first and the steady sweep. */
-  transitionFraction: number;
-  notify: Array<{ name: string; plans: number; transitionsPerPlan: number }>;
-  notifyChannels: number;
-  notifyConcurrency: number;
-  digestThreshold: number;
-  outName: string;
-}
 
 function usage(): never {
   console.log(`usage: npm run bench -- [--quick] [--sizes 100x100,1000x1000] [--reps N] [--concurrency 8]
@@ -76,8 +64,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const sizes = sizesText
     ? parseSizes(sizesText)
     : quick
-      ? parseSizes('50x100,100x200')
-      : parseSizes('100x100,1000x100,100x1000,1000x1000');
+      ? parseSizes('50x100,100x200,20x2000')
+      : parseSizes('100x100,1000x100,100x1000,1000x1000,200x5000');
   const notify = has('--no-notify')
     ? []
     : quick
@@ -97,6 +85,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     requestsPerSecond: Number(value('--rps') ?? 10_000),
     pageSize: 100,
     transitionFraction: 0.01,
+    intervalMs: 60_000,
+    fullSweepEveryMs: 3_600_000,
     notify,
     notifyChannels: 100,
     notifyConcurrency: Number(value('--notify-concurrency') ?? 16),
@@ -108,14 +98,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
 // ---------------------------------------------------------------------------
 // The worker process
 
-/** How the worker process is started: bundled and run by plain node (as production runs dist/), or through tsx. */
-export interface WorkerEntry {
-  file: string;
-  execArgv: string[];
-  mode: 'bundled (plain node)' | 'tsx';
-  /** Extra node flags given to the worker (experiments only; none by default). */
-  flags: string[];
-}
 
 /**
  * Bundles bench/worker-process.ts and the dbswatch sources it imports into one
@@ -125,7 +107,10 @@ export interface WorkerEntry {
  */
 async function prepareWorkerEntry(log: (line: string) => void): Promise<WorkerEntry> {
   // Experiment knobs: BENCH_CPU_PROF=<dir> profiles the worker; BENCH_WORKER_FLAGS="--max-old-space-size=192" etc.
+  // The worker runs with the node flags the container sets (Dockerfile `ENV NODE_OPTIONS=…`), so the memory
+  // measured is the memory production gets; experiment flags come after them (later flags win).
   const profile = [
+    ...containerNodeOptions(),
     ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ...(process.env.BENCH_WORKER_FLAGS ?? '').split(/\s+/).filter(Boolean),
   ];
@@ -148,6 +133,18 @@ async function prepareWorkerEntry(log: (line: string) => void): Promise<WorkerEn
     log(`could not bundle the worker (${error instanceof Error ? error.message : String(error)}); running it through tsx`);
     return { file: join(here, 'worker-process.ts'), execArgv: ['--import', 'tsx', ...profile], mode: 'tsx', flags: profile };
   }
+}
+
+/** The `NODE_OPTIONS` the Dockerfile's runtime image sets (empty when it sets none). */
+export function containerNodeOptions(dockerfile = join(here, '..', 'Dockerfile')): string[] {
+  let text = '';
+  try {
+    text = readFileSync(dockerfile, 'utf8');
+  } catch {
+    return [];
+  }
+  const match = /^ENV\s+NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(text);
+  return (match?.[1] ?? match?.[2] ?? '').split(/\s+/).filter(Boolean);
 }
 
 let workerEntry: WorkerEntry | undefined;
@@ -221,54 +218,15 @@ class WorkerProcess {
 // ---------------------------------------------------------------------------
 // Poll benchmark
 
-export interface PhaseMeasure {
-  child: PhaseResult;
-  /** API requests the simulator answered during the phase. */
-  apiRequests: number;
-  apiRequestsMinPerPlan: number;
-  apiRequestsMaxPerPlan: number;
-  /** Server-side Redis deltas (INFO) during the phase. */
-  redis: RedisDelta;
-  /** CPU time of this process (the simulator) during the phase. */
-  simulatorCpuMs: number;
-  /** 1-minute load average at the end of the phase (other processes on the machine show up here). */
-  loadAvg1: number;
-}
 
-export interface PollRep {
-  rep: number;
-  prefix: string;
-  /** The worker process's RSS / heap once wired up, before the first phase. */
-  workerIdleRssBytes: number;
-  workerIdleHeapBytes: number;
-  phases: Record<PollPhase, PhaseMeasure>;
-  injected: number;
-  memory: {
-    /** MEMORY USAGE (SAMPLES 0) of every plan's tasks hash, summed. */
-    taskHashBytes: number;
-    /** Same for the meta hashes. */
-    metaHashBytes: number;
-    trackedTasks: number;
-    bytesPerTask: number;
-    /** Including the per-plan meta hash. */
-    bytesPerTaskWithMeta: number;
-    /** INFO used_memory delta over the first sweep (includes BullMQ's poll-job records). */
-    usedMemoryDeltaFirst: number;
-  };
-}
 
-export interface SizeResult {
-  plans: number;
-  tasksPerPlan: number;
-  pageSize: number;
-  minRequestsPerPlan: number;
-  minRequests: number;
-  transitionsPerSweep: number;
-  simulatorBuildMs: number;
-  reps: PollRep[];
-}
 
-const PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady'];
+const PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady', 'incremental', 'quiet'];
+
+/** A long history: many pages per plan (the incremental-sweep case). Its client+pager reference read is skipped to keep the run short. */
+export function isLongHistory(size: { tasksPerPlan: number }, pageSize: number): boolean {
+  return size.tasksPerPlan / pageSize >= 20;
+}
 
 async function measurePhase(
   worker: WorkerProcess,
@@ -330,12 +288,17 @@ async function benchSize(
   });
   const simulatorBuildMs = performance.now() - buildStart;
   const planIds = Array.from({ length: size.plans }, (_, i) => planIdFor(i, size.plans));
-  // The tasks that will finish between the first and the steady sweep: the newest 1% of each plan.
+  // The tasks that finish between the first and the steady sweep: the newest 1% of each plan; and
+  // between the steady and the incremental sweep: the next-newest 1%. Both are running at the baseline.
   const perPlan = Math.max(1, Math.round(size.tasksPerPlan * options.transitionFraction));
   const chosen: string[] = [];
+  const chosenLater: string[] = [];
   for (const planId of planIds) {
-    for (const task of sim.world.tasksOf(planId).slice(0, perPlan)) chosen.push(task.BackupSetDownloadTaskId);
+    const newest = sim.world.tasksOf(planId).slice(0, 2 * perPlan);
+    for (const task of newest.slice(0, perPlan)) chosen.push(task.BackupSetDownloadTaskId);
+    for (const task of newest.slice(perPlan)) chosenLater.push(task.BackupSetDownloadTaskId);
   }
+  const phasesRun = isLongHistory(size, options.pageSize) ? PHASES.filter((p) => p !== 'client') : PHASES;
   const minRequestsPerPlan = Math.ceil(size.tasksPerPlan / options.pageSize);
   const result: SizeResult = {
     plans: size.plans,
@@ -344,13 +307,15 @@ async function benchSize(
     minRequestsPerPlan,
     minRequests: minRequestsPerPlan * size.plans,
     transitionsPerSweep: chosen.length,
+    transitionsIncremental: chosenLater.length,
+    phases: phasesRun,
     simulatorBuildMs,
     reps: [],
   };
   try {
     for (let rep = 1; rep <= options.reps; rep++) {
       // A fresh world state for the rep: the chosen tasks are in progress again, the state is new.
-      for (const id of chosen) sim.world.setStatus(id, 'running');
+      for (const id of [...chosen, ...chosenLater]) sim.world.setStatus(id, 'running');
       const prefix = `bench-${size.plans}x${size.tasksPerPlan}-r${rep}-${randomBytes(3).toString('hex')}`;
       if (benchRedis.private) await redis.flushall();
       const init: PollInit = {
@@ -368,8 +333,9 @@ async function benchSize(
       let idle = { rssBytes: 0, heapUsedBytes: 0 };
       try {
         // Two worker processes per rep: one for the reference reads (raw, client+pager), one that only
-        // polls (first, steady) — so the poller's peak RSS is its own, not left over from the references.
-        for (const group of [PHASES.slice(0, 2), PHASES.slice(2)]) {
+        // polls (first, steady, incremental, quiet) — so the poller's peak RSS is its own, not left over from the references.
+        const groups: PollPhase[][] = [phasesRun.filter((p) => p === 'raw' || p === 'client'), phasesRun.filter((p) => p !== 'raw' && p !== 'client')];
+        for (const group of groups) {
           const worker = new WorkerProcess();
           try {
             worker.send({ type: 'init', init });
@@ -378,6 +344,9 @@ async function benchSize(
             for (const phase of group) {
               if (phase === 'steady') {
                 for (const id of chosen) sim.world.setStatus(id, 'finish');
+              }
+              if (phase === 'incremental') {
+                for (const id of chosenLater) sim.world.setStatus(id, 'finish');
               }
               const measured = await measurePhase(worker, sim, redis, phase, planIds);
               phases[phase] = measured;
@@ -395,7 +364,9 @@ async function benchSize(
                 `  ${size.plans}x${size.tasksPerPlan} rep ${rep} ${phase.padEnd(6)} ${c.usage.wallMs.toFixed(0).padStart(6)} ms` +
                   `  api ${measured.apiRequests}  redis cmds ${measured.redis.commands}  cpu ${(c.usage.cpuUserMs + c.usage.cpuSystemMs).toFixed(0)} ms` +
                   `  rss ${(c.usage.rssPeakSampledBytes / 1e6).toFixed(0)} MB` +
-                  (phase === 'first' || phase === 'steady' ? `  transitions ${c.transitions}  failures ${c.failures}` : ''),
+                  (phase !== 'raw' && phase !== 'client'
+                    ? `  transitions ${c.transitions}  failures ${c.failures}  sweeps ${JSON.stringify(c.sweeps)}`
+                    : ''),
               );
               if (c.failures > 0) log(`    failures: ${c.failureMessages.join(' | ')}`);
             }
@@ -425,33 +396,6 @@ async function benchSize(
 // ---------------------------------------------------------------------------
 // Notification throughput
 
-export interface NotifyScenarioResult {
-  name: string;
-  plans: number;
-  channels: number;
-  transitionsPerPlan: number;
-  transitions: number;
-  digestThreshold: number;
-  notifyConcurrency: number;
-  pollConcurrency: number;
-  notifyJobs: number;
-  expected: number;
-  received: number;
-  duplicates: number;
-  messages: number;
-  timedOut: boolean;
-  pollWallMs: number;
-  /** First detectedAt → last sink receipt. */
-  spanMs: number;
-  notificationsPerSecond: number;
-  messagesPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-  minGapPerWebhookMs: number;
-  maxPerWebhookPerSecond: number;
-  /** Lower bound from the Slack limit: the busiest webhook's messages at 1/s. */
-  floorMs: number;
-  worker: { cpuMs: number; rssPeakBytes: number };
-}
 
 async function benchNotify(
   scenario: BenchOptions['notify'][number],
@@ -546,15 +490,6 @@ async function benchNotify(
 
 // ---------------------------------------------------------------------------
 
-export interface Machine {
-  nproc: number;
-  cpuModel: string;
-  memTotal: string;
-  freeH: string;
-  node: string;
-  redis: string;
-  platform: string;
-}
 
 function machine(redisVersion: string): Machine {
   let freeH = '';
@@ -574,20 +509,6 @@ function machine(redisVersion: string): Machine {
   };
 }
 
-export interface BenchResult {
-  startedAt: string;
-  totalWallMs: number;
-  command: string;
-  options: BenchOptions;
-  redis: { private: boolean };
-  machine: Machine;
-  worker: WorkerEntry['mode'];
-  workerFlags: string[];
-  /** 1-minute load average at the start and the end of the run. */
-  loadAvg: { start: number; end: number };
-  sizes: SizeResult[];
-  notify: NotifyScenarioResult[];
-}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -629,13 +550,25 @@ async function main(): Promise<void> {
     workerEntry = await prepareWorkerEntry(log);
     result.worker = workerEntry.mode;
     result.workerFlags = workerEntry.flags;
+    // After each size and scenario, the results so far go to <name>.partial.{json,md}: a run cut short (a busy
+    // shared machine) still leaves complete tables for what it finished.
+    const savePartial = () => {
+      result.totalWallMs = performance.now() - started;
+      result.loadAvg.end = os.loadavg()[0] ?? 0;
+      const outDir = join(here, 'results');
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(join(outDir, `${options.outName}.partial.json`), `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(join(outDir, `${options.outName}.partial.md`), renderMarkdown(result));
+    };
     for (const size of options.sizes) {
       log(`size ${size.plans} plans × ${size.tasksPerPlan} tasks`);
       result.sizes.push(await benchSize(size, options, benchRedis, redis, log));
+      savePartial();
     }
     for (const scenario of options.notify) {
       log(`notify ${scenario.name}: ${scenario.plans} plans × ${scenario.transitionsPerPlan} transitions → ${options.notifyChannels} channels`);
       result.notify.push(await benchNotify(scenario, options, benchRedis, redis, log));
+      savePartial();
     }
   } finally {
     await stop();

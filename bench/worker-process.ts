@@ -14,7 +14,7 @@ import * as TeaUtil from '@alicloud/tea-util';
 import { Redis } from 'ioredis';
 import { type Config, parseConfig } from '../src/config.js';
 import { accessKeyCredential, createDbsClient, type DbsApi, dbsRpcParams } from '../src/dbs/client.js';
-import { listAllDownloadTasks } from '../src/dbs/pager.js';
+import { dbsTaskSource, listAllDownloadTasks } from '../src/dbs/pager.js';
 import { silentLogger } from '../src/logger.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
 import type { NotifyJobData } from '../src/jobs/payloads.js';
@@ -140,8 +140,12 @@ interface Wired {
   counters: { notifyJobs: number; notifications: number; detectedAt: Map<string, number> | undefined };
 }
 
-function wire(init: PollInit | NotifyInit, yaml: string, keepDetectedAt: boolean): Wired {
+function wire(init: PollInit | NotifyInit, yaml: string, keepDetectedAt: boolean): Wired & { setSweep(mode: 'full' | 'incremental'): void } {
   const config = parseConfig(yaml, {}, 'bench');
+  // The same config with `dbs.sweep: full`: the phases that measure full sweeps poll with it.
+  const fullConfig = parseConfig(yaml.replace('timeout: 10s }', 'timeout: 10s, sweep: full }'), {}, 'bench');
+  if (fullConfig.dbs.sweep !== 'full') throw new Error('bench: could not derive the dbs.sweep: full config');
+  let current = config;
   const redis = createRedis(init.redisUrl, 'worker');
   // The config caps requestsPerSecond at 1,000; the benchmark sets its own (higher) limit on the same gate.
   const rawGate = createRedisRateLimiter(redis, { key: `${init.prefix}:ratelimit:dbs`, limit: init.requestsPerSecond });
@@ -169,12 +173,12 @@ function wire(init: PollInit | NotifyInit, yaml: string, keepDetectedAt: boolean
   const store = new RedisStateStore(redis, init.prefix);
   const history = new RedisHistory(redis, init.prefix);
   const resolve = planResolver(() => config, redis);
+  // The production task source (workers/roles.ts): sweeps, lazy normalisation, incremental when allowed.
+  const source = dbsTaskSource(api, () => ({ pageSize: config.dbs.pageSize }));
   const deps: PollDeps = {
-    config: () => config,
+    config: () => current,
     resolvePlan: labelled('resolve', resolve),
-    source: {
-      listAll: async (planId) => (await listAllDownloadTasks(api, planId, { pageSize: config.dbs.pageSize })).tasks,
-    },
+    source,
     store: {
       load: labelled('state.load', (planId: string) => store.load(planId)),
       commit: labelled('state.commit', (planId: string, input: Parameters<RedisStateStore['commit']>[1]) => store.commit(planId, input)),
@@ -188,7 +192,18 @@ function wire(init: PollInit | NotifyInit, yaml: string, keepDetectedAt: boolean
     prefix: init.prefix,
     history: { record: labelled('history', (...args: Parameters<RedisHistory['record']>) => history.record(...args)) },
   };
-  return { config, redis, gate, api, notifyQueue, deps, counters };
+  return {
+    config,
+    redis,
+    gate,
+    api,
+    notifyQueue,
+    deps,
+    counters,
+    setSweep: (mode) => {
+      current = mode === 'full' ? fullConfig : config;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -243,10 +258,12 @@ async function runPollMode(init: PollInit): Promise<void> {
 
   // Completion of this phase's poll jobs, from the worker's own events (no extra Redis traffic).
   let waiting: { tag: string; left: number; done: () => void } | undefined;
-  let sweep = { transitions: 0, failures: 0, failureMessages: [] as string[] };
-  worker.on('completed', (job, result: { transitions?: number }) => {
+  let sweep = { transitions: 0, failures: 0, failureMessages: [] as string[], sweeps: {} as Record<string, number> };
+  worker.on('completed', (job, result: { transitions?: number; sweep?: string }) => {
     if (!waiting || !job.id?.startsWith(`${waiting.tag}-`)) return;
     sweep.transitions += result?.transitions ?? 0;
+    const kind = result?.sweep ?? 'unknown';
+    sweep.sweeps[kind] = (sweep.sweeps[kind] ?? 0) + 1;
     if (--waiting.left === 0) waiting.done();
   });
   worker.on('failed', (job, error) => {
@@ -260,7 +277,9 @@ async function runPollMode(init: PollInit): Promise<void> {
     traffic = {};
     w.counters.notifyJobs = 0;
     w.counters.notifications = 0;
-    sweep = { transitions: 0, failures: 0, failureMessages: [] };
+    sweep = { transitions: 0, failures: 0, failureMessages: [], sweeps: {} };
+    // Full sweeps are measured with `dbs.sweep: full`; the incremental phases with the default.
+    w.setSweep(phase === 'incremental' || phase === 'quiet' ? 'incremental' : 'full');
     let clientRequests = 0;
     let tasksSeen = 0;
     const { usage } = await measure(async () => {
@@ -303,6 +322,7 @@ async function runPollMode(init: PollInit): Promise<void> {
       failures: sweep.failures,
       failureMessages: sweep.failureMessages,
       transitions: sweep.transitions,
+      sweeps: sweep.sweeps,
       notifyJobs: w.counters.notifyJobs,
       notifications: w.counters.notifications,
       tasksSeen,

@@ -485,6 +485,10 @@ const rawSchema = z
         maxResponseBytes: z.number().int().min(65_536).max(1_073_741_824).default(20 * 1_048_576),
         /** Pages one poll of one plan may read (each pass), so a runaway list cannot hold the budget. Default: 2,000 (200,000 tasks). */
         maxPagesPerPoll: z.number().int().min(1).max(100_000).default(2_000),
+        /** `incremental`: between full sweeps, stop paging once nothing older can have changed; `full`: read every page every poll. Default: incremental. */
+        sweep: z.enum(['incremental', 'full'], { error: 'must be incremental or full' }).default('incremental'),
+        /** Longest time between two full sweeps of a plan (the only ones that verify the list order and forget vanished tasks). Default: 1h. */
+        fullSweepEvery: duration('dbs.fullSweepEvery').default(3_600_000),
       })
       .strict()
       .prefault({}),

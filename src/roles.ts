@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from './config.js';
 import { DbsClients, DEFAULT_ACCOUNT } from './dbs/accounts.js';
 import type { CredentialLike } from './dbs/client.js';
-import { listAllDownloadTasks } from './dbs/pager.js';
+import { dbsTaskSource, sweepOfTasks } from './dbs/pager.js';
+import type { DownloadTask } from './dbs/task.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import type { Logger } from './logger.js';
 import { ChannelPool } from './notify/registry.js';
@@ -211,6 +212,7 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
   }
 
   const stopping = new AbortController();
+  const pagerOptions = () => ({ pageSize: getConfig().dbs.pageSize, log, maxPages: getConfig().dbs.maxPagesPerPoll, signal: stopping.signal });
   const channels = new ChannelPool(getConfig, log);
   shutdown.register('channels', () => channels.close());
   initMetrics(config);
@@ -220,18 +222,14 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     const deps: PollDeps = {
       config: getConfig,
       resolvePlan: planResolver(getConfig, redis),
+      // Plans are swept through their account's client (incremental sweeps, see tracking/sweep.ts);
+      // instances (advanced downloads) are always read whole.
       source: {
-        listAll: async (planId, plan) =>
+        sweep: async (planId, sweepOptions, plan) =>
           sourceKindOf(planId) === 'instance'
-            ? instanceSource.listAll(planId)
-            : (
-                await listAllDownloadTasks(dbsClients.forPlan(plan), planId, {
-                  pageSize: getConfig().dbs.pageSize,
-                  log,
-                  maxPages: getConfig().dbs.maxPagesPerPoll,
-                  signal: stopping.signal,
-                })
-              ).tasks,
+            ? sweepOfTasks(planId, await instanceSource.listAll(planId))
+            : dbsTaskSource(dbsClients.forPlan(plan), pagerOptions).sweep(planId, sweepOptions),
+        taskOf: (record) => record.raw as DownloadTask,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,

@@ -645,6 +645,22 @@ export class SimWorld {
     }
   }
 
+  /**
+   * Shuffles a plan's list (seeded): DBS is assumed, not documented, to list
+   * newest first; this is the world where that assumption fails. Tasks added
+   * later still go on top.
+   */
+  shuffleTasks(planId: string): void {
+    const list = this.lists.get(planId);
+    if (!list) throw new Error(`unknown plan ${planId}`);
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      const a = list[i] as TaskRecord;
+      list[i] = list[j] as TaskRecord;
+      list[j] = a;
+    }
+  }
+
   /** Moves the manual clock forward by `ms` and applies due steps. */
   advance(ms: number): number {
     return this.tick(this.now() + ms);

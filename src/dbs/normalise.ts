@@ -53,43 +53,72 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
   }
 
   const planId = context.planId || text(item.BackupPlanId, MAX_ID_LENGTH) || '';
-  const number = (field: string): number | undefined => {
-    const value = toNumber(item[field]);
-    if (value === 'invalid') {
-      warn('DBS sent a non-numeric value for a numeric field; ignoring it', { field, taskId });
-      return undefined;
-    }
-    return value;
-  };
-  const url = (field: string): string | undefined => normaliseDownloadUrl(item[field], (message, fields) => warn(message, { ...fields, field, taskId }));
+  // Only defined fields, always added in the same order: absent rather than `undefined`-valued (equality
+  // checks and JSON round-trips downstream stay simple), and tasks share hidden classes (`delete` would drop
+  // each object to dictionary mode). Module-level helpers, no closures: this runs for every task of a page.
+  const task: MutableTask = { taskId, planId, status };
+  put(task, 'name', text(item.BackupSetDownloadTaskName));
+  put(task, 'backupSetId', text(item.BackupSetId));
+  put(task, 'backupSetCode', text(item.BackupSetCode));
+  put(task, 'dbType', text(item.BackupSetDbType));
+  put(task, 'jobType', text(item.BackupSetJobType));
+  put(task, 'dataFormat', text(item.BackupSetDataFormat));
+  put(task, 'dataSize', nonNegative(numberField(item, 'BackupSetDataSize', warn, taskId)));
+  put(task, 'downloadWay', text(item.BackupSetDownloadWay));
+  put(task, 'internetUrl', urlField(item, 'BackupSetDownloadInternetUrl', warn, taskId));
+  put(task, 'intranetUrl', urlField(item, 'BackupSetDownloadIntranetUrl', warn, taskId));
+  put(task, 'targetType', text(item.BackupSetDownloadTargetType));
+  put(task, 'downloadDir', text(item.BackupSetDownloadDir));
+  // 0 is what DBS sends for "no gateway" (manual downloads).
+  put(task, 'gatewayId', positive(numberField(item, 'BackupGatewayId', warn, taskId)));
+  put(task, 'createdAt', epochMs(numberField(item, 'BackupSetDownloadCreateTime', warn, taskId)));
+  put(task, 'finishedAt', epochMs(numberField(item, 'BackupSetDownloadFinishTime', warn, taskId)));
+  // Free text that can quote a pre-signed URL: its query string (the credential) is cut here, before
+  // the message is logged, stored in a job or shown anywhere.
+  put(task, 'errorMessage', cutUrlQueries(text(item.ErrMessage)));
+  return task;
+}
 
-  const task: Record<string, unknown> = {
-    taskId,
-    planId,
-    status,
-    name: text(item.BackupSetDownloadTaskName),
-    backupSetId: text(item.BackupSetId),
-    backupSetCode: text(item.BackupSetCode),
-    dbType: text(item.BackupSetDbType),
-    jobType: text(item.BackupSetJobType),
-    dataFormat: text(item.BackupSetDataFormat),
-    dataSize: nonNegative(number('BackupSetDataSize')),
-    downloadWay: text(item.BackupSetDownloadWay),
-    internetUrl: url('BackupSetDownloadInternetUrl'),
-    intranetUrl: url('BackupSetDownloadIntranetUrl'),
-    targetType: text(item.BackupSetDownloadTargetType),
-    downloadDir: text(item.BackupSetDownloadDir),
-    // 0 is what DBS sends for "no gateway" (manual downloads).
-    gatewayId: positive(number('BackupGatewayId')),
-    createdAt: epochMs(number('BackupSetDownloadCreateTime')),
-    finishedAt: epochMs(number('BackupSetDownloadFinishTime')),
-    // Free text that can quote a pre-signed URL: its query string (the credential) is cut here, before
-    // the message is logged, stored in a job or shown anywhere.
-    errorMessage: cutUrlQueries(text(item.ErrMessage)),
-  };
-  // Absent rather than `undefined`-valued: equality checks and JSON round-trips downstream stay simple.
-  for (const key of Object.keys(task)) if (task[key] === undefined) delete task[key];
-  return task as unknown as DownloadTask;
+type MutableTask = { -readonly [K in keyof DownloadTask]: DownloadTask[K] };
+
+function put<K extends keyof DownloadTask>(task: MutableTask, key: K, value: DownloadTask[K] | undefined): void {
+  if (value !== undefined) task[key] = value;
+}
+
+function numberField(item: Record<string, unknown>, field: string, warn: Warn, taskId: string): number | undefined {
+  const value = toNumber(item[field]);
+  if (value === 'invalid') {
+    warn('DBS sent a non-numeric value for a numeric field; ignoring it', { field, taskId });
+    return undefined;
+  }
+  return value;
+}
+
+function urlField(item: Record<string, unknown>, field: string, warn: Warn, taskId: string): string | undefined {
+  const value = item[field];
+  // Absent/empty is the common case for unfinished tasks: no warn plumbing.
+  if (value === undefined || value === null || value === '') return undefined;
+  return normaliseDownloadUrl(value, (message, fields) => warn(message, { ...fields, field, taskId }));
+}
+
+/**
+ * The few fields a poll needs for every task — id, status, creation time —
+ * without normalising the rest (`normaliseTask` does that, for the tasks a
+ * notification needs). Same checks on id and status as `normaliseTask`.
+ */
+export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalidResponse('a BackupSetDownloadTaskDetail item is not an object');
+  }
+  const item = raw as Record<string, unknown>;
+  const taskId = text(item.BackupSetDownloadTaskId, MAX_ID_LENGTH + 1);
+  if (!taskId) throw invalidResponse('a task has no BackupSetDownloadTaskId');
+  if (taskId.length > MAX_ID_LENGTH) throw invalidResponse(`a BackupSetDownloadTaskId is longer than ${MAX_ID_LENGTH} characters`);
+  const status = normaliseStatus(item.BackupSetDownloadStatus);
+  if (!status) throw invalidResponse(`task ${taskId} has no BackupSetDownloadStatus`);
+  const created = toNumber(item.BackupSetDownloadCreateTime);
+  const createdAt = epochMs(created === 'invalid' ? undefined : created);
+  return createdAt === undefined ? { taskId, status } : { taskId, status, createdAt };
 }
 
 /**
@@ -101,6 +130,10 @@ export function normaliseTask(raw: unknown, context: NormaliseContext): Download
  */
 export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string | undefined {
   if (typeof raw !== 'string') return undefined;
+  // Fast path for the usual shape (`"//host/path?query"` or `https://host/…`): one anchored regex decides
+  // what the slow path below would decide, without the strip loop and `new URL()`.
+  const unquoted = raw.length > 1 && raw.charCodeAt(0) === 34 && raw.charCodeAt(raw.length - 1) === 34 ? raw.slice(1, -1) : raw;
+  if (unquoted.length <= MAX_URL_LENGTH && PLAIN_URL.test(unquoted)) return unquoted.startsWith('//') ? `https:${unquoted}` : unquoted;
   let value = raw.trim();
   for (;;) {
     const stripped = value.replace(/^(?:\\?")+/, '').replace(/(?:\\?")+$/, '').trim();
@@ -127,6 +160,14 @@ export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string 
   return value;
 }
 
+/**
+ * An absolute http(s) or scheme-less URL that `new URL()` accepts as is: a host of letters, digits, dots
+ * and dashes whose last label starts with a letter (so never read as an IPv4 number), no port, no userinfo,
+ * and nothing after it that the slow path rejects (whitespace, controls, quotes, `<>\`). Anything else
+ * takes the slow path.
+ */
+const PLAIN_URL = /^(?:https?:)?\/\/(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?:[/?#][^\s\x00-\x1f\x7f"<>\\]*)?$/;
+
 /** A URL fit for a log line: no query string or fragment (pre-signed URLs carry credentials there), cut short. */
 export function redactUrl(url: string): string {
   const cut = url.search(/[?#]/);
@@ -146,7 +187,7 @@ function normaliseStatus(value: unknown): TaskStatus | undefined {
 }
 
 /** A trimmed non-empty string cut to `max`; numbers are accepted as their decimal text. */
-function text(value: unknown, max = MAX_TEXT_LENGTH): string | undefined {
+export function text(value: unknown, max = MAX_TEXT_LENGTH): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') return undefined;
   const trimmed = (value.length > max * 2 ? value.slice(0, max * 2) : value).trim();
@@ -155,7 +196,7 @@ function text(value: unknown, max = MAX_TEXT_LENGTH): string | undefined {
 }
 
 /** A number from a number or a numeric string; undefined for absent/empty; 'invalid' for anything else. */
-function toNumber(value: unknown): number | undefined | 'invalid' {
+export function toNumber(value: unknown): number | undefined | 'invalid' {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? value : 'invalid';
   if (typeof value === 'string') {

@@ -16,7 +16,9 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { DbsApi } from './client.js';
 import { DbsApiError, invalidResponse } from './errors.js';
-import type { DownloadTask } from './task.js';
+import { normaliseTask, observeTask, type Warn } from './normalise.js';
+import type { DownloadTask, TaskStatus } from './task.js';
+import type { PlanConfig } from '../config.js';
 
 /** Every task of one plan at (about) one moment. */
 export interface TaskSnapshot {
@@ -72,13 +74,21 @@ export interface CompleteListOptions<T> {
   readonly backoffBaseMs?: number;
   readonly maxPages?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Makes a stop rule for one pass (a re-read from page 0 gets a fresh one);
+   * after each page that is not the last, a true answer ends the read early
+   * and the result is marked incomplete. Default: none (read every page).
+   */
+  readonly stopAfterPage?: () => (page: readonly T[]) => boolean;
 }
 
-/** Result of a complete read. */
+/** Result of a complete read (or of one stopped early by `stopAfterPage`). */
 export interface CompleteList<T> {
   readonly items: T[];
   readonly requests: number;
   readonly pages: number;
+  /** False when `stopAfterPage` ended the read before the last page. */
+  readonly complete: boolean;
 }
 
 /** Pages one pass may read before the answers are judged nonsensical (10 000 pages ≈ 1M tasks). */
@@ -93,6 +103,140 @@ export async function listAllDownloadTasks(api: DbsApi, planId: string, options:
     { ...options, keyOf: (task) => task.taskId, what: `download tasks of plan ${planId}` },
   );
   return { planId, tasks: result.items, requests: result.requests, pages: result.pages };
+}
+
+/** One listed task as a poll needs it: what the diff reads, plus the item to normalise if it is news. */
+export interface TaskRecord {
+  readonly taskId: string;
+  readonly status: TaskStatus;
+  /** Epoch ms; absent when DBS sent none (the list order then cannot be verified). */
+  readonly createdAt?: number;
+  /** The item as the page reader returned it: a raw BackupSetDownloadTaskDetail, or a task already normalised. */
+  readonly raw: unknown;
+}
+
+/** A read of one plan's list: all of it (`complete`), or its top when a stop rule ended it early. */
+export interface TaskSweep {
+  readonly planId: string;
+  /** Distinct by taskId, in the order DBS listed them. */
+  readonly records: TaskRecord[];
+  readonly complete: boolean;
+  /** DBS requests made, retries and re-reads included. */
+  readonly requests: number;
+  /** Pages read in the final pass. */
+  readonly pages: number;
+}
+
+/** Paging knobs of a sweep: those of a complete read, plus an optional stop rule (see tracking/sweep.ts). */
+export interface SweepOptions extends PagerOptions {
+  readonly stopAfterPage?: () => (page: readonly TaskRecord[]) => boolean;
+}
+
+/** Where a poll gets its tasks: a sweep of records and, for the few that are news, the normalised task. */
+export interface TaskSweeper {
+  /** `plan` (when the caller knows it) picks the account the plan lives in (issue 13). */
+  sweep(planId: string, options?: { readonly stopAfterPage?: SweepOptions['stopAfterPage'] }, plan?: PlanConfig): Promise<TaskSweep>;
+  /** The normalised task behind a record (normalising it now if the reader returned it raw). */
+  taskOf(record: TaskRecord, planId: string): DownloadTask;
+}
+
+/** One page of raw items (the envelope checked, the items not normalised). */
+export type RawTaskPageReader = (query: { planId: string; pageNum: number; pageSize: number }) => Promise<{
+  readonly pageNum: number;
+  readonly totalPages: number;
+  readonly totalElements: number;
+  readonly items: readonly unknown[];
+}>;
+
+/**
+ * Sweeps a plan through a `DbsApi`, whose pages come normalised: each record
+ * carries its task as `raw`. (A client that hands out raw items goes through
+ * `sweepRawDownloadTasks` instead and normalises only what a poll needs.)
+ */
+export async function sweepDownloadTasks(api: DbsApi, planId: string, options: SweepOptions): Promise<TaskSweep> {
+  return sweepPages(
+    async (query) => {
+      const page = await api.describeDownloadTaskPage(query);
+      const items: TaskRecord[] = new Array(page.items.length);
+      for (let i = 0; i < items.length; i++) {
+        const task = page.items[i] as DownloadTask;
+        items[i] =
+          task.createdAt === undefined
+            ? { taskId: task.taskId, status: task.status, raw: task }
+            : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task };
+      }
+      return {
+        pageNum: page.pageNum,
+        pageSize: page.pageSize,
+        ...(page.totalPages !== undefined ? { totalPages: page.totalPages } : {}),
+        ...(page.totalElements !== undefined ? { totalElements: page.totalElements } : {}),
+        items,
+      };
+    },
+    planId,
+    options,
+  );
+}
+
+/** Sweeps a plan from raw pages: only id, status and creation time are read per task (`observeTask`). */
+export async function sweepRawDownloadTasks(readPage: RawTaskPageReader, planId: string, options: SweepOptions): Promise<TaskSweep> {
+  return sweepPages(
+    async (query) => {
+      const page = await readPage(query);
+      const items: TaskRecord[] = new Array(page.items.length);
+      for (let i = 0; i < items.length; i++) {
+        const raw = page.items[i];
+        items[i] = { ...observeTask(raw), raw };
+      }
+      return { pageNum: page.pageNum, totalPages: page.totalPages, totalElements: page.totalElements, items };
+    },
+    planId,
+    options,
+  );
+}
+
+async function sweepPages(
+  readPage: (query: { planId: string; pageNum: number; pageSize: number }) => ReturnType<PageReader<TaskRecord>>,
+  planId: string,
+  options: SweepOptions,
+): Promise<TaskSweep> {
+  const result = await readCompleteList<TaskRecord>((pageNum) => readPage({ planId, pageNum, pageSize: options.pageSize }), {
+    ...options,
+    keyOf: (record) => record.taskId,
+    what: `download tasks of plan ${planId}`,
+  });
+  return { planId, records: result.items, complete: result.complete, requests: result.requests, pages: result.pages };
+}
+
+/** The production task source over a `DbsApi`: `listAll` (complete, normalised) and incremental-capable `sweep`. */
+export function dbsTaskSource(
+  api: DbsApi,
+  options: () => PagerOptions,
+): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
+  return {
+    listAll: async (planId) => (await listAllDownloadTasks(api, planId, options())).tasks,
+    sweep: (planId, sweepOptions) =>
+      sweepDownloadTasks(api, planId, sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options()),
+    taskOf: (record) => record.raw as DownloadTask,
+  };
+}
+
+/** A complete read of already-normalised tasks (a source that can only list everything) as a sweep. */
+export function sweepOfTasks(planId: string, tasks: readonly DownloadTask[]): TaskSweep {
+  const records = tasks.map((task): TaskRecord => (task.createdAt === undefined ? { taskId: task.taskId, status: task.status, raw: task } : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task }));
+  return { planId, records, complete: true, requests: 0, pages: 0 };
+}
+
+/** A task source over raw pages: records are cheap, and `taskOf` normalises on demand. */
+export function rawTaskSource(readPage: RawTaskPageReader, options: () => PagerOptions & { readonly warn?: Warn }): TaskSweeper {
+  return {
+    sweep: (planId, sweepOptions) =>
+      sweepRawDownloadTasks(readPage, planId, sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options()),
+    taskOf: (record, planId) => {
+      const warn = options().warn;
+      return normaliseTask(record.raw, warn ? { planId, warn } : { planId });
+    },
+  };
 }
 
 /** Thrown inside one pass when the list moved under us; the caller re-reads. */
@@ -131,10 +275,11 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
     }
   };
 
-  const onePass = async (): Promise<{ items: T[]; pages: number }> => {
+  const onePass = async (): Promise<{ items: T[]; pages: number; complete: boolean }> => {
     const byKey = new Map<string, T>();
     let expected: { totalPages: number | undefined; totalElements: number | undefined } | undefined;
     let pages = 0;
+    const stop = options.stopAfterPage?.();
     for (let pageNum = 0; ; pageNum++) {
       // Pages of nothing but repeats under a huge TotalPages would otherwise page forever.
       if (pageNum >= MAX_PAGES_PER_PASS) throw invalidResponse(`more than ${MAX_PAGES_PER_PASS} pages of ${options.what}`);
@@ -167,23 +312,25 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
       // Issue 13: TotalPages/TotalElements are optional in the SDK models. With neither, the only
       // end marks left are an empty page (above) or a short one (fewer items than asked for).
       if (page.totalPages === undefined && page.totalElements === undefined && page.pageSize !== undefined && page.items.length < page.pageSize) break;
+      // Stopped early on purpose: the counts below only make sense for a whole list.
+      if (stop?.(page.items)) return { items: [...byKey.values()], pages, complete: false };
     }
     // Without TotalElements there is nothing to count against: the pages themselves are the truth.
-    if (expected?.totalElements === undefined) return { items: [...byKey.values()], pages };
+    if (expected?.totalElements === undefined) return { items: [...byKey.values()], pages, complete: true };
     const total = expected.totalElements;
     if (byKey.size < total) throw new ListShifted(`saw ${byKey.size} distinct items of ${total}`);
     if (byKey.size > total) {
       // More than announced: tasks were added after the first page's totals. Complete for what it claims, but stale.
       throw new ListShifted(`saw ${byKey.size} distinct items but DBS announced ${total}`);
     }
-    return { items: [...byKey.values()], pages };
+    return { items: [...byKey.values()], pages, complete: true };
   };
 
   const reasons: string[] = [];
   for (let pass = 0; ; pass++) {
     try {
-      const { items, pages } = await onePass();
-      return { items, requests, pages };
+      const { items, pages, complete } = await onePass();
+      return { items, requests, pages, complete };
     } catch (error) {
       if (!(error instanceof ListShifted)) throw error;
       reasons.push(error.message);

@@ -8,7 +8,8 @@
  * and the state (DownloadStatus): without those the answer is unusable.
  */
 import { invalidResponse } from '../dbs/errors.js';
-import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, type Warn } from '../dbs/normalise.js';
+import { MAX_ID_LENGTH, type Warn } from '../dbs/normalise.js';
+import { text, toNumber } from '../dbs/normalise.js';
 
 /** The six documented states, canonical spelling. Unknown values are kept as sent. */
 export const ADVANCED_STATES = ['initializing', 'queueing', 'running', 'failed', 'finished', 'expired'] as const;
@@ -114,25 +115,7 @@ export function expirationMs(value: unknown): number | undefined {
   return Math.round(n < 1e11 ? n * 1000 : n);
 }
 
-function text(value: unknown, max = MAX_TEXT_LENGTH): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') return undefined;
-  const trimmed = (value.length > max * 2 ? value.slice(0, max * 2) : value).trim();
-  if (!trimmed) return undefined;
-  return trimmed.length > max ? trimmed.slice(0, max) : trimmed;
-}
 
-function toNumber(value: unknown): number | undefined | 'invalid' {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : 'invalid';
-  if (typeof value === 'string') {
-    const trimmed = value.trim();
-    if (!trimmed) return undefined;
-    const n = Number(trimmed);
-    return Number.isFinite(n) ? n : 'invalid';
-  }
-  return 'invalid';
-}
 
 function epochMs(n: number | undefined): number | undefined {
   if (n === undefined || n <= 0) return undefined;

@@ -17,11 +17,13 @@ import type { Observation } from '../alerting/watchdog.js';
 import type { NotifyJobData } from './payloads.js';
 import { buildNotifyJobs } from '../notify/routing.js';
 import { QUEUE_NAMES, notifyJobOptions } from '../queues.js';
-import { type Transition, diff } from '../tracking/diff.js';
+import { isTerminal, type ObservedTask, type TrackedTask, type Transition, diff } from '../tracking/diff.js';
+import { type SweepKind, type SweepReason, chooseSweep, incrementalStopRule, listOrderOf } from '../tracking/sweep.js';
+import { sweepOfTasks, type TaskRecord, type TaskSweep, type TaskSweeper } from '../dbs/pager.js';
 import type { HistoryRecorder } from '../tracking/history.js';
 import type { StateStore } from '../tracking/state.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
-import { applyAnnouncedRule } from '../tracking/announced.js';
+import { type AnnouncedInput, applyAnnouncedRule } from '../tracking/announced.js';
 import { takePollGuard } from '../poll-guard.js';
 import { jitteredBackoff } from './backoff.js';
 import { redisKeys } from '../keys.js';
@@ -30,11 +32,18 @@ import { enqueueReminders, recordBackupSetsDone } from '../alerting/poll-hooks.j
 import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
 import { sourceKindOf } from '../tracking/source.js';
 
-/** Where a poll gets its complete snapshot (the DBS pager in production). */
-export interface TaskSource {
-  /** Every task of the plan, or a thrown error: never a partial list. `plan` picks the account (issue 13). */
-  listAll(planId: string, plan?: PlanConfig): Promise<readonly DownloadTask[]>;
-}
+/**
+ * Where a poll gets its tasks (the DBS pager in production, `dbsTaskSource`).
+ * A source with `sweep` gets lazy normalisation and incremental sweeps; one
+ * with only `listAll` is read completely on every poll. `plan` picks the
+ * account (issue 13).
+ */
+export type TaskSource =
+  | {
+      /** Every task of the plan, or a thrown error: never a partial list. */
+      listAll(planId: string, plan?: PlanConfig): Promise<readonly DownloadTask[]>;
+    }
+  | TaskSweeper;
 
 /** Finds the settings of a plan: configured, or discovered. */
 export type PlanResolver = (planId: string) => Promise<PlanConfig | undefined>;
@@ -57,6 +66,8 @@ export interface PollDeps {
   readonly afterEnqueue?: (planId: string, jobCount: number) => Promise<void> | void;
   /** Told each poll's outcome (`plan-failing`, `plan-recovered`). Default: none. */
   readonly watchdog?: WatchdogRunner;
+  /** Plans this process has fully swept (keyed by prefix and plan). Default: one set per process. */
+  readonly fullySwept?: Set<string>;
 }
 
 export interface PollOptions {
@@ -70,7 +81,10 @@ export interface PollOutcome {
   readonly transitions: readonly Transition[];
   readonly jobsEnqueued: number;
   readonly tracked: number;
+  /** Normalised tasks: every listed one from a `listAll` source; from a sweeping source, the transitioned ones. */
   readonly tasks: ReadonlyMap<string, DownloadTask>;
+  /** How the list was read (`incremental`: stopped early; `full`: every page). */
+  readonly sweep?: { readonly kind: SweepKind; readonly reason: SweepReason; readonly listed: number; readonly requests?: number };
 }
 
 /** Polls of one plan that kept losing the compare-and-set to concurrent polls. */
@@ -83,6 +97,22 @@ class StateConflictError extends DbswatchError {
 const MAX_CONFLICT_ROUNDS = 3;
 const PERMANENT_LOG_EVERY_MS = 3_600_000;
 const trackedByPlan = new Map<string, number>();
+const fullySweptInThisProcess = new Set<string>();
+
+/** Reads the plan the way `kind` says; a source without `sweep` is always read completely. */
+async function readTasks(
+  source: TaskSource,
+  planId: string,
+  plan: PlanConfig,
+  kind: SweepKind,
+  previous: ReadonlyMap<string, TrackedTask>,
+): Promise<TaskSweep & { taskOf(record: TaskRecord): DownloadTask }> {
+  if ('sweep' in source) {
+    const result = await source.sweep(planId, kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {}, plan);
+    return { ...result, taskOf: (record) => source.taskOf(record, planId) };
+  }
+  return { ...sweepOfTasks(planId, await source.listAll(planId, plan)), taskOf: (record) => record.raw as DownloadTask };
+}
 
 /** One poll of one plan. Throws on failure; state is then untouched. */
 export async function pollPlan(deps: PollDeps, planId: string, options: PollOptions = {}): Promise<PollOutcome> {
@@ -91,26 +121,59 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
   if (!plan) {
     return { planId, result: 'skipped', transitions: [], jobsEnqueued: 0, tracked: 0, tasks: new Map() };
   }
+  const sweptKey = `${deps.prefix}\u0000${planId}`;
+  const fullySwept = deps.fullySwept ?? fullySweptInThisProcess;
   for (let round = 1; ; round++) {
     const config = deps.config();
     const previous = await deps.store.load(planId);
-    const snapshot = await deps.source.listAll(planId, plan);
-    const tasks = new Map(snapshot.map((task) => [task.taskId, task]));
-    const result = diff(previous.tasks, snapshot.map(withLinksPending), {
+    const at0 = now();
+    const choice =
+      'sweep' in deps.source
+        ? chooseSweep({
+            mode: config.dbs.sweep,
+            baselineDone: previous.baselineDone,
+            fullSweptByThisProcess: fullySwept.has(sweptKey),
+            ...(previous.lastFullSweepAt === undefined ? {} : { lastFullSweepAt: previous.lastFullSweepAt }),
+            ...(previous.listOrder === undefined ? {} : { listOrder: previous.listOrder }),
+            now: at0,
+            fullSweepEveryMs: config.dbs.fullSweepEvery,
+          })
+        : { kind: 'full' as const, reason: 'configured-full' as const };
+    const read = await readTasks(deps.source, planId, plan, choice.kind, previous.tasks);
+    // A read that reached the last page is a full sweep, whatever was asked for.
+    const kind: SweepKind = read.complete ? 'full' : 'incremental';
+    // Lazy normalisation: the diff sees id and status; only tasks whose status changed (or whose event is
+    // held) need the rest — an init's ErrMessage, a finish's links (issue 13's holds).
+    const observed = read.records.map((record) => observe(record, previous.tasks.get(record.taskId), read));
+    const result = diff(previous.tasks, observed, {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
       forgetAfterMissedPolls: config.defaults.forgetAfterMissedPolls,
       initFailedAfter: config.defaults.initFailedAfter,
       waitForLinks: config.defaults.waitForLinks,
+      sweep: kind,
     });
+    const listOrder = kind === 'full' ? listOrderOf(read.records) : undefined;
+    if (listOrder === 'unordered' && config.dbs.sweep === 'incremental' && (previous.listOrder !== 'unordered' || !fullySwept.has(sweptKey))) {
+      deps.log.warn(
+        { planId },
+        `the download-task list of plan ${planId} is not newest first by creation time; polling it with full sweeps only (incremental sweeps rely on that order)`,
+      );
+    }
     const at = now();
     // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
     const held = new Set([...result.upserts].filter(([, record]) => (record.held ?? 0) > 0).map(([taskId]) => taskId));
-    const announced = applyAnnouncedRule(previous.announced ?? new Map(), snapshot, result.transitions, result.removals, {
+    const announced = applyAnnouncedRule(previous.announced ?? new Map(), terminalFacts(read), result.transitions, result.removals, {
       at,
       keepAfterGoneMs: config.notify.keepDelivered,
       held,
     });
+    // Only the tasks a notification or history entry needs are normalised.
+    const tasks = new Map<string, DownloadTask>();
+    if (announced.transitions.length > 0) {
+      const wanted = new Set(announced.transitions.map((t) => t.taskId));
+      for (const record of read.records) if (wanted.has(record.taskId)) tasks.set(record.taskId, read.taskOf(record));
+    }
     const jobs = buildNotifyJobs(config, plan, announced.transitions, tasks, at);
     const outcome: PollOutcome = {
       planId,
@@ -119,6 +182,12 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       jobsEnqueued: jobs.length,
       tracked: result.trackedCount,
       tasks,
+      sweep: {
+        kind,
+        reason: read.complete && choice.kind === 'incremental' ? 'reached-last-page' : choice.reason,
+        listed: read.records.length,
+        ...('sweep' in deps.source ? { requests: read.requests } : {}),
+      },
     };
     if (options.dryRun) return outcome;
 
@@ -129,8 +198,6 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       await enqueueReminders(deps.notifyQueue, config, plan, jobs, at);
     }
     await deps.afterEnqueue?.(planId, jobs.length);
-    const byStatus: Record<string, number> = {};
-    for (const task of snapshot) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
     const committed = await deps.store.commit(planId, {
       expectedVersion: previous.version,
       upserts: result.upserts,
@@ -138,9 +205,11 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       announcedUpserts: announced.upserts,
       announcedRemovals: announced.removals,
       at,
-      byStatus,
+      byStatus: kind === 'full' ? countByStatus(read.records) : countTracked(previous.tasks, result.upserts),
+      ...(listOrder ? { fullSweep: { at: at0, listOrder } } : {}),
     });
     if (committed.ok) {
+      if (kind === 'full') fullySwept.add(sweptKey);
       await recordBackupSetsDone(deps.redis, deps.prefix, planId, announced.transitions, tasks, at);
       for (const t of announced.transitions) transitionsTotal.inc({ event: t.event, source: sourceKindOf(planId) });
       trackedByPlan.set(planId, result.trackedCount);
@@ -160,12 +229,55 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
 }
 
 /**
+ * What the diff needs of one listed task: id and status always; the ErrMessage and the "links not there
+ * yet" mark only where they can matter — a status new to this task, or an event being held — so a steady
+ * poll normalises nothing.
+ */
+function observe(record: TaskRecord, previous: TrackedTask | undefined, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
+  const settledAsBefore = previous !== undefined && previous.status === record.status && (previous.held ?? 0) === 0;
+  if (settledAsBefore || (record.status !== 'init' && record.status !== 'finish')) return { taskId: record.taskId, status: record.status };
+  return withLinksPending(read.taskOf(record));
+}
+
+/** Status and finish time of the listed tasks in a terminal status (what the announced rule compares). */
+function terminalFacts(read: { readonly records: readonly TaskRecord[]; taskOf(record: TaskRecord): DownloadTask }): AnnouncedInput[] {
+  const out: AnnouncedInput[] = [];
+  for (const record of read.records) {
+    if (!isTerminal(record.status)) continue;
+    const finishedAt = read.taskOf(record).finishedAt;
+    out.push(finishedAt === undefined ? { taskId: record.taskId, status: record.status } : { taskId: record.taskId, status: record.status, finishedAt });
+  }
+  return out;
+}
+
+/**
  * DBS fills a manual download's URLs only once its conversion is complete, which can be a poll after
  * `finish`: such a task is marked so the diff holds its `finished` event (defaults.waitForLinks).
  */
 function withLinksPending(task: DownloadTask): DownloadTask & { linksPending?: boolean } {
   const pending = task.status === 'finish' && task.downloadWay === 'manual' && !task.internetUrl && !task.intranetUrl;
   return pending ? { ...task, linksPending: true } : task;
+}
+
+function countByStatus(records: readonly TaskRecord[]): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  for (const record of records) byStatus[record.status] = (byStatus[record.status] ?? 0) + 1;
+  return byStatus;
+}
+
+/** Task count by status after an incremental sweep: the tracked state with this poll's changes applied. */
+function countTracked(
+  previous: ReadonlyMap<string, { readonly status: string; readonly missed: number }>,
+  upserts: ReadonlyMap<string, { readonly status: string; readonly missed: number }>,
+): Record<string, number> {
+  const byStatus: Record<string, number> = {};
+  const add = (task: { readonly status: string; readonly missed: number }) => {
+    // Tasks missing from the last full sweep are not in DBS's list now: a full sweep would not count them.
+    if (task.missed === 0) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+  };
+  for (const [taskId, task] of previous) if (!upserts.has(taskId)) add(task);
+  for (const task of upserts.values()) add(task);
+  return byStatus;
 }
 
 /** Logs a permanent failure at error level at most once per plan per hour. */
@@ -190,7 +302,7 @@ async function observePoll(deps: PollDeps, planId: string, obs: Observation): Pr
 
 /** The BullMQ processor for the poll queue. */
 export function createPollProcessor(deps: PollDeps) {
-  return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number }> => {
+  return async (job: Job<PollJobData>): Promise<{ result: string; transitions: number; sweep?: SweepKind }> => {
     if (job.name === DISCOVER_JOB_NAME) {
       if (!deps.discover) throw new UnrecoverableError('plan discovery is not enabled in this process');
       await deps.discover();
@@ -217,11 +329,11 @@ export function createPollProcessor(deps: PollDeps) {
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
         log.info(
-          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline' },
+          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline', sweep: outcome.sweep },
           outcome.result === 'baseline' ? 'baseline recorded silently' : 'poll found transitions',
         );
-      } else log.debug({ tracked: outcome.tracked }, 'poll found no change');
-      return { result: outcome.result, transitions: outcome.transitions.length };
+      } else log.debug({ tracked: outcome.tracked, sweep: outcome.sweep }, 'poll found no change');
+      return { result: outcome.result, transitions: outcome.transitions.length, ...(outcome.sweep ? { sweep: outcome.sweep.kind } : {}) };
     } catch (error) {
       pollsTotal.inc({ result: 'failed', source: sourceKindOf(planId) });
       const message = error instanceof Error ? error.message : String(error);

@@ -68,6 +68,8 @@ export function renderStatusText(report: StatusReport, now: number): string {
         notes.set(i + 1, `last error ${relativeTime(plan.lastErrorAt, now)}: ${terminalText(plan.lastError, 300)}`);
       } else if (plan.health === 'stale') {
         notes.set(i + 1, `no successful poll for ${relativeTime(plan.lastSuccessAt, now).replace(' ago', '')} (interval ${formatInterval(plan.intervalMs)})`);
+      } else if (plan.listOrder === 'unordered') {
+        notes.set(i + 1, "warning: DBS lists this plan's tasks out of creation order; polled with full sweeps only");
       }
     });
     table(rows).forEach((line, i) => {

@@ -45,6 +45,8 @@ export interface PlanStatus {
   readonly lastErrorAt?: number | undefined;
   /** Set when the last plan check found that DBS does not know this plan: the account it was looked up in. */
   readonly unknownInAccount?: string;
+  /** `unordered`: the plan's list is not newest first, so it is polled with full sweeps only (see README, sweeps). */
+  readonly listOrder?: 'newest-first' | 'unordered' | undefined;
 }
 
 /** What status and the page say about a configured plan DBS does not know. */
@@ -166,6 +168,7 @@ export async function collectStatus(deps: {
         byStatus: meta?.byStatus ?? {},
         lastError: meta?.lastError === undefined ? undefined : stripUrlQueries(meta.lastError),
         lastErrorAt: meta?.lastErrorAt,
+        listOrder: meta?.listOrder,
         ...(unknown.has(plan.id) ? { unknownInAccount: unknown.get(plan.id) as string } : {}),
       };
     }),

@@ -55,6 +55,13 @@ export interface DiffOptions {
   readonly initFailedAfter?: number;
   /** Polls a finished manual task without links is held before it is announced anyway. Default: 3. */
   readonly waitForLinks?: number;
+  /**
+   * What the snapshot is: `full` — every task of the plan; `incremental` — the
+   * top of the list only (see sweep.ts), so a task missing from it is not
+   * missing from the plan: missed counters and forgetting are left alone.
+   * Default: full.
+   */
+  readonly sweep?: 'full' | 'incremental';
 }
 
 /** Default of `DiffOptions.initFailedAfter` (config `defaults.initFailedAfter`). */
@@ -170,7 +177,7 @@ export function diff(
   }
 
   const removals: string[] = [];
-  for (const [taskId, before] of previous) {
+  for (const [taskId, before] of options.sweep === 'incremental' ? [] : previous) {
     if (seen.has(taskId)) continue;
     const missed = before.missed + 1;
     if (missed >= options.forgetAfterMissedPolls) removals.push(taskId);

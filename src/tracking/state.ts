@@ -2,7 +2,8 @@
  * Tracking state in Redis, per plan:
  *   `<prefix>:plan:<id>:tasks` — hash taskId → `seq|missed|status` (see diff.ts)
  *   `<prefix>:plan:<id>:meta`  — hash: version, baseline, lastPollAt, lastSuccessAt,
- *                               taskCount, lastError, lastErrorAt, byStatus (JSON)
+ *                               taskCount, lastError, lastErrorAt, byStatus (JSON),
+ *                               lastFullSweepAt, listOrder (see sweep.ts)
  *   `<prefix>:plan:<id>:announced` — hash taskId → `finishedAt|goneAt|status`: the last terminal
  *                               state each task was seen in (see announced.ts), kept after the task is forgotten
  * Reads are one Lua call; the commit is one Lua compare-and-set on `version`, so
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { type AnnouncedRecord, decodeAnnounced, encodeAnnounced } from './announced.js';
 import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
 import { redisKeys } from '../keys.js';
+import type { ListOrder } from './sweep.js';
 
 /** The state a poll starts from. */
 export interface PlanState {
@@ -27,6 +29,10 @@ export interface PlanState {
   readonly tasks: ReadonlyMap<string, TrackedTask>;
   /** Last terminal state per task, also for forgotten tasks (announced.ts). Empty before the first commit. */
   readonly announced?: ReadonlyMap<string, AnnouncedRecord>;
+  /** Epoch ms of the last committed full sweep; absent before the first one. */
+  readonly lastFullSweepAt?: number;
+  /** The list order the last full sweep found; absent before the first one. */
+  readonly listOrder?: ListOrder;
 }
 
 /** What the status command and page show per plan. */
@@ -41,6 +47,10 @@ export interface PlanMeta {
   readonly lastErrorAt?: number | undefined;
   /** Task count by status after the last successful poll. */
   readonly byStatus?: Readonly<Record<string, number>> | undefined;
+  /** Epoch ms of the last full sweep (every page read). */
+  readonly lastFullSweepAt?: number | undefined;
+  /** `unordered`: the list is not newest first by creation time, so the plan is polled with full sweeps only. */
+  readonly listOrder?: ListOrder | undefined;
 }
 
 export interface CommitInput {
@@ -52,6 +62,8 @@ export interface CommitInput {
   readonly announcedRemovals?: readonly string[];
   readonly at: number;
   readonly byStatus: Readonly<Record<string, number>>;
+  /** Set when this poll read the whole list: its time and the order it found. Default: an incremental sweep (neither written). */
+  readonly fullSweep?: { readonly at: number; readonly listOrder: ListOrder };
 }
 
 export type CommitResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly reason: 'conflict' };
@@ -89,7 +101,10 @@ local function hdelList(key, list, from, to)
     i = stop + 1
   end
 end
-local function finish(metaKey, tasksKey, at, byStatus, current)
+local function finish(metaKey, tasksKey, at, byStatus, current, fullSweepAt, listOrder)
+  if fullSweepAt ~= nil and fullSweepAt ~= '' then
+    redis.call('HSET', metaKey, 'lastFullSweepAt', fullSweepAt, 'listOrder', listOrder)
+  end
   local version = current + 1
   redis.call('HSET', metaKey, 'version', version, 'baseline', '1', 'lastPollAt', at, 'lastSuccessAt', at,
     'taskCount', redis.call('HLEN', tasksKey), 'byStatus', byStatus)
@@ -98,12 +113,13 @@ local function finish(metaKey, tasksKey, at, byStatus, current)
 end
 `;
 
-// KEYS: meta, tasks, announced. ARGV: expectedVersion, at, byStatusJson, then four lists, each a count
-// followed by its items: task (field, value)*, task removals, announced (field, value)*, announced removals.
+// KEYS: meta, tasks, announced. ARGV: expectedVersion, at, byStatusJson, fullSweepAt ('' = an incremental
+// sweep), listOrder, then four lists, each a count followed by its items: task (field, value)*, task
+// removals, announced (field, value)*, announced removals.
 const COMMIT_SCRIPT = `${LUA_HELPERS}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
-local i = 4
+local i = 6
 local n = tonumber(ARGV[i]) * 2
 hsetList(KEYS[2], ARGV, i + 1, i + n)
 i = i + n + 1
@@ -115,11 +131,11 @@ hsetList(KEYS[3], ARGV, i + 1, i + n)
 i = i + n + 1
 n = tonumber(ARGV[i])
 hdelList(KEYS[3], ARGV, i + 1, i + n)
-return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current)
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5])
 `;
 
 // KEYS: meta, tasks, announced, staged task upserts (hash), staged task removals (set), staged announced
-// upserts (hash), staged announced removals (set). ARGV: expectedVersion, at, byStatusJson.
+// upserts (hash), staged announced removals (set). ARGV: expectedVersion, at, byStatusJson, fullSweepAt, listOrder.
 // Applies the staged changes atomically with the same compare-and-set, then drops the staging keys.
 const COMMIT_STAGED_SCRIPT = `${LUA_HELPERS}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -136,17 +152,20 @@ hsetList(KEYS[3], list, 1, #list)
 list = redis.call('SMEMBERS', KEYS[7])
 hdelList(KEYS[3], list, 1, #list)
 redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
-return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current)
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5])
 `;
 
 // KEYS: meta, tasks, announced. ARGV: inline limit. One round trip for a plan up to the limit; beyond it
 // only the sizes (the caller then reads with HSCAN).
 const LOAD_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'version', 'baseline')
+local meta = redis.call('HMGET', KEYS[1], 'version', 'baseline', 'lastFullSweepAt', 'listOrder')
 local n = redis.call('HLEN', KEYS[2])
 local m = redis.call('HLEN', KEYS[3])
-if n + m > tonumber(ARGV[1]) then return {meta[1] or '', meta[2] or '', n, m} end
-return {meta[1] or '', meta[2] or '', n, m, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+local head = {meta[1] or '', meta[2] or '', meta[3] or '', meta[4] or '', n, m}
+if n + m > tonumber(ARGV[1]) then return head end
+head[7] = redis.call('HGETALL', KEYS[2])
+head[8] = redis.call('HGETALL', KEYS[3])
+return head
 `;
 
 type Command = (...args: (string | number)[]) => Promise<unknown>;
@@ -192,15 +211,17 @@ export class RedisStateStore implements StateStore {
   async load(planId: string): Promise<PlanState> {
     const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
     for (let attempt = 1; ; attempt++) {
-      const reply = (await this.cmd.dbswatchLoadState(...keys, INLINE_LIMIT)) as [string, string, number, number, string[]?, string[]?];
-      const [version, baseline] = reply;
+      const reply = (await this.cmd.dbswatchLoadState(...keys, INLINE_LIMIT)) as [string, string, string, string, number, number, string[]?, string[]?];
+      const [version, baseline, lastFullSweepAt, listOrder] = reply;
       const state = (tasks: Iterable<[string, string]>, announced: Iterable<[string, string]>): PlanState => ({
         version: Number(version || 0),
         baselineDone: baseline === '1',
         tasks: decodeAll(tasks, decodeTracked),
         announced: decodeAll(announced, decodeAnnounced),
+        ...(lastFullSweepAt ? { lastFullSweepAt: Number(lastFullSweepAt) } : {}),
+        ...(listOrder === 'newest-first' || listOrder === 'unordered' ? { listOrder } : {}),
       });
-      if (reply[4] && reply[5]) return state(pairsOf(reply[4]), pairsOf(reply[5]));
+      if (reply[6] && reply[7]) return state(pairsOf(reply[6]), pairsOf(reply[7]));
       // A big plan: read in chunks, then make sure no commit happened meanwhile (a mixed read would
       // still be refused by the commit's compare-and-set, but its diff could enqueue odd transitions).
       const tasks = await this.scanAll(keys[1] as string);
@@ -226,7 +247,7 @@ export class RedisStateStore implements StateStore {
     const announcedRemovals = input.announcedRemovals ?? [];
     const size = input.upserts.size + input.removals.length + announcedUpserts.size + announcedRemovals.length;
     const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
-    const head = [input.expectedVersion, input.at, JSON.stringify(input.byStatus)];
+    const head = [input.expectedVersion, input.at, JSON.stringify(input.byStatus), input.fullSweep?.at ?? '', input.fullSweep?.listOrder ?? ''];
     let version: number;
     if (size <= INLINE_LIMIT) {
       const args: (string | number)[] = [...keys, ...head, input.upserts.size];
@@ -303,6 +324,8 @@ export class RedisStateStore implements StateStore {
         lastError: raw.lastError,
         lastErrorAt: num(raw.lastErrorAt),
         byStatus,
+        lastFullSweepAt: num(raw.lastFullSweepAt),
+        listOrder: raw.listOrder === 'newest-first' || raw.listOrder === 'unordered' ? raw.listOrder : undefined,
       };
     });
   }

@@ -143,7 +143,9 @@ function planRow(plan: PlanStatus, now: number): Html {
         ? html`<div class="error">no successful poll for more than 3 intervals</div>`
         : plan.health === 'pending'
           ? html`<div class="sub">not polled yet</div>`
-          : '';
+          : plan.listOrder === 'unordered'
+            ? html`<div class="error">tasks listed out of creation order: full sweeps only</div>`
+            : '';
   return html`<tr data-plan="${plan.id}">
 <td><strong>${plan.name}</strong>${plan.discovered && html` <span class="muted">(discovered)</span>`}${plan.source === 'instance' && html` <span class="muted">(instance)</span>`}${plan.name !== plan.id && html`<div class="sub">${plan.id}</div>`}</td>
 <td>${formatInterval(plan.intervalMs)}</td>
