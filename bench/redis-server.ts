@@ -13,7 +13,6 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
-
 async function ping(url: string): Promise<string | undefined> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => {});

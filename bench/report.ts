@@ -142,7 +142,10 @@ export function evaluateTargets(result: BenchResult): Target[] {
           : `off: ${inexact.map((s) => `${s.size} ${s.phase} ${fmt(s.apiRequests.median)} vs ${fmt(s.minRequests)}`).join('; ')}`,
     });
 
-    const big = result.sizes.find((s) => s.plans === 1000 && s.tasksPerPlan === 1000) ?? result.sizes.find((s) => s.minRequestsPerPlan < LONG_HISTORY_PAGES) ?? result.sizes.at(-1);
+    const big =
+      result.sizes.find((s) => s.plans === 1000 && s.tasksPerPlan === 1000) ??
+      result.sizes.find((s) => s.minRequestsPerPlan < LONG_HISTORY_PAGES) ??
+      result.sizes.at(-1);
     if (big) {
       const steady = summarise(big).find((s) => s.phase === 'steady');
       const ratio = steady?.ratioToRaw.median ?? Number.NaN;
@@ -161,7 +164,10 @@ export function evaluateTargets(result: BenchResult): Target[] {
       });
     }
 
-    const bySweep = (phase: PollPhase) => all.filter((s) => s.phase === phase).map((s) => ({ size: s.size, rt: s.pollRoundTripsPerPoll, lim: s.limiterRoundTripsPerPoll, bq: s.bullmqRoundTripsPerPoll }));
+    const bySweep = (phase: PollPhase) =>
+      all
+        .filter((s) => s.phase === phase)
+        .map((s) => ({ size: s.size, rt: s.pollRoundTripsPerPoll, lim: s.limiterRoundTripsPerPoll, bq: s.bullmqRoundTripsPerPoll }));
     const constant = (xs: { rt: Spread }[]) => xs.every((x) => x.rt.min === xs[0]?.rt.min && x.rt.max === xs[0]?.rt.max);
     const pollPhases: PollPhase[] = ['first', 'steady', 'incremental', 'quiet'];
     const constantAll = pollPhases.every((p) => constant(bySweep(p)));
@@ -170,7 +176,14 @@ export function evaluateTargets(result: BenchResult): Target[] {
       name: 'Redis round trips per plan poll independent of task count',
       met: constantAll,
       detail:
-        `poll state/queue round trips per poll — ${pollPhases.map((p) => `${PHASE_LABEL[p]}: ${bySweep(p).map((x) => `${x.size} ${fmt(x.rt.median, 2)}`).join(', ')}`).join('; ')}. ` +
+        `poll state/queue round trips per poll — ${pollPhases
+          .map(
+            (p) =>
+              `${PHASE_LABEL[p]}: ${bySweep(p)
+                .map((x) => `${x.size} ${fmt(x.rt.median, 2)}`)
+                .join(', ')}`,
+          )
+          .join('; ')}. ` +
         `Not counted there: the global rate limiter, 1 round trip per API request (steady full: ${steadyRt.map((x) => `${x.size} ${fmt(x.lim.median, 1)}`).join(', ')}), ` +
         `and BullMQ's own job handling (steady full: ${steadyRt.map((x) => `${x.size} ${fmt(x.bq.median, 1)}`).join(', ')})`,
     });
@@ -217,7 +230,12 @@ export function evaluateTargets(result: BenchResult): Target[] {
       detail:
         bad.length === 0
           ? `${runs.length} runs, steady full / incremental: ${[...new Set(runs.map((r) => `${r.size} ${fmt(r.injected)} / ${fmt(r.injectedLater)}`))].join(', ')} (and 0 on every baseline and quiet sweep)`
-          : bad.map((r) => `${r.size} rep ${r.rep}: steady ${r.steady}/${r.injected}, incremental ${r.incremental}/${r.injectedLater}, baseline ${r.first}, quiet ${r.quiet}, failures ${r.failures}`).join('; '),
+          : bad
+              .map(
+                (r) =>
+                  `${r.size} rep ${r.rep}: steady ${r.steady}/${r.injected}, incremental ${r.incremental}/${r.injectedLater}, baseline ${r.first}, quiet ${r.quiet}, failures ${r.failures}`,
+              )
+              .join('; '),
     });
 
     for (const long of result.sizes.filter((s) => s.minRequestsPerPlan >= LONG_HISTORY_PAGES)) {
@@ -298,7 +316,9 @@ export function renderMarkdown(result: BenchResult): string {
       }
     }
     lines.push('');
-    lines.push('| size | Redis memory per tracked task (tasks hash) | incl. plan meta hash | used_memory delta over first sweep, per task | simulator build s |');
+    lines.push(
+      '| size | Redis memory per tracked task (tasks hash) | incl. plan meta hash | used_memory delta over first sweep, per task | simulator build s |',
+    );
     lines.push('|---|---|---|---|---|');
     for (const size of result.sizes) {
       const per = spread(size.reps.map((r) => r.memory.bytesPerTask));
@@ -307,7 +327,9 @@ export function renderMarkdown(result: BenchResult): string {
       lines.push(`| ${size.plans}×${size.tasksPerPlan} | ${ms(per, 1)} B | ${ms(meta, 1)} B | ${ms(used, 1)} B | ${fmt(size.simulatorBuildMs / 1000, 1)} |`);
     }
     lines.push('');
-    lines.push('CPU time per phase (median ms): worker · simulator · redis-server; worker CPU relative to raw fetch; polling worker process RSS when idle (wired, before the first sweep); load average at the end of the phases.');
+    lines.push(
+      'CPU time per phase (median ms): worker · simulator · redis-server; worker CPU relative to raw fetch; polling worker process RSS when idle (wired, before the first sweep); load average at the end of the phases.',
+    );
     lines.push('');
     lines.push(
       '| size | raw fetch | client+pager | first sweep | steady full sweep | steady incremental | quiet incremental | worker CPU × raw (client / first / steady full / incremental / quiet) | worker idle RSS MB | load avg (1 min) |',
@@ -318,7 +340,9 @@ export function renderMarkdown(result: BenchResult): string {
       const get = (phase: PollPhase) => s.find((x) => x.phase === phase);
       const cell = (x: SizeSummary | undefined) => (x ? `${fmt(x.workerCpuMs.median)} · ${fmt(x.simulatorCpuMs.median)} · ${fmt(x.redisCpuMs.median)}` : '–');
       const rawCpu = get('raw')?.workerCpuMs.median ?? Number.NaN;
-      const rel = (['client', 'first', 'steady', 'incremental', 'quiet'] as const).map((p) => fmt((get(p)?.workerCpuMs.median ?? Number.NaN) / rawCpu, 2)).join(' / ');
+      const rel = (['client', 'first', 'steady', 'incremental', 'quiet'] as const)
+        .map((p) => fmt((get(p)?.workerCpuMs.median ?? Number.NaN) / rawCpu, 2))
+        .join(' / ');
       const idle = spread(size.reps.map((r) => r.workerIdleRssBytes / MB));
       const load = spread(size.reps.flatMap((r) => phasesRun(size).map((p) => r.phases[p]?.loadAvg1 ?? Number.NaN)));
       lines.push(
@@ -331,7 +355,9 @@ export function renderMarkdown(result: BenchResult): string {
         `one full sweep + ${fmt(Math.round(o.fullSweepEveryMs / o.intervalMs) - 1)} incremental ones (worst rep), against the full minimum every poll.`,
     );
     lines.push('');
-    lines.push('| size | full sweep (= min) | incremental with changes | quiet incremental | hour, every poll with changes: per sweep (% of min) | quiet hour: per sweep (% of min) |');
+    lines.push(
+      '| size | full sweep (= min) | incremental with changes | quiet incremental | hour, every poll with changes: per sweep (% of min) | quiet hour: per sweep (% of min) |',
+    );
     lines.push('|---|---|---|---|---|---|');
     for (const size of result.sizes) {
       const s = summarise(size);
@@ -353,7 +379,9 @@ export function renderMarkdown(result: BenchResult): string {
         'Rates are over first detection → last sink receipt; latency is sink receipt − `Notification.detectedAt`.',
     );
     lines.push('');
-    lines.push('| scenario | transitions (plans × per plan) | notify jobs | Slack messages | span s (floor) | notifications/s | messages/s | latency p50 / p90 / p99 / max ms | busiest webhook: msgs in any 1 s · min gap ms | delivered |');
+    lines.push(
+      '| scenario | transitions (plans × per plan) | notify jobs | Slack messages | span s (floor) | notifications/s | messages/s | latency p50 / p90 / p99 / max ms | busiest webhook: msgs in any 1 s · min gap ms | delivered |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const n of result.notify) {
       lines.push(

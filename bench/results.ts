@@ -1,6 +1,5 @@
-
 import type { PhaseResult, PollPhase } from './protocol.js';
-import type { RedisDelta, } from './redis-server.js';
+import type { RedisDelta } from './redis-server.js';
 
 export interface BenchOptions {
   quick: boolean;

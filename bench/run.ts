@@ -14,26 +14,26 @@
  * Then the notification scenario: transitions → notify worker → local Slack sink.
  * Results go to bench/results/ (JSON + Markdown) and the Markdown is printed.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { buildScenario, planIdFor, type RunningSimulator, startSimulator } from '../dev/simulator/index.js';
 import type { ChildMessage, NotifyInit, NotifyRunResult, ParentMessage, PollInit, PollPhase } from './protocol.js';
-import type { BenchOptions, WorkerEntry, PhaseMeasure, PollRep, SizeResult, NotifyScenarioResult, Machine, BenchResult } from './results.js';
 import { type BenchRedis, deletePrefix, redisDelta, redisInfo, startBenchRedis } from './redis-server.js';
 import { renderMarkdown } from './report.js';
+import type { BenchOptions, BenchResult, Machine, NotifyScenarioResult, PhaseMeasure, PollRep, SizeResult, WorkerEntry } from './results.js';
 import { percentile } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------
 // Options
-
 
 function usage(): never {
   console.log(`usage: npm run bench -- [--quick] [--sizes 100x100,1000x1000] [--reps N] [--concurrency 8]
@@ -61,11 +61,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   for (const arg of argv) if (arg === '--help' || arg === '-h') usage();
   const quick = has('--quick');
   const sizesText = value('--sizes');
-  const sizes = sizesText
-    ? parseSizes(sizesText)
-    : quick
-      ? parseSizes('50x100,100x200,20x2000')
-      : parseSizes('100x100,1000x100,100x1000,1000x1000,200x5000');
+  const sizes = sizesText ? parseSizes(sizesText) : quick ? parseSizes('50x100,100x200,20x2000') : parseSizes('100x100,1000x100,100x1000,1000x1000,200x5000');
   const notify = has('--no-notify')
     ? []
     : quick
@@ -97,7 +93,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
 
 // ---------------------------------------------------------------------------
 // The worker process
-
 
 /**
  * Bundles bench/worker-process.ts and the dbswatch sources it imports into one
@@ -218,9 +213,6 @@ class WorkerProcess {
 // ---------------------------------------------------------------------------
 // Poll benchmark
 
-
-
-
 const PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady', 'incremental', 'quiet'];
 
 /** A long history: many pages per plan (the incremental-sweep case). Its client+pager reference read is skipped to keep the run short. */
@@ -228,13 +220,7 @@ export function isLongHistory(size: { tasksPerPlan: number }, pageSize: number):
   return size.tasksPerPlan / pageSize >= 20;
 }
 
-async function measurePhase(
-  worker: WorkerProcess,
-  sim: RunningSimulator,
-  redis: Redis,
-  phase: PollPhase,
-  planIds: readonly string[],
-): Promise<PhaseMeasure> {
+async function measurePhase(worker: WorkerProcess, sim: RunningSimulator, redis: Redis, phase: PollPhase, planIds: readonly string[]): Promise<PhaseMeasure> {
   sim.resetStats();
   const before = await redisInfo(redis);
   const cpuBefore = process.cpuUsage();
@@ -364,9 +350,7 @@ async function benchSize(
                 `  ${size.plans}x${size.tasksPerPlan} rep ${rep} ${phase.padEnd(6)} ${c.usage.wallMs.toFixed(0).padStart(6)} ms` +
                   `  api ${measured.apiRequests}  redis cmds ${measured.redis.commands}  cpu ${(c.usage.cpuUserMs + c.usage.cpuSystemMs).toFixed(0)} ms` +
                   `  rss ${(c.usage.rssPeakSampledBytes / 1e6).toFixed(0)} MB` +
-                  (phase !== 'raw' && phase !== 'client'
-                    ? `  transitions ${c.transitions}  failures ${c.failures}  sweeps ${JSON.stringify(c.sweeps)}`
-                    : ''),
+                  (phase !== 'raw' && phase !== 'client' ? `  transitions ${c.transitions}  failures ${c.failures}  sweeps ${JSON.stringify(c.sweeps)}` : ''),
               );
               if (c.failures > 0) log(`    failures: ${c.failureMessages.join(' | ')}`);
             }
@@ -395,7 +379,6 @@ async function benchSize(
 
 // ---------------------------------------------------------------------------
 // Notification throughput
-
 
 async function benchNotify(
   scenario: BenchOptions['notify'][number],
@@ -490,7 +473,6 @@ async function benchNotify(
 
 // ---------------------------------------------------------------------------
 
-
 function machine(redisVersion: string): Machine {
   let freeH = '';
   try {
@@ -508,7 +490,6 @@ function machine(redisVersion: string): Machine {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
   };
 }
-
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

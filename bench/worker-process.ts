@@ -6,40 +6,30 @@
  *
  * Started by bench/run.ts with `fork()` (IPC); not meant to be run by hand.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Queue, type Worker } from 'bullmq';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as OpenApi from '@alicloud/openapi-client';
 import * as TeaUtil from '@alicloud/tea-util';
+import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { DEFAULT_SIM_CREDENTIAL } from '../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../dev/sinks/slack-sink.js';
 import { type Config, parseConfig } from '../src/config.js';
 import { accessKeyCredential, createDbsClient, type DbsApi, dbsRpcParams } from '../src/dbs/client.js';
 import { dbsTaskSource, listAllDownloadTasks } from '../src/dbs/pager.js';
+import { startNotifyWorker } from '../src/jobs/notify.js';
+import type { NotifyJobData, PollJobData } from '../src/jobs/payloads.js';
+import { type PollDeps, pollPlan, startPollWorker } from '../src/jobs/poll.js';
 import { silentLogger } from '../src/logger.js';
 import type { Channel, RenderedMessage } from '../src/notify/channel.js';
-import type { NotifyJobData } from '../src/jobs/payloads.js';
 import { ChannelPool, createChannel } from '../src/notify/registry.js';
 import { createRedis, pollJobOptions, QUEUE_NAMES } from '../src/queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../src/rate-limit.js';
 import { planResolver } from '../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL } from '../dev/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../dev/sinks/slack-sink.js';
 import { RedisHistory } from '../src/tracking/history.js';
 import { RedisStateStore } from '../src/tracking/state.js';
-import { startNotifyWorker } from '../src/jobs/notify.js';
-import { type PollDeps, pollPlan, startPollWorker } from '../src/jobs/poll.js';
-import type {
-  ChildMessage,
-  NotifyInit,
-  NotifyRunResult,
-  ParentMessage,
-  PhaseResult,
-  PollInit,
-  PollPhase,
-  ProcessUsage,
-  RedisTraffic,
-} from './protocol.js';
-import type { PollJobData } from '../src/jobs/payloads.js';
+import type { ChildMessage, NotifyInit, NotifyRunResult, ParentMessage, PhaseResult, PollInit, PollPhase, ProcessUsage, RedisTraffic } from './protocol.js';
 
 // ---------------------------------------------------------------------------
 // Redis traffic by sender, counted client side. Every ioredis command goes
@@ -225,9 +215,7 @@ http: { port: 0 }
 }
 
 // The same official client dbswatch uses, called directly: sign, send, JSON-decode, nothing else.
-const OpenApiClient = ((m: unknown) => (typeof m === 'function' ? m : (m as { default: unknown }).default))(
-  OpenApi.default,
-) as typeof OpenApi.default.default;
+const OpenApiClient = ((m: unknown) => (typeof m === 'function' ? m : (m as { default: unknown }).default))(OpenApi.default) as typeof OpenApi.default.default;
 
 async function runPollMode(init: PollInit): Promise<void> {
   const w = wire(init, pollYaml(init), false);
@@ -357,7 +345,10 @@ function channelName(i: number): string {
 }
 
 function notifyYaml(init: NotifyInit, sink: SlackSink): string {
-  const channels = Array.from({ length: init.channels }, (_, i) => `  ${channelName(i)}: { type: slack, webhookUrl: "${sink.url(`/services/T0/B${i}/X`)}", timeout: 10s }`);
+  const channels = Array.from(
+    { length: init.channels },
+    (_, i) => `  ${channelName(i)}: { type: slack, webhookUrl: "${sink.url(`/services/T0/B${i}/X`)}", timeout: 10s }`,
+  );
   return `
 redis: { url: "${init.redisUrl}", prefix: "${init.prefix}" }
 dbs: { endpoint: "${init.endpoint}", protocol: http, pageSize: ${init.pageSize}, requestsPerSecond: 1000, timeout: 10s }

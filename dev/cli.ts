@@ -10,7 +10,9 @@ import { createLogger } from '../src/logger.js';
 
 const program = new Command('dbswatch-dev')
   .description('dbswatch developer tooling: the demo and the DBS simulator')
-  .addOption(new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+  .addOption(
+    new Option('--log-level <level>', 'log level (default: $LOG_LEVEL, else info)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  )
   .showHelpAfterError()
   .exitOverride();
 

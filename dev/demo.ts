@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRole } from '../src/roles.js';
 import { parseConfig } from '../src/config.js';
 import { accessKeyCredential } from '../src/dbs/client.js';
-import { redisAnswers, startPrivateRedis } from './local-redis.js';
 import { createLogger } from '../src/logger.js';
+import { startRole } from '../src/roles.js';
+import { redisAnswers, startPrivateRedis } from './local-redis.js';
 import { DEFAULT_SIM_CREDENTIAL, startSimulator } from './simulator/index.js';
 import { formatSlackMessageForTerminal, startSlackSink } from './sinks/slack-sink.js';
 import { startSmtpSink } from './sinks/smtp-sink.js';
@@ -211,7 +211,21 @@ function addDemoInstance(sim: Awaited<ReturnType<typeof startSimulator>>): strin
       { atMs: 30_000, status: 'finished' },
     ],
   });
-  w.addTask(id, { DownloadStatus: 'running', TargetType: 'OSS', TargetPath: 'exports/orders-2026', DbList: '[orders]', steps: [{ atMs: 22_000, status: 'finished' }] });
-  w.addTask(id, { DownloadStatus: 'queueing', Format: 'SQL', DbList: '[billing]', steps: [{ atMs: 12_000, status: 'running' }, { atMs: 40_000, status: 'failed' }] });
+  w.addTask(id, {
+    DownloadStatus: 'running',
+    TargetType: 'OSS',
+    TargetPath: 'exports/orders-2026',
+    DbList: '[orders]',
+    steps: [{ atMs: 22_000, status: 'finished' }],
+  });
+  w.addTask(id, {
+    DownloadStatus: 'queueing',
+    Format: 'SQL',
+    DbList: '[billing]',
+    steps: [
+      { atMs: 12_000, status: 'running' },
+      { atMs: 40_000, status: 'failed' },
+    ],
+  });
   return id;
 }

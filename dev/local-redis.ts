@@ -3,12 +3,13 @@
  * nothing configured), the test setup and the benchmark. A private
  * `redis-server` listens on loopback, on a free port, with its own data dir.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
 /** True when a Redis answers PING at `url` (no retries, short timeout). */

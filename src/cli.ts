@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAck } from './commands/ack.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import type { CliContext, GlobalOptions, RegisterCommand } from './commands/context.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
@@ -14,11 +15,10 @@ import { registerPoll } from './commands/poll.js';
 import { registerRetry } from './commands/retry.js';
 import { registerRetryDownload } from './commands/retry-download.js';
 import { registerRoles } from './commands/run.js';
+import { registerSilence } from './commands/silence.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { registerTestNotify } from './commands/test-notify.js';
-import { registerAck } from './commands/ack.js';
-import { registerSilence } from './commands/silence.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 

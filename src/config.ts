@@ -6,14 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './text/duration.js';
-import { EVENT_KINDS, type EventKind, WATCHDOG_EVENTS } from './domain.js';
-import { parseHostPattern } from './web/hosts.js';
-import { destinationProblem, isEmailAddress } from './destinations.js';
 import { DEFAULT_REGION, dbsHostForRegion, KNOWN_REGIONS } from './dbs/endpoints.js';
+import { destinationProblem, isEmailAddress } from './destinations.js';
+import { EVENT_KINDS, type EventKind, WATCHDOG_EVENTS } from './domain.js';
+import { parseDuration } from './text/duration.js';
+import { parseHostPattern } from './web/hosts.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/dbswatch.yaml';
-
 
 /** Raised when the config cannot be loaded; `problems` lists every issue, each naming its key. */
 export class ConfigError extends Error {
@@ -46,7 +45,8 @@ const duration = (what: string, maxMs = MAX_TIMER_MS) =>
   z.unknown().transform((value, ctx) => {
     const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
     if (ms === undefined) {
-      const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value === 'number' ? String(value) : `a ${value === null ? 'null' : typeof value}`;
+      const shown =
+        typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value === 'number' ? String(value) : `a ${value === null ? 'null' : typeof value}`;
       ctx.addIssue({
         code: 'custom',
         message: `${shown} is not a duration for ${what}: use e.g. "90s", "5m", "1h" or milliseconds`,
@@ -109,7 +109,10 @@ const timeZone = z.string().refine(isTimeZone, { message: 'is not an IANA time z
 
 /** Re-announce a failed download `times` times, `every` apart, until resolved. Default: off. */
 const remindSchema = z
-  .object({ every: duration('remind.every').refine((ms) => ms >= 1_000, 'remind.every must be at least 1s (hours are usual)'), times: z.number().int().min(0).max(50) })
+  .object({
+    every: duration('remind.every').refine((ms) => ms >= 1_000, 'remind.every must be at least 1s (hours are usual)'),
+    times: z.number().int().min(0).max(50),
+  })
   .strict();
 export type RemindConfig = z.output<typeof remindSchema>;
 
@@ -124,14 +127,20 @@ const channelAlertingFields = {
 };
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a date-time (use ISO 8601, e.g. 2026-05-01T22:00:00+08:00)' }).transform((s) => Date.parse(s));
+const isoTime = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a date-time (use ISO 8601, e.g. 2026-05-01T22:00:00+08:00)' })
+  .transform((s) => Date.parse(s));
 /** A config silence: matching notifications are recorded as silenced and not sent. */
 const silenceSchema = z
   .object({
     /** Plan id globs (`*` any run of characters). Default: every plan. */
     plans: z.array(z.string().min(1)).min(1).optional(),
     /** Default: every event (task and watchdog events). */
-    events: z.array(z.enum([...EVENT_KINDS, ...WATCHDOG_EVENTS])).min(1).optional(),
+    events: z
+      .array(z.enum([...EVENT_KINDS, ...WATCHDOG_EVENTS]))
+      .min(1)
+      .optional(),
     /** Default: every channel. */
     channels: z.array(z.string()).min(1).optional(),
     from: isoTime.optional(),
@@ -221,7 +230,10 @@ const emailChannelSchema = z
     secure: z.boolean().optional(),
     /** Refuse to send unless the server upgrades with STARTTLS. Default: false. */
     requireTLS: z.boolean().optional(),
-    auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict().optional(),
+    auth: z
+      .object({ user: z.string().min(1), pass: z.string().min(1) })
+      .strict()
+      .optional(),
     from: emailAddress,
     to: emailAddressList.default([]),
     cc: emailAddressList.default([]),
@@ -368,11 +380,9 @@ export const DEFAULT_ACCOUNT = 'default';
 const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const endpointSchema = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host[:port] without a scheme');
-const regionSchema = z
-  .string()
-  .refine((region) => dbsHostForRegion(region) !== undefined, {
-    message: `is not a region DBS serves (known: ${KNOWN_REGIONS.join(', ')}); set the endpoint instead for another host`,
-  });
+const regionSchema = z.string().refine((region) => dbsHostForRegion(region) !== undefined, {
+  message: `is not a region DBS serves (known: ${KNOWN_REGIONS.join(', ')}); set the endpoint instead for another host`,
+});
 
 /**
  * One Alibaba Cloud account (or region) to watch plans in. Credentials: a `profile` of the shared
@@ -394,7 +404,10 @@ const accountSchema = z
     accessKeySecret: z.string().min(1).optional(),
     securityToken: z.string().min(1).optional(),
     /** A RAM role to assume (`acs:ram::<uid>:role/<name>`). */
-    roleArn: z.string().regex(/^acs:ram::\d+:role\/.+$/, 'must look like acs:ram::<account uid>:role/<role name>').optional(),
+    roleArn: z
+      .string()
+      .regex(/^acs:ram::\d+:role\/.+$/, 'must look like acs:ram::<account uid>:role/<role name>')
+      .optional(),
   })
   .strict()
   .superRefine((account, ctx) => {
@@ -438,7 +451,10 @@ const instanceSchema = z
     /** RegionCode of the instance, e.g. `cn-beijing`. */
     region: z.string().regex(REGION_CODE, 'is not a region code (e.g. cn-hangzhou)'),
     /** Account whose credentials read this instance. Default: the default credential chain. */
-    account: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'is not an account name').optional(),
+    account: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'is not an account name')
+      .optional(),
     /** Human name used in messages. Default: the id. */
     name: z.string().min(1).max(200).optional(),
     interval: duration('interval', MAX_SCHEDULE_MS).optional(),
@@ -475,14 +491,21 @@ const rawSchema = z
         /** `host[:port]`, overrides region. Default: the region's host. */
         endpoint: endpointSchema.optional(),
         protocol: z.enum(['https', 'http']).default('https'),
-        pageSize: z.union([z.literal(30), z.literal(50), z.literal(100)], {
-          error: 'must be 30, 50 or 100',
-        }).default(100),
+        pageSize: z
+          .union([z.literal(30), z.literal(50), z.literal(100)], {
+            error: 'must be 30, 50 or 100',
+          })
+          .default(100),
         /** Global request budget across every worker. Default: 5. */
         requestsPerSecond: z.number().positive().max(1000).default(5),
         timeout: duration('dbs.timeout').default(10_000),
         /** Largest DBS response read; a bigger one fails the poll (ResponseTooLarge). Default: 20 MB. */
-        maxResponseBytes: z.number().int().min(65_536).max(1_073_741_824).default(20 * 1_048_576),
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .max(1_073_741_824)
+          .default(20 * 1_048_576),
         /** Pages one poll of one plan may read (each pass), so a runaway list cannot hold the budget. Default: 2,000 (200,000 tasks). */
         maxPagesPerPoll: z.number().int().min(1).max(100_000).default(2_000),
         /** `incremental`: between full sweeps, stop paging once nothing older can have changed; `full`: read every page every poll. Default: incremental. */
@@ -529,11 +552,20 @@ const rawSchema = z
         /** Globs on plan id or name; a matching plan is skipped. Default: none. */
         exclude: z.array(z.string().min(1).max(200)).default([]),
         /** Plan statuses to track. Default: every status except `wait` (a plan not yet configured). */
-        statuses: z.array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'is not a backup plan status')).min(1).optional(),
+        statuses: z
+          .array(z.string().regex(/^[A-Za-z_]{1,32}$/, 'is not a backup plan status'))
+          .min(1)
+          .optional(),
         /** DescribeBackupPlanList `Region` filter (region of the source database). Default: none. */
-        region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'is not a region id').optional(),
+        region: z
+          .string()
+          .regex(/^[a-z0-9-]{2,40}$/, 'is not a region id')
+          .optional(),
         /** DescribeBackupPlanList `ResourceGroupId` filter. Default: none. */
-        resourceGroupId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not a resource group id').optional(),
+        resourceGroupId: z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,64}$/, 'is not a resource group id')
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -575,7 +607,14 @@ const rawSchema = z
         authToken: z.string().min(16, 'must be at least 16 characters').optional(),
         /** Extra `Host` names the server answers (DNS-rebinding protection): `name`, `*.name`, `name:port`, `[v6]:port`. Default: none (localhost, the bound address and the connection's own IP only). */
         allowedHosts: z
-          .array(z.string().refine((v) => parseHostPattern(v) !== undefined, 'must be host or host:port: a name (optionally *.name), an IPv4 address or a [bracketed] IPv6 address'))
+          .array(
+            z
+              .string()
+              .refine(
+                (v) => parseHostPattern(v) !== undefined,
+                'must be host or host:port: a name (optionally *.name), an IPv4 address or a [bracketed] IPv6 address',
+              ),
+          )
           .optional(),
       })
       .strict()
@@ -703,12 +742,7 @@ interface Interpolation {
 }
 
 /** Replaces the variables in every string of the parsed YAML; `$$` is a literal `$`. */
-function interpolate(
-  value: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-  path: PropertyKey[],
-  state: Interpolation,
-): unknown {
+function interpolate(value: unknown, env: Readonly<Record<string, string | undefined>>, path: PropertyKey[], state: Interpolation): unknown {
   if (typeof value === 'string') {
     let used = false;
     const out = value.replace(VARIABLE, (_whole, name: string | undefined, operator: string | undefined, argument: string | undefined) => {
@@ -727,9 +761,7 @@ function interpolate(
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, i], state));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], state)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], state)]));
   }
   return value;
 }
@@ -740,7 +772,17 @@ function interpolate(
  * secrets. Generic on purpose, so a new channel's `url`/`secret` gets it too.
  */
 export const SECRET_KEYS: ReadonlySet<string> = new Set([
-  'webhookUrl', 'smtpUrl', 'url', 'secret', 'authToken', 'accessKeyId', 'accessKeySecret', 'securityToken', 'pass', 'password', 'token',
+  'webhookUrl',
+  'smtpUrl',
+  'url',
+  'secret',
+  'authToken',
+  'accessKeyId',
+  'accessKeySecret',
+  'securityToken',
+  'pass',
+  'password',
+  'token',
 ]);
 
 /** Replaces every `<secret>File` key by the file's content, in place on the interpolated document. */
@@ -879,7 +921,9 @@ function crossFieldProblems(doc: unknown): string[] {
     const id = at(account, 'id');
     if (typeof id !== 'string') return;
     if (accountIds.has(id)) {
-      problems.push(`accounts[${i}].id: ${id === DEFAULT_ACCOUNT ? '"default" is the built-in account (dbs.*); pick another id' : `duplicate account id "${id}"`}`);
+      problems.push(
+        `accounts[${i}].id: ${id === DEFAULT_ACCOUNT ? '"default" is the built-in account (dbs.*); pick another id' : `duplicate account id "${id}"`}`,
+      );
     }
     accountIds.add(id);
   });
@@ -911,9 +955,7 @@ function crossFieldProblems(doc: unknown): string[] {
   const host = at(doc, 'http', 'host');
   const port = at(doc, 'http', 'port');
   if (typeof host === 'string' && port !== 0 && !isLoopbackHost(host) && !at(doc, 'http', 'authToken')) {
-    problems.push(
-      `http.authToken: required when http.host (${host}) is not loopback — the status page and its actions would be open to the network`,
-    );
+    problems.push(`http.authToken: required when http.host (${host}) is not loopback — the status page and its actions would be open to the network`);
   }
   return problems;
 }
@@ -959,15 +1001,11 @@ function resolve(raw: RawConfig, source: string): Config {
     notify: instance.notify ?? raw.defaults.notify,
     events:
       instance.events ??
-      (raw.defaults.events.includes('finished') && !raw.defaults.events.includes('expired')
-        ? [...raw.defaults.events, 'expired']
-        : raw.defaults.events),
+      (raw.defaults.events.includes('finished') && !raw.defaults.events.includes('expired') ? [...raw.defaults.events, 'expired'] : raw.defaults.events),
     linkValidityMs: instance.linkValidity,
     expiringNoticeMs: instance.expiringNotice,
   }));
-  const channels = Object.fromEntries(
-    Object.entries(raw.channels).map(([name, channel]) => [name, { ...channel, name }]),
-  ) as Record<string, ChannelConfig>;
+  const channels = Object.fromEntries(Object.entries(raw.channels).map(([name, channel]) => [name, { ...channel, name }])) as Record<string, ChannelConfig>;
   return deepFreeze({
     redis: raw.redis,
     dbs,
@@ -991,11 +1029,7 @@ function resolve(raw: RawConfig, source: string): Config {
  * Parses config text. Collects every problem (YAML, missing variables,
  * schema, cross-field) into one `ConfigError` rather than stopping at the first.
  */
-export function parseConfig(
-  text: string,
-  env: Readonly<Record<string, string | undefined>>,
-  source = '<config>',
-): Config {
+export function parseConfig(text: string, env: Readonly<Record<string, string | undefined>>, source = '<config>'): Config {
   let document: unknown;
   try {
     document = parseYaml(text) ?? {};

@@ -59,7 +59,7 @@ const V4_REFUSED: readonly [string, number, number, string][] = [
 function v4Problem(n: number): string | undefined {
   for (const [, bits, base, why] of V4_REFUSED) {
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    if (((n & mask) >>> 0) === base) return why;
+    if ((n & mask) >>> 0 === base) return why;
   }
   return undefined;
 }

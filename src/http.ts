@@ -20,8 +20,8 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { queueJobs, registry } from './metrics.js';
 import type { Queues } from './queues.js';
-import { hostAllowed, hostRefusal } from './web/hosts.js';
 import { VERSION } from './version.js';
+import { hostAllowed, hostRefusal } from './web/hosts.js';
 
 /** A running HTTP server; `port` is the real one (also when the config asked for 0). */
 export interface HttpServer {
@@ -102,7 +102,10 @@ async function sampleQueueDepths(queues: Queues, redis: Redis, log: Logger): Pro
     return;
   }
   try {
-    const entries = [['poll', queues.poll], ['notify', queues.notify]] as const;
+    const entries = [
+      ['poll', queues.poll],
+      ['notify', queues.notify],
+    ] as const;
     const counts = await withTimeout(METRICS_SAMPLE_TIMEOUT_MS, 'queue depths', () =>
       Promise.all(entries.map(([, queue]) => queue.getJobCounts(...SAMPLED_STATES))),
     );
@@ -255,7 +258,9 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       socket.destroy();
       return;
     }
-    const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const headers = Object.entries(SECURITY_HEADERS)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\n${headers}content-length: 0\r\n\r\n`);
   });
   // Scrapers keep connections open; don't let an idle one delay shutdown for long.

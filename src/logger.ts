@@ -3,7 +3,7 @@
  * (`logger.child({ planId, jobId })`). Secrets are redacted by path, and
  * free text is scrubbed of pre-signed URL query strings and known secrets.
  */
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 import { REDACT_PATHS, registeredSecrets, scrubSecrets } from './secrets.js';
 
 export type { Logger } from 'pino';

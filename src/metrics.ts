@@ -4,10 +4,10 @@
  * `plan` on the two per-plan gauges: configured plans plus discovered ones,
  * so series = plans × 2): never task ids or URLs.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { VERSION } from './version.js';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { EVENT_KINDS } from './domain.js';
+import { VERSION } from './version.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });

@@ -2,18 +2,17 @@
  * Queues and Redis connections: the names, payload shapes and job options
  * that producers (scheduler, poll worker) and consumers (workers) share.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { type JobsOptions, Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
 import type { NotifyJobData, PollJobData } from './jobs/payloads.js';
+import type { Logger } from './logger.js';
 
 export const QUEUE_NAMES = { poll: 'poll', notify: 'notify' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 /** The name of the custom backoff strategy every dbswatch worker registers. */
 export const JITTERED_BACKOFF = 'jittered';
-
 
 /**
  * Redis connection with the settings BullMQ asks for: workers wait forever

@@ -23,8 +23,9 @@
  * one-page plans is not slowed down while the budget has room). This is what keeps a plan that pages without
  * end (or keeps failing and retrying) from starving every other plan.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 
 /** Something that lets a caller through when it may go. */
@@ -76,7 +77,16 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(slot - now + window * 2))
 return math.ceil(slot - now)
 `;
 
-type AcquireCommand = (key: string, shares: string, active: string, limit: number, windowMs: number, member: string, share: string, activeMs: number) => Promise<number>;
+type AcquireCommand = (
+  key: string,
+  shares: string,
+  active: string,
+  limit: number,
+  windowMs: number,
+  member: string,
+  share: string,
+  activeMs: number,
+) => Promise<number>;
 
 export interface RedisRateLimiterOptions {
   /** Redis key of the window (include the deployment prefix). */

@@ -8,33 +8,32 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startHealthTick } from './alerting/health-tick.js';
+import { WatchdogRunner } from './alerting/watchdog-runner.js';
 import { type Config, loadConfig } from './config.js';
 import { DbsClients, DEFAULT_ACCOUNT } from './dbs/accounts.js';
 import type { CredentialLike } from './dbs/client.js';
 import { dbsTaskSource, sweepOfTasks } from './dbs/pager.js';
 import type { DownloadTask } from './dbs/task.js';
+import { dbs2021ClientFactory } from './dbs2021/factory.js';
+import { createInstanceTaskSource, createLinkMinter } from './dbs2021/source.js';
 import { type HttpServer, startHttpServer } from './http.js';
+import { startNotifyWorker } from './jobs/notify.js';
+import { type PollDeps, startPollWorker } from './jobs/poll.js';
+import { redisKeys } from './keys.js';
 import type { Logger } from './logger.js';
+import { initMetrics, recordConfigLoad } from './metrics.js';
 import { ChannelPool } from './notify/registry.js';
 import { createRedis, openQueues, type QueueName, type Queues } from './queues.js';
 import { createRedisRateLimiter, type RequestGate } from './rate-limit.js';
 import { createPlanChecker, discoverAcrossAccounts, discoverPlans, planResolver, reconcileSchedulers, trackedPlans } from './scheduler.js';
+import { maskUrl, registerSecrets, secretValues } from './secrets.js';
 import { Shutdown } from './shutdown.js';
 import { RedisHistory } from './tracking/history.js';
 import { forgetRemovedPlans } from './tracking/removed-plans.js';
+import { sourceKindOf } from './tracking/source.js';
 import { RedisStateStore } from './tracking/state.js';
 import { statusPageRoutes } from './web/routes.js';
-import { startNotifyWorker } from './jobs/notify.js';
-import { dbs2021ClientFactory } from './dbs2021/factory.js';
-import { createInstanceTaskSource, createLinkMinter } from './dbs2021/source.js';
-import { sourceKindOf } from './tracking/source.js';
-import { type PollDeps, startPollWorker } from './jobs/poll.js';
-import { redisKeys } from './keys.js';
-import { registerSecrets } from './secrets.js';
-import { maskUrl, secretValues } from './secrets.js';
-import { startHealthTick } from './alerting/health-tick.js';
-import { WatchdogRunner } from './alerting/watchdog-runner.js';
-import { initMetrics, recordConfigLoad } from './metrics.js';
 
 export type Role = 'run' | 'scheduler' | 'worker';
 
@@ -70,7 +69,12 @@ async function redisAnswersWithin(redis: Redis, url: string, timeoutMs: number):
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new StartupError(`Redis at ${maskUrl(url)} did not answer within ${Math.round(timeoutMs / 1000)}s: check redis.url (or REDIS_URL) and that Redis is running`)),
+      () =>
+        reject(
+          new StartupError(
+            `Redis at ${maskUrl(url)} did not answer within ${Math.round(timeoutMs / 1000)}s: check redis.url (or REDIS_URL) and that Redis is running`,
+          ),
+        ),
       timeoutMs,
     );
   });
@@ -152,7 +156,15 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     await redisAnswersWithin(redis, config.redis.url, options.redisStartTimeoutMs ?? 15_000);
     if (config.http.port !== 0) {
       // `workers` is read per request: /readyz says "not ready" until the workers below run.
-      http = await startHttpServer({ config: getConfig, redis, queues, workers, role, log, routes: statusPageRoutes({ config: getConfig, redis, queues, log, reload: () => reloadConfig() }) });
+      http = await startHttpServer({
+        config: getConfig,
+        redis,
+        queues,
+        workers,
+        role,
+        log,
+        routes: statusPageRoutes({ config: getConfig, redis, queues, log, reload: () => reloadConfig() }),
+      });
       const server = http;
       shutdown.register('http', () => server.close());
     }
@@ -289,7 +301,12 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     housekeeping.unref();
     shutdown.register('housekeeping', async () => clearInterval(housekeeping));
     // Configured plans DBS does not know would look like quiet, healthy plans: say so (issue 13).
-    void untilRedisAnswers(log, 'checking that the configured plans exist', () => checkPlans(getConfig()), () => shutdown.started);
+    void untilRedisAnswers(
+      log,
+      'checking that the configured plans exist',
+      () => checkPlans(getConfig()),
+      () => shutdown.started,
+    );
     // A Redis that comes back empty (restarted without persistence, failed over to an
     // empty replica) has lost every Job Scheduler: nothing would ever poll again.
     // Reconciling is idempotent, so do it again on every reconnect.

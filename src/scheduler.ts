@@ -8,16 +8,16 @@ import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, DEFAULT_ACCOUNT, type PlanConfig } from './config.js';
-import { discoveredPlan } from './discovery.js';
 import type { DbsApi } from './dbs/client.js';
 import { checkConfiguredPlans, type PlanCheckReport } from './dbs/plan-check.js';
 import { listAllBackupPlans, selectPlans } from './dbs/plans.js';
-import type { Logger } from './logger.js';
-import { DISCOVER_SCHEDULER_ID, PLAN_SCHEDULER_PREFIX, planSchedulerId, redisKeys } from './keys.js';
-import { pollJobOptions } from './queues.js';
-import type { PollJobData } from './jobs/payloads.js';
 import { instanceAsPlan } from './dbs2021/pipeline.js';
 import { instanceOfKey } from './dbs2021/source.js';
+import { discoveredPlan } from './discovery.js';
+import type { PollJobData } from './jobs/payloads.js';
+import { DISCOVER_SCHEDULER_ID, PLAN_SCHEDULER_PREFIX, planSchedulerId, redisKeys } from './keys.js';
+import type { Logger } from './logger.js';
+import { pollJobOptions } from './queues.js';
 import { sourceKindOf } from './tracking/source.js';
 
 export const DISCOVER_JOB_NAME = 'discover';
@@ -75,12 +75,7 @@ export interface ReconcileResult {
 }
 
 /** Makes the poll queue's Job Schedulers match `plans` exactly (plus discovery when enabled). */
-export async function reconcileSchedulers(
-  queue: Queue<PollJobData>,
-  config: Config,
-  plans: readonly PlanConfig[],
-  log: Logger,
-): Promise<ReconcileResult> {
+export async function reconcileSchedulers(queue: Queue<PollJobData>, config: Config, plans: readonly PlanConfig[], log: Logger): Promise<ReconcileResult> {
   const wanted = new Map(plans.map((plan) => [planSchedulerId(plan.id), plan]));
   const upserted: string[] = [];
   for (const [schedulerId, plan] of wanted) {
@@ -102,8 +97,7 @@ export async function reconcileSchedulers(
   const existing = await queue.getJobSchedulers(0, -1);
   for (const scheduler of existing) {
     const id = scheduler.key;
-    const stale =
-      (id.startsWith(PLAN_SCHEDULER_PREFIX) && !wanted.has(id)) || (id === DISCOVER_SCHEDULER_ID && !config.discover.enabled);
+    const stale = (id.startsWith(PLAN_SCHEDULER_PREFIX) && !wanted.has(id)) || (id === DISCOVER_SCHEDULER_ID && !config.discover.enabled);
     if (stale) {
       await queue.removeJobScheduler(id);
       removed.push(id);

@@ -4,8 +4,8 @@
  * ever printed in full; a key passed in is named by its id alone.
  */
 import type { Logger } from '../../src/logger.js';
-import { DBS_API_VERSION, DEFAULT_SIM_CREDENTIAL, type RunningSimulator, type SimCredential, startSimulator } from './server.js';
 import { resolveScenario } from './scenarios.js';
+import { DBS_API_VERSION, DEFAULT_SIM_CREDENTIAL, type RunningSimulator, type SimCredential, startSimulator } from './server.js';
 
 export interface SimulateCommandOptions {
   /** Default 127.0.0.1. */
@@ -27,9 +27,7 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<Run
   if (custom && (!opts.accessKeyId || !opts.accessKeySecret)) {
     throw new Error('simulate: give both an access key id and secret, or neither (to use the fixed test key)');
   }
-  const credential: SimCredential = custom
-    ? { accessKeyId: opts.accessKeyId ?? '', accessKeySecret: opts.accessKeySecret ?? '' }
-    : DEFAULT_SIM_CREDENTIAL;
+  const credential: SimCredential = custom ? { accessKeyId: opts.accessKeyId ?? '', accessKeySecret: opts.accessKeySecret ?? '' } : DEFAULT_SIM_CREDENTIAL;
   const started = Date.now();
   const sim = await startSimulator({
     ...(opts.host !== undefined ? { host: opts.host } : {}),

@@ -14,8 +14,8 @@
  *   POST   /_sim/tasks/:taskId/links {withheld}   (finish without URLs, then with)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type FaultSpec, faultProblem } from './faults.js';
 import type { SimContext } from './context.js';
+import { type FaultSpec, faultProblem } from './faults.js';
 import type { SimTaskInput } from './world.js';
 
 class HttpProblem extends Error {
@@ -88,9 +88,7 @@ function taskInput(value: unknown): Partial<SimTaskInput> {
   }
   const steps = (value as { steps?: unknown }).steps;
   if (steps !== undefined && steps !== 'random') {
-    const ok =
-      Array.isArray(steps) &&
-      steps.every((s) => s && typeof s === 'object' && typeof s.atMs === 'number' && typeof s.status === 'string');
+    const ok = Array.isArray(steps) && steps.every((s) => s && typeof s === 'object' && typeof s.atMs === 'number' && typeof s.status === 'string');
     if (!ok) throw new HttpProblem(400, 'steps must be "random" or an array of {atMs, status, errMessage?}');
   }
   return value as Partial<SimTaskInput>;
@@ -108,10 +106,7 @@ function route(ctx: SimContext, method: string, parts: string[], url: URL, body:
       ctx.stats.reset();
       return [200, { ok: true }];
     case 'GET plans':
-      return [
-        200,
-        { plans: world.allPlans().map((p) => ({ ...p, taskCount: world.taskCount(p.planId) })) },
-      ];
+      return [200, { plans: world.allPlans().map((p) => ({ ...p, taskCount: world.taskCount(p.planId) })) }];
     case 'POST plans': {
       const input = parseJson(body);
       const planId = optionalString(input, 'planId');

@@ -93,7 +93,11 @@ function route(ctx: SimContext, method: string, parts: string[], body: Buffer): 
 
 /** Serves `/_sim/2021/…`. */
 export function handleControl2021(ctx: SimContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
-  const parts = url.pathname.replace(/^\/_sim\/2021\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = url.pathname
+    .replace(/^\/_sim\/2021\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   try {
     const [status, payload] = route(ctx, req.method ?? 'GET', parts, body);
     send(res, status, payload);

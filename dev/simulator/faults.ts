@@ -7,16 +7,7 @@
 
 export type FaultKind = 'throttle' | 'unavailable' | 'internal' | 'timeout' | 'malformed' | 'shift' | 'business-error' | 'raw';
 
-export const FAULT_KINDS: readonly FaultKind[] = [
-  'throttle',
-  'unavailable',
-  'internal',
-  'timeout',
-  'malformed',
-  'shift',
-  'business-error',
-  'raw',
-];
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'unavailable', 'internal', 'timeout', 'malformed', 'shift', 'business-error', 'raw'];
 
 export type FaultSpec = {
   kind: FaultKind;

@@ -24,13 +24,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { SimContext, SimRules } from './context.js';
 import { handleControl } from './control.js';
 import { handleControl2021 } from './control2021.js';
-import { type FaultSpec, FaultQueue } from './faults.js';
+import { FaultQueue, type FaultSpec } from './faults.js';
 import { resolveScenario, type Scenario } from './scenarios.js';
 import { type IncomingSignedRequest, NonceCache, verifyRequest } from './signing.js';
 import { type SimStats, StatsRecorder } from './stats.js';
 import { businessError, gatewayError, newRequestId, pageEnvelope, planToWire, taskToWire } from './wire.js';
-import { SimWorld } from './world.js';
 import { DBS_2021_VERSION, handleApi2021 } from './wire2021.js';
+import { SimWorld } from './world.js';
 import { SimWorld2021 } from './world2021.js';
 
 /** The API version the simulator serves. */
@@ -189,7 +189,11 @@ function answerTaskList(ctx: SimContext, requestId: string, params: Record<strin
   if (Number.isNaN(pageNum)) return invalid('PageNum');
   if (Number.isNaN(pageSize) || pageSize < 1 || pageSize > 100) return invalid('PageSize');
   if (ctx.rules.strictPageSize && ![30, 50, 100].includes(pageSize)) {
-    return { status: 200, body: businessError(requestId, 'InvalidParameterValid', 'The specified parameter PageSize value is not valid: use 30, 50 or 100.', 400), outcome: 'InvalidParameterValid' };
+    return {
+      status: 200,
+      body: businessError(requestId, 'InvalidParameterValid', 'The specified parameter PageSize value is not valid: use 30, 50 or 100.', 400),
+      outcome: 'InvalidParameterValid',
+    };
   }
   if ((planId === undefined) === (taskId === undefined)) {
     return {
@@ -238,7 +242,13 @@ function answerPlanList(ctx: SimContext, requestId: string, params: Record<strin
     };
   }
   // BackupPlanId takes a comma-separated list (documented); unknown ids are simply not listed.
-  const wanted = params.BackupPlanId ? new Set(params.BackupPlanId.split(',').map((id) => id.trim()).filter(Boolean)) : undefined;
+  const wanted = params.BackupPlanId
+    ? new Set(
+        params.BackupPlanId.split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      )
+    : undefined;
   const plans = ctx.world
     .allPlans()
     .filter(

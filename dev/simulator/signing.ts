@@ -31,9 +31,7 @@ export function sha256Hex(data: string | Buffer): string {
 export type ParamList = Record<string, string> | ReadonlyArray<readonly [string, string]>;
 
 function entriesOf(params: ParamList): Array<[string, string]> {
-  return Array.isArray(params)
-    ? params.map(([k, v]) => [k, v] as [string, string])
-    : Object.entries(params as Record<string, string>);
+  return Array.isArray(params) ? params.map(([k, v]) => [k, v] as [string, string]) : Object.entries(params as Record<string, string>);
 }
 
 function byName(a: [string, string], b: [string, string]): number {
@@ -356,9 +354,7 @@ export function verifyRequest(req: IncomingSignedRequest, ctx: VerifyContext): V
   const isV3 = authorization?.trim().startsWith(V3_ALGORITHM) === true;
 
   const action = isV3 ? (firstHeader(req.headers, 'x-acs-action') ?? lastValue(all, 'Action')) : lastValue(all, 'Action');
-  const version = isV3
-    ? (firstHeader(req.headers, 'x-acs-version') ?? lastValue(all, 'Version'))
-    : lastValue(all, 'Version');
+  const version = isV3 ? (firstHeader(req.headers, 'x-acs-version') ?? lastValue(all, 'Version')) : lastValue(all, 'Version');
   if (!action) return MISSING('Action');
   if (!version) return MISSING('Version');
   if (version !== ctx.version) return reject(400, 'InvalidVersion', `Specified parameter Version is not valid.`);
@@ -403,11 +399,7 @@ export function verifyRequest(req: IncomingSignedRequest, ctx: VerifyContext): V
     });
     const stringToSign = v3StringToSign(canonical);
     if (!safeEqual(v3Signature(secret, stringToSign), auth.signature.toLowerCase())) {
-      return reject(
-        400,
-        'SignatureDoesNotMatch',
-        `The request signature does not conform to Aliyun standards. server string to sign is:${stringToSign}`,
-      );
+      return reject(400, 'SignatureDoesNotMatch', `The request signature does not conform to Aliyun standards. server string to sign is:${stringToSign}`);
     }
     if (!ctx.nonces.use(nonce, ctx.nowMs)) {
       return reject(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
@@ -436,11 +428,7 @@ export function verifyRequest(req: IncomingSignedRequest, ctx: VerifyContext): V
   if (!nonce) return MISSING('SignatureNonce');
   const stringToSign = rpcStringToSign(req.method, all);
   if (!safeEqual(rpcSignature(secret, stringToSign), signature)) {
-    return reject(
-      400,
-      'SignatureDoesNotMatch',
-      `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
-    );
+    return reject(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
   }
   if (!ctx.nonces.use(nonce, ctx.nowMs)) {
     return reject(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');

@@ -100,8 +100,7 @@ export function taskToWire(task: SimTask, quirks: boolean): Record<string, unkno
     out.BackupGatewayId = v % 2 === 0 ? String(task.BackupGatewayId) : task.BackupGatewayId;
   } else absent(out, 'BackupGatewayId', v, 0);
   if (task.BackupSetDownloadFinishTime !== undefined) {
-    out.BackupSetDownloadFinishTime =
-      v % 4 === 1 ? String(task.BackupSetDownloadFinishTime) : task.BackupSetDownloadFinishTime;
+    out.BackupSetDownloadFinishTime = v % 4 === 1 ? String(task.BackupSetDownloadFinishTime) : task.BackupSetDownloadFinishTime;
   } else absent(out, 'BackupSetDownloadFinishTime', v + 1, 0);
   if (task.ErrMessage) out.ErrMessage = task.ErrMessage;
   else absent(out, 'ErrMessage', v, '');

@@ -181,7 +181,8 @@ function answer(ctx: SimContext, action: string, requestId: string, p: Record<st
     }
     case 'RetryDownloadTask': {
       // The page marks nothing required; its example error says instanceName is needed (inferred: all three are).
-      if (!p.InstanceName) return { status: 200, body: businessError2021(requestId, 'DBS.InternalError', 'instanceName can not be empty'), outcome: 'DBS.InternalError' };
+      if (!p.InstanceName)
+        return { status: 200, body: businessError2021(requestId, 'DBS.InternalError', 'instanceName can not be empty'), outcome: 'DBS.InternalError' };
       if (!p.RegionCode) return invalid('Argument: regionCode Must not be empty');
       const task = p.TaskId ? w.task(p.TaskId) : undefined;
       if (!task || task.instanceName !== p.InstanceName) return cannotFind();

@@ -242,9 +242,7 @@ class TaskRecord implements SimTask {
 
   get BackupSetCode(): string {
     if (this.code !== undefined) return this.code;
-    return this.BackupSetJobType === 'cbs_backup_sub_full'
-      ? `full_${this.BackupSetId}`
-      : `mysql-bin.${(100000 + (this.seq % 900000)).toString().slice(1)}`;
+    return this.BackupSetJobType === 'cbs_backup_sub_full' ? `full_${this.BackupSetId}` : `mysql-bin.${(100000 + (this.seq % 900000)).toString().slice(1)}`;
   }
   set BackupSetCode(value: string) {
     this.code = value;
@@ -260,7 +258,10 @@ class TaskRecord implements SimTask {
     const base = `//${host}/download/${this.BackupSetId}/${id}.${ext}`;
     const style = this.settings.urlSignature;
     if (style === 'v4' || (style === 'mixed' && this.seq % 2 === 1)) {
-      const date = new Date(signedAtS * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const date = new Date(signedAtS * 1000)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
       const day = date.slice(0, 8);
       const credential = encodeURIComponent(`LTAI5tSimFakeKey${this.seq % 97}/${day}/cn-hangzhou/oss/aliyun_v4_request`);
       const hex = createHash('sha256').update(`${id}/${internal}`).digest('hex');
@@ -414,15 +415,7 @@ export class SimWorld {
     return this.now() - this.startMs;
   }
 
-  addPlan(plan: {
-    planId: string;
-    name?: string;
-    dbType?: string;
-    status?: string;
-    region?: string;
-    autoDownload?: boolean;
-    resourceGroupId?: string;
-  }): void {
+  addPlan(plan: { planId: string; name?: string; dbType?: string; status?: string; region?: string; autoDownload?: boolean; resourceGroupId?: string }): void {
     if (!plan.planId) throw new Error('planId is required');
     if (this.plans.has(plan.planId)) throw new Error(`plan ${plan.planId} already exists`);
     this.plans.set(plan.planId, {

@@ -126,10 +126,7 @@ export class SimWorld2021 {
   }
 
   /** Adds a task (as CreateDownload would); `steps` script later state changes relative to now. */
-  addTask(
-    instanceName: string,
-    input: Partial<Omit<SimAdvancedTask, 'seq' | 'instanceName'>> & { steps?: SimAdvancedStep[] } = {},
-  ): SimAdvancedTask {
+  addTask(instanceName: string, input: Partial<Omit<SimAdvancedTask, 'seq' | 'instanceName'>> & { steps?: SimAdvancedStep[] } = {}): SimAdvancedTask {
     const instance = this.instances.get(instanceName);
     if (!instance) throw new Error(`unknown instance ${instanceName}`);
     const now = this.now();

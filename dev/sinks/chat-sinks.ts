@@ -69,12 +69,22 @@ export interface ChatSink {
   close(): Promise<void>;
 }
 
-const CREDENTIAL = { dingtalk: 'dingtalk-access-token', feishu: 'feishu-hook-token', wecom: 'wecom-robot-key', teams: 'teams-flow-sig', webhook: 'receiver' } as const;
+const CREDENTIAL = {
+  dingtalk: 'dingtalk-access-token',
+  feishu: 'feishu-hook-token',
+  wecom: 'wecom-robot-key',
+  teams: 'teams-flow-sig',
+  webhook: 'receiver',
+} as const;
 const DEFAULT_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** What each platform answers for a scripted or detected condition: HTTP status, JSON body, headers. */
 type Reply = { status: number; body: string; code?: number; headers?: Record<string, string> };
-const json = (status: number, value: Record<string, unknown>, code?: number): Reply => ({ status, body: JSON.stringify(value), ...(code !== undefined ? { code } : {}) });
+const json = (status: number, value: Record<string, unknown>, code?: number): Reply => ({
+  status,
+  body: JSON.stringify(value),
+  ...(code !== undefined ? { code } : {}),
+});
 
 const REPLIES: Record<ChatPlatform, Record<ChatSinkAnswer | 'ok', Reply>> = {
   dingtalk: {
@@ -124,7 +134,9 @@ function dingtalkAuth(query: URLSearchParams, secret: string): 'ok' | 'bad' {
   // The robot has 加签 on (the sink always holds a secret): an unsigned request is refused, as DingTalk does.
   if (!timestamp || !sign) return 'bad';
   if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 3_600_000) return 'bad';
-  const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(`${timestamp}\n${secret}`, 'utf8')).digest('base64');
+  const expected = createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(Buffer.from(`${timestamp}\n${secret}`, 'utf8'))
+    .digest('base64');
   return equal(sign, expected) ? 'ok' : 'bad';
 }
 

@@ -3,9 +3,10 @@
  * records every POST and answers like Slack (`200 ok`, or a scripted error
  * with Slack's real bodies such as `no_service`, and `Retry-After` on 429).
  */
-import { arrivals } from './arrivals.js';
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { arrivals } from './arrivals.js';
 
 export interface ReceivedSlackMessage {
   readonly path: string;
@@ -56,9 +57,7 @@ const DEFAULT_BODIES: Record<number, string> = {
   503: 'service_unavailable',
 };
 
-export async function startSlackSink(
-  options: { port?: number; host?: string; onMessage?: (message: ReceivedSlackMessage) => void } = {},
-): Promise<SlackSink> {
+export async function startSlackSink(options: { port?: number; host?: string; onMessage?: (message: ReceivedSlackMessage) => void } = {}): Promise<SlackSink> {
   const host = options.host ?? '127.0.0.1';
   const messages: ReceivedSlackMessage[] = [];
   const arrived = arrivals(messages, 'Slack sink');

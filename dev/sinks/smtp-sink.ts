@@ -5,11 +5,12 @@
  * dependency, so it is imported dynamically: a production install without it
  * still loads the module graph, and only starting a sink needs it.
  */
-import { arrivals } from './arrivals.js';
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { arrivals } from './arrivals.js';
 
 export interface ReceivedMail {
   readonly from: string;

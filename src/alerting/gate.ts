@@ -7,15 +7,15 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { discoveredPlan } from '../discovery.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
+import { redisKeys } from '../keys.js';
 import type { Notification, WatchdogNotice } from '../notify/event.js';
 import { decodeTracked } from '../tracking/diff.js';
 import { RedisStateStore } from '../tracking/state.js';
-import { redisKeys } from '../keys.js';
 import { effectiveRemind, reminderDecision } from './reminders.js';
 import { type SilencedRecord, SilenceStore } from './silence-store.js';
 import { matchSilence, type Silence, silenceEnd } from './silences.js';
-import { discoveredPlan } from '../discovery.js';
-import type { NotifyJobData } from '../jobs/payloads.js';
 
 export interface Screened {
   /** To send now. */

@@ -8,9 +8,9 @@ import type { Redis } from 'ioredis';
 import type { Config, PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
+import { redisKeys } from '../keys.js';
 import { notifyJobOptions } from '../queues.js';
 import type { Transition } from '../tracking/diff.js';
-import { redisKeys } from '../keys.js';
 import { reminderJobs } from './reminders.js';
 
 /** Enqueues the delayed reminder jobs (ids per slot: re-enqueueing is a no-op). Returns how many were built. */
@@ -23,9 +23,7 @@ export async function enqueueReminders(
 ): Promise<number> {
   const reminders = reminderJobs(config, plan, jobs, now);
   if (reminders.length === 0) return 0;
-  await queue.addBulk(
-    reminders.map((r) => ({ name: 'notify', data: r.data, opts: { ...notifyJobOptions(config, r.jobId), delay: r.delayMs } })),
-  );
+  await queue.addBulk(reminders.map((r) => ({ name: 'notify', data: r.data, opts: { ...notifyJobOptions(config, r.jobId), delay: r.delayMs } })));
   return reminders.length;
 }
 
@@ -40,7 +38,10 @@ export async function recordBackupSetsDone(
   tasks: ReadonlyMap<string, DownloadTask>,
   at: number,
 ): Promise<void> {
-  const done = transitions.filter((t) => t.event === 'finished').map((t) => tasks.get(t.taskId)?.backupSetId).filter((id): id is string => !!id);
+  const done = transitions
+    .filter((t) => t.event === 'finished')
+    .map((t) => tasks.get(t.taskId)?.backupSetId)
+    .filter((id): id is string => !!id);
   if (done.length === 0) return;
   const multi = redis.multi();
   for (const backupSetId of new Set(done)) multi.set(redisKeys(prefix).backupSetDone(planId, backupSetId), String(at), 'PX', BACKUP_SET_DONE_TTL_MS);

@@ -13,8 +13,8 @@
  * the slot fires — by `reminderDecision`.
  */
 import type { ChannelConfig, Config, PlanConfig, RemindConfig } from '../config.js';
-import type { Notification } from '../notify/event.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
+import type { Notification } from '../notify/event.js';
 
 /** The remind settings for a (plan, channel): channel, else plan, else defaults (already folded into the plan). */
 export function effectiveRemind(plan: Pick<PlanConfig, 'remind'>, channel: Pick<ChannelConfig, 'remind'> | undefined): RemindConfig | undefined {

@@ -9,12 +9,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
+import { redisKeys } from '../keys.js';
 import type { Logger } from '../logger.js';
 import { idPart, type WatchdogNotice } from '../notify/event.js';
 import { notifyJobOptions } from '../queues.js';
-import { redisKeys } from '../keys.js';
-import { initialState, type Observation, step, type SubjectKind, type WatchState } from './watchdog.js';
-import type { NotifyJobData } from '../jobs/payloads.js';
+import { initialState, type Observation, type SubjectKind, step, type WatchState } from './watchdog.js';
 
 export interface WatchdogDeps {
   readonly redis: Redis;

@@ -4,14 +4,12 @@
  * document, also for an invalid file; `--online` also proves the credentials
  * and asks DBS whether every configured plan exists.
  */
-import { ConfigError, type Config, configPath, loadConfig } from '../config.js';
+import { type Config, ConfigError, configPath, loadConfig } from '../config.js';
 import { createDbsClient } from '../dbs/client.js';
 import { credentialChain, resolveCredentialSource } from '../dbs/credential-source.js';
 import { checkConfigOnline } from '../dbs/plan-check.js';
-import { registerSecrets } from '../secrets.js';
+import { printableConfig, registerSecrets, secretValues } from '../secrets.js';
 import { makeLogger, type RegisterCommand } from './context.js';
-import { secretValues } from '../secrets.js';
-import { printableConfig } from '../secrets.js';
 
 /** One account's online check: which credential source answered, and whether a signed call worked. */
 export interface OnlineCheck {

@@ -4,12 +4,11 @@
  * errors commander prints as usage errors (exit 2).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { ConfigError, type Config, configPath, loadConfig } from '../config.js';
-import { parseDuration } from '../text/duration.js';
+import { type Config, ConfigError, configPath, loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
-import { registerSecrets } from '../secrets.js';
-import { secretValues } from '../secrets.js';
+import { registerSecrets, secretValues } from '../secrets.js';
+import { parseDuration } from '../text/duration.js';
 
 /** Options every command accepts (given before or after the command name). */
 export interface GlobalOptions {

@@ -2,20 +2,21 @@
  * `dbswatch poll --plan ID [--dry-run]`: one poll of one plan, now, with the
  * same code path as the poll worker; prints the transitions it found.
  */
-import { pollPlan } from '../jobs/poll.js';
+
 import type { Config } from '../config.js';
 import { DbsClients } from '../dbs/accounts.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
+import { dbs2021ClientFactory } from '../dbs2021/factory.js';
+import { createInstanceTaskSource } from '../dbs2021/source.js';
+import { pollPlan } from '../jobs/poll.js';
 import type { Logger } from '../logger.js';
-import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
-import { printJson } from './json.js';
 import { createRedis, openQueues } from '../queues.js';
 import { planResolver } from '../scheduler.js';
 import { RedisHistory } from '../tracking/history.js';
-import { RedisStateStore } from '../tracking/state.js';
-import { dbs2021ClientFactory } from '../dbs2021/factory.js';
-import { createInstanceTaskSource } from '../dbs2021/source.js';
 import { parseSourceKey, sourceKey, sourceKindOf } from '../tracking/source.js';
+import { RedisStateStore } from '../tracking/state.js';
+import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
+import { printJson } from './json.js';
 
 export async function pollOnce(config: Config, planId: string, options: { dryRun: boolean; json: boolean; log: Logger }): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');
@@ -49,7 +50,13 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
           listAll: async (id, plan) =>
             sourceKindOf(id) === 'instance'
               ? instances.listAll(id)
-              : (await listAllDownloadTasks(clients.forPlan(plan), id, { pageSize: config.dbs.pageSize, log: options.log, maxPages: config.dbs.maxPagesPerPoll })).tasks,
+              : (
+                  await listAllDownloadTasks(clients.forPlan(plan), id, {
+                    pageSize: config.dbs.pageSize,
+                    log: options.log,
+                    maxPages: config.dbs.maxPagesPerPoll,
+                  })
+                ).tasks,
         },
         store: new RedisStateStore(redis, config.redis.prefix),
         notifyQueue: queues.notify,
@@ -70,7 +77,14 @@ export async function pollOnce(config: Config, planId: string, options: { dryRun
       seq: t.seq,
     }));
     if (options.json) {
-      printJson({ planId, result: outcome.result, dryRun: options.dryRun, tracked: outcome.tracked, jobsEnqueued: options.dryRun ? 0 : outcome.jobsEnqueued, transitions: rows });
+      printJson({
+        planId,
+        result: outcome.result,
+        dryRun: options.dryRun,
+        tracked: outcome.tracked,
+        jobsEnqueued: options.dryRun ? 0 : outcome.jobsEnqueued,
+        transitions: rows,
+      });
     } else {
       const head = `${planId}: ${outcome.tasks.size} tasks, ${rows.length} transition(s)${outcome.result === 'baseline' ? ' — first poll: baseline, nothing is notified' : ''}${options.dryRun ? ' (dry run: nothing changed, nothing enqueued)' : `, ${outcome.jobsEnqueued} notification job(s) enqueued`}`;
       const lines = rows.map((r) => `  ${r.event.padEnd(9)} ${r.taskId}  ${r.from} → ${r.to}  ${r.name ?? ''}`);
@@ -90,11 +104,14 @@ export const registerPoll: RegisterCommand = (program, cli) => {
   program
     .command('poll')
     .description('poll one plan (or instance) now and print the transitions found')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbswatch poll --plan dbsqhnuhyw3xxxx --dry-run   # change nothing, enqueue nothing
   dbswatch poll --plan dbsqhnuhyw3xxxx --json
-  dbswatch poll --instance rm-bp1xxxxxxxx --dry-run`)
+  dbswatch poll --instance rm-bp1xxxxxxxx --dry-run`,
+    )
     .option('--plan <id>', 'backup plan id')
     .option('--instance <id>', 'configured database instance id (advanced downloads)')
     .option('--dry-run', 'change nothing and enqueue nothing')

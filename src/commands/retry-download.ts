@@ -36,7 +36,10 @@ export async function retryDownload(
   try {
     const result = await api.retryDownloadTask({ region, instanceName: options.instance, taskId });
     if (options.json) process.stdout.write(`${JSON.stringify({ taskId, instance: options.instance, region, retried: true, ...result })}\n`);
-    else process.stdout.write(`DBS accepted the retry of ${taskId}${result.requestId ? ` (request id ${result.requestId})` : ''}; dbswatch will report its progress like any other task.\n`);
+    else
+      process.stdout.write(
+        `DBS accepted the retry of ${taskId}${result.requestId ? ` (request id ${result.requestId})` : ''}; dbswatch will report its progress like any other task.\n`,
+      );
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

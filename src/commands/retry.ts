@@ -3,9 +3,10 @@
  * queue, exactly like the status page's Retry (attempts reset; the delivery
  * guard skips anything already delivered; links are re-read if they were dropped).
  */
-import { maskUrl } from '../secrets.js';
+
 import { type RetryOutcome, retryAllFailedNotifications, retryFailedNotification } from '../notify/retry-failed.js';
 import { createRedis, openQueues } from '../queues.js';
+import { maskUrl } from '../secrets.js';
 import { configOrExit, type RegisterCommand } from './context.js';
 import { printJson } from './json.js';
 

@@ -40,28 +40,37 @@ export const registerRoles: RegisterCommand = (program, cli) => {
   program
     .command('run')
     .description('run everything in one process: scheduler, poll and notify workers, HTTP server (the container default)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbswatch run --config /etc/dbswatch/dbswatch.yaml
   LOG_FORMAT=pretty dbswatch run     # readable logs (needs the dev dependency pino-pretty)
-Start-up is all or nothing: config, Redis, the HTTP port and signal handlers first; any failure exits 1 with one line.`)
+Start-up is all or nothing: config, Redis, the HTTP port and signal handlers first; any failure exits 1 with one line.`,
+    )
     .action(() => startRoleFromCli('run', cli));
 
   program
     .command('scheduler')
     .description('keep one poll schedule per plan (run one or more; they agree)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  dbswatch scheduler                 # next to one or more \`dbswatch worker\` processes`)
+  dbswatch scheduler                 # next to one or more \`dbswatch worker\` processes`,
+    )
     .action(() => startRoleFromCli('scheduler', cli));
 
   program
     .command('worker')
     .description('consume queues; run as many as you need against one Redis')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbswatch worker                    # poll and notify
-  dbswatch worker --queues notify --concurrency 8`)
+  dbswatch worker --queues notify --concurrency 8`,
+    )
     .option('--queues <list>', 'queues to consume: poll, notify or poll,notify', queueList, ['poll', 'notify'])
     .option('--concurrency <n>', 'jobs at once per queue (default: from config)', positiveInt)
     .action((opts: RoleCliOptions) => startRoleFromCli('worker', cli, opts));

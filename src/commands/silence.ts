@@ -7,12 +7,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { SilenceStore } from '../alerting/silence-store.js';
 import type { Silence } from '../alerting/silences.js';
 import type { Config } from '../config.js';
+import { EVENT_KINDS, WATCHDOG_EVENTS } from '../domain.js';
 import { formatInterval as formatDuration } from '../text/duration.js';
 import { MAX_SILENCE_MS } from '../web/silences.js';
 import { configOrExit, duration, type RegisterCommand } from './context.js';
 import { withRedis } from './with-redis.js';
-import { EVENT_KINDS } from '../domain.js';
-import { WATCHDOG_EVENTS } from '../domain.js';
 
 const EVENTS: readonly string[] = [...EVENT_KINDS, ...WATCHDOG_EVENTS];
 
@@ -24,11 +23,7 @@ function eventName(value: string, previous: string[] = []): string[] {
 }
 
 function describe(s: Silence, now: number): string {
-  const scope = [
-    `plans ${s.plans?.join(',') ?? '*'}`,
-    `events ${s.events?.join(',') ?? '*'}`,
-    `channels ${s.channels?.join(',') ?? '*'}`,
-  ].join('  ');
+  const scope = [`plans ${s.plans?.join(',') ?? '*'}`, `events ${s.events?.join(',') ?? '*'}`, `channels ${s.channels?.join(',') ?? '*'}`].join('  ');
   const when = s.weekly
     ? `weekly ${s.weekly.days.join(',')} ${s.weekly.start}-${s.weekly.end} ${s.weekly.timezone}`
     : s.until !== undefined
@@ -78,7 +73,12 @@ export async function silenceList(config: Config, opts: { json?: boolean }, out:
   });
 }
 
-export async function silenceRemove(config: Config, id: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function silenceRemove(
+  config: Config,
+  id: string,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   return withRedis(config, async (redis) => {
     if (await new SilenceStore(redis, config.redis.prefix).remove(id)) {
       out.write(`silence ${id} removed\n`);

@@ -4,12 +4,11 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { stripUrlQueries } from '../secrets.js';
 import { createRedis, openQueues, type Queues } from '../queues.js';
-import { collectStatus } from '../status/report.js';
+import { maskUrl, stripUrlQueries } from '../secrets.js';
 import { renderStatusText } from '../status/render-text.js';
+import { collectStatus } from '../status/report.js';
 import { configOrExit, type RegisterCommand } from './context.js';
-import { maskUrl } from '../secrets.js';
 import { isoTimestamps } from './json.js';
 
 /** How long the command waits for Redis before giving up. */
@@ -75,10 +74,13 @@ export const registerStatus: RegisterCommand = (program, cli) => {
   program
     .command('status')
     .description('one screen for an operator: plans, last polls and errors, queues, failed notifications')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbswatch status
-  dbswatch status --json | jq '.failedNotifications[].id'`)
+  dbswatch status --json | jq '.failedNotifications[].id'`,
+    )
     .option('--json', 'print JSON for scripts')
     .action(async (opts: { json?: boolean }) => {
       const { config } = configOrExit(cli);

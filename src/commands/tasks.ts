@@ -5,12 +5,12 @@
  */
 import type { Config, InstanceConfig } from '../config.js';
 import { DbsClients } from '../dbs/accounts.js';
-import { dbs2021ClientFactory } from '../dbs2021/factory.js';
-import { listAllAdvancedTasks } from '../dbs2021/pager.js';
-import { advancedTasksToJson, formatAdvancedTaskTable } from '../dbs2021/tasks-table.js';
 import { listAllDownloadTasks } from '../dbs/pager.js';
 import type { DownloadTask } from '../dbs/task.js';
 import { formatTaskTable, tasksForDisplay } from '../dbs/tasks-table.js';
+import { dbs2021ClientFactory } from '../dbs2021/factory.js';
+import { listAllAdvancedTasks } from '../dbs2021/pager.js';
+import { advancedTasksToJson, formatAdvancedTaskTable } from '../dbs2021/tasks-table.js';
 import type { Logger } from '../logger.js';
 import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 import { printJson } from './json.js';
@@ -78,11 +78,7 @@ function revealedLinks(tasks: readonly DownloadTask[]): string {
 }
 
 /** `tasks --instance ID`: an instance's advanced download tasks (API 2021-01-01). */
-export async function listInstanceTasks(
-  config: Config,
-  instanceId: string,
-  options: { region?: string; json: boolean; log: Logger },
-): Promise<number> {
+export async function listInstanceTasks(config: Config, instanceId: string, options: { region?: string; json: boolean; log: Logger }): Promise<number> {
   const instance = config.instances.find((i) => i.id === instanceId);
   const region = options.region ?? instance?.region;
   if (!region) {

@@ -9,17 +9,12 @@ import type { Logger } from '../logger.js';
 import { DeliveryError } from '../notify/channel.js';
 import { createChannel } from '../notify/registry.js';
 import { sampleNotification } from '../notify/sample.js';
-import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 import { stripUrlQueries } from '../secrets.js';
+import { configOrExit, makeLogger, type RegisterCommand } from './context.js';
 
 export type TestNotifyResult = { ok: true } | { ok: false; reason: string };
 
-export async function testNotify(
-  config: Config,
-  channelName: string,
-  event: 'finished' | 'failed',
-  log: Logger,
-): Promise<TestNotifyResult> {
+export async function testNotify(config: Config, channelName: string, event: 'finished' | 'failed', log: Logger): Promise<TestNotifyResult> {
   const channelConfig = config.channels[channelName];
   if (!channelConfig) {
     const known = Object.keys(config.channels).join(', ') || 'none defined';
@@ -34,9 +29,7 @@ export async function testNotify(
   } catch (error) {
     // DeliveryError messages are written for operators and hold no secret; anything else is summarised.
     const reason =
-      error instanceof DeliveryError
-        ? error.message
-        : `unexpected error: ${error instanceof Error ? stripUrlQueries(error.message) : String(error)}`;
+      error instanceof DeliveryError ? error.message : `unexpected error: ${error instanceof Error ? stripUrlQueries(error.message) : String(error)}`;
     log.warn({ channel: channelName, type: channelConfig.type, event, reason }, 'test notification failed');
     return { ok: false, reason };
   } finally {
@@ -48,10 +41,13 @@ export const registerTestNotify: RegisterCommand = (program, cli) => {
   program
     .command('test-notify')
     .description('send a realistic sample notification through one channel and report the result')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   dbswatch test-notify ops-slack
-  dbswatch test-notify dba-email --event failed`)
+  dbswatch test-notify dba-email --event failed`,
+    )
     .argument('<channel>', 'channel name from the config')
     .addOption(new Option('--event <event>', 'which sample to send').choices(['finished', 'failed']).default('finished'))
     .action(async (channel: string, opts: { event: 'finished' | 'failed' }) => {

@@ -5,10 +5,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { stripUrlQueries } from '../secrets.js';
 import { createRedis } from '../queues.js';
+import { maskUrl, stripUrlQueries } from '../secrets.js';
 import { waitForReady } from './status.js';
-import { maskUrl } from '../secrets.js';
 
 export async function withRedis(config: Config, action: (redis: Redis) => Promise<number>, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const redis = createRedis(config.redis.url, 'producer');

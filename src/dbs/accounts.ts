@@ -45,7 +45,11 @@ export function credentialFor(account: AccountConfig): CredentialLike | undefine
   const base =
     c.kind === 'keys'
       ? c.securityToken
-        ? Credentials.StaticSTSCredentialsProvider.builder().withAccessKeyId(c.accessKeyId).withAccessKeySecret(c.accessKeySecret).withSecurityToken(c.securityToken).build()
+        ? Credentials.StaticSTSCredentialsProvider.builder()
+            .withAccessKeyId(c.accessKeyId)
+            .withAccessKeySecret(c.accessKeySecret)
+            .withSecurityToken(c.securityToken)
+            .build()
         : Credentials.StaticAKCredentialsProvider.builder().withAccessKeyId(c.accessKeyId).withAccessKeySecret(c.accessKeySecret).build()
       : c.kind === 'profile'
         ? Credentials.ProfileCredentialsProvider.builder().withProfileName(c.profile).build()

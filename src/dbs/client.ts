@@ -6,19 +6,19 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import * as OpenApi from '@alicloud/openapi-client';
 import * as Credentials from '@alicloud/credentials';
+import * as OpenApi from '@alicloud/openapi-client';
 import * as TeaUtil from '@alicloud/tea-util';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { dbsRequestsTotal } from '../metrics.js';
 import { OPEN_GATE, type RequestGate } from '../rate-limit.js';
-import type { DownloadTask } from './task.js';
 import { credentialChain } from './credential-source.js';
-import { DbsApiError, type DbsFailure, classifyDbsFailure, dbsDidNotAnswer, invalidResponse } from './errors.js';
+import { classifyDbsFailure, DbsApiError, type DbsFailure, dbsDidNotAnswer, invalidResponse } from './errors.js';
 import { normaliseTask, type Warn } from './normalise.js';
-import { parseBackupPlanListBody, parseDownloadTaskListBody, type ListBody } from './schema.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, withResponseCap } from './response-cap.js';
+import { type ListBody, parseBackupPlanListBody, parseDownloadTaskListBody } from './schema.js';
+import type { DownloadTask } from './task.js';
 
 /** DBS OpenAPI version. */
 export const DBS_API_VERSION = '2019-03-06';
@@ -379,9 +379,6 @@ function count(error: DbsApiError, log: Logger, action: string): DbsApiError {
           ? 'permanent'
           : 'retryable';
   dbsRequestsTotal.inc({ outcome });
-  log.debug(
-    { action, code: error.code, apiCode: error.apiCode, httpStatus: error.httpStatus, requestId: error.requestId, retry: error.retry },
-    error.message,
-  );
+  log.debug({ action, code: error.code, apiCode: error.apiCode, httpStatus: error.httpStatus, requestId: error.requestId, retry: error.retry }, error.message);
   return error;
 }

@@ -43,12 +43,7 @@ export class DbsApiError extends DbswatchError {
 
 /** A response that does not have the shape dbswatch relies on: the poll fails and is retried. */
 export function invalidResponse(what: string, details: DbsErrorDetails = {}): DbsApiError {
-  return new DbsApiError(
-    `DBS returned an invalid response: ${what}${requestIdSuffix(details.requestId)}`,
-    'InvalidResponse',
-    RETRYABLE,
-    details,
-  );
+  return new DbsApiError(`DBS returned an invalid response: ${what}${requestIdSuffix(details.requestId)}`, 'InvalidResponse', RETRYABLE, details);
 }
 
 type PolicyKind = 'throttled' | 'retryable' | 'permanent';
@@ -113,11 +108,13 @@ export const DBS_ERROR_CODES: Readonly<Record<string, CodeRule>> = {
   // Param.NotFound is DBS's generic "the specified parameter is not valid", not "plan not found".
   'Param.NotFound': {
     kind: 'permanent',
-    advice: 'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
+    advice:
+      'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
   },
   InvalidParameterValid: {
     kind: 'permanent',
-    advice: 'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
+    advice:
+      'DBS rejected a request parameter as invalid: check plans[].id, the account/region the plan lives in (plans[].account, dbs.region) and dbs.pageSize',
   },
   InvalidParameter: { kind: 'permanent', advice: 'DBS rejected a request parameter: check plans[].id and dbs.pageSize' },
   'DBS.InternalError': { kind: 'retryable', advice: 'DBS had an internal error; will retry' },
@@ -225,11 +222,7 @@ export function classifyDbsFailure(failure: DbsFailure): DbsApiError {
   if (error instanceof CredentialsUnavailableError) return new DbsApiError(error.message, error.code, PERMANENT);
   if (name.includes('RequestTimeout') || errno === 'ETIMEDOUT' || errno === 'ESOCKETTIMEDOUT') return dbsDidNotAnswer(undefined);
   if (errno && NETWORK_CODES.has(errno)) {
-    return new DbsApiError(
-      `could not reach DBS (${errno}): check dbs.endpoint and network access; will retry`,
-      'NetworkError',
-      RETRYABLE,
-    );
+    return new DbsApiError(`could not reach DBS (${errno}): check dbs.endpoint and network access; will retry`, 'NetworkError', RETRYABLE);
   }
   if (error instanceof SyntaxError || (error instanceof Error && error.message === 'The value is not a object')) {
     return new DbsApiError('DBS returned an invalid response: the body is not a JSON object', 'InvalidResponse', RETRYABLE);
@@ -248,12 +241,7 @@ export function dbsDidNotAnswer(timeoutMs: number | undefined): DbsApiError {
   return new DbsApiError(`DBS did not answer within ${within}: check network access to dbs.endpoint, or raise dbs.timeout; will retry`, 'Timeout', RETRYABLE);
 }
 
-function fromApiCode(
-  apiCode: string | undefined,
-  httpStatus: number | undefined,
-  requestId: string | undefined,
-  headers: unknown,
-): DbsApiError {
+function fromApiCode(apiCode: string | undefined, httpStatus: number | undefined, requestId: string | undefined, headers: unknown): DbsApiError {
   const rule = ruleFor(apiCode, httpStatus);
   let retry: RetryPolicy;
   switch (rule.kind) {

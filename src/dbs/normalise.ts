@@ -7,9 +7,10 @@
  * what it accepts — except for the two fields the whole tracker keys on (task
  * id and status): without them the answer is unusable and the poll fails.
  */
-import { type DownloadTask, type TaskStatus, KNOWN_STATUSES, isKnownStatus } from './task.js';
-import { invalidResponse } from './errors.js';
+
 import { stripUrlQueries } from '../secrets.js';
+import { invalidResponse } from './errors.js';
+import { type DownloadTask, isKnownStatus, KNOWN_STATUSES, type TaskStatus } from './task.js';
 
 /** Longest text kept from the API (names, codes, error messages). Default: 4 kB — a 1 MB name must not travel downstream. */
 export const MAX_TEXT_LENGTH = 4_096;
@@ -136,7 +137,10 @@ export function normaliseDownloadUrl(raw: unknown, warn: Warn = noWarn): string 
   if (unquoted.length <= MAX_URL_LENGTH && PLAIN_URL.test(unquoted)) return unquoted.startsWith('//') ? `https:${unquoted}` : unquoted;
   let value = raw.trim();
   for (;;) {
-    const stripped = value.replace(/^(?:\\?")+/, '').replace(/(?:\\?")+$/, '').trim();
+    const stripped = value
+      .replace(/^(?:\\?")+/, '')
+      .replace(/(?:\\?")+$/, '')
+      .trim();
     if (stripped === value) break;
     value = stripped;
   }

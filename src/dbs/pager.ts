@@ -10,7 +10,7 @@
  * can fall off the page we already read (detected by counting, then re-read).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-
+import type { PlanConfig } from '../config.js';
 import { backoffDelay, DbswatchError, PERMANENT, RETRYABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -18,7 +18,6 @@ import type { DbsApi } from './client.js';
 import { DbsApiError, invalidResponse } from './errors.js';
 import { normaliseTask, observeTask, type Warn } from './normalise.js';
 import type { DownloadTask, TaskStatus } from './task.js';
-import type { PlanConfig } from '../config.js';
 
 /** Every task of one plan at (about) one moment. */
 export interface TaskSnapshot {
@@ -98,10 +97,11 @@ const defaultSleep = (ms: number): Promise<void> => delay(ms);
 
 /** Every download task of `planId`, complete and duplicate-free, or a thrown `DbsApiError`. */
 export async function listAllDownloadTasks(api: DbsApi, planId: string, options: PagerOptions): Promise<TaskSnapshot> {
-  const result = await readCompleteList<DownloadTask>(
-    (pageNum) => api.describeDownloadTaskPage({ planId, pageNum, pageSize: options.pageSize }),
-    { ...options, keyOf: (task) => task.taskId, what: `download tasks of plan ${planId}` },
-  );
+  const result = await readCompleteList<DownloadTask>((pageNum) => api.describeDownloadTaskPage({ planId, pageNum, pageSize: options.pageSize }), {
+    ...options,
+    keyOf: (task) => task.taskId,
+    what: `download tasks of plan ${planId}`,
+  });
   return { planId, tasks: result.items, requests: result.requests, pages: result.pages };
 }
 
@@ -209,10 +209,7 @@ async function sweepPages(
 }
 
 /** The production task source over a `DbsApi`: `listAll` (complete, normalised) and incremental-capable `sweep`. */
-export function dbsTaskSource(
-  api: DbsApi,
-  options: () => PagerOptions,
-): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
+export function dbsTaskSource(api: DbsApi, options: () => PagerOptions): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
   return {
     listAll: async (planId) => (await listAllDownloadTasks(api, planId, options())).tasks,
     sweep: (planId, sweepOptions) =>
@@ -223,7 +220,12 @@ export function dbsTaskSource(
 
 /** A complete read of already-normalised tasks (a source that can only list everything) as a sweep. */
 export function sweepOfTasks(planId: string, tasks: readonly DownloadTask[]): TaskSweep {
-  const records = tasks.map((task): TaskRecord => (task.createdAt === undefined ? { taskId: task.taskId, status: task.status, raw: task } : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task }));
+  const records = tasks.map(
+    (task): TaskRecord =>
+      task.createdAt === undefined
+        ? { taskId: task.taskId, status: task.status, raw: task }
+        : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task },
+  );
   return { planId, records, complete: true, requests: 0, pages: 0 };
 }
 
@@ -296,9 +298,7 @@ export async function readCompleteList<T>(readPage: PageReader<T>, options: Comp
       const page = await fetchPage(pageNum);
       pages++;
       if (expected && (page.totalPages !== expected.totalPages || page.totalElements !== expected.totalElements)) {
-        throw new ListShifted(
-          `totals changed from ${expected.totalElements} items/${expected.totalPages} pages to ${page.totalElements}/${page.totalPages}`,
-        );
+        throw new ListShifted(`totals changed from ${expected.totalElements} items/${expected.totalPages} pages to ${page.totalElements}/${page.totalPages}`);
       }
       expected ??= { totalPages: page.totalPages, totalElements: page.totalElements };
       for (const item of page.items) {

@@ -63,11 +63,7 @@ export interface PlanCheckReport {
 }
 
 /** Checks the configured plans of every account; an account that cannot be read is reported, not thrown. */
-export async function checkConfiguredPlans(
-  config: Config,
-  clientFor: (account: string) => DbsApi,
-  options: PlanCheckOptions = {},
-): Promise<PlanCheckReport> {
+export async function checkConfiguredPlans(config: Config, clientFor: (account: string) => DbsApi, options: PlanCheckOptions = {}): Promise<PlanCheckReport> {
   const byAccount = new Map<string, string[]>();
   for (const plan of config.plans) {
     const account = plan.account ?? DEFAULT_ACCOUNT;

@@ -65,6 +65,9 @@ export function selectPlans(plans: readonly BackupPlanSummary[], selection: Plan
 
 /** Shell-style glob, whole string, case-sensitive: `*` any run, `?` one character, everything else literal. */
 export function globMatch(glob: string, text: string): boolean {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 's').test(text);
 }

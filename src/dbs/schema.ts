@@ -32,9 +32,7 @@ function itemsOf(field: string) {
     .loose();
 }
 
-const downloadTaskListBody = z
-  .object({ ...envelope, Items: itemsOf('BackupSetDownloadTaskDetail').nullish() })
-  .loose();
+const downloadTaskListBody = z.object({ ...envelope, Items: itemsOf('BackupSetDownloadTaskDetail').nullish() }).loose();
 
 const backupPlanListBody = z.object({ ...envelope, Items: itemsOf('BackupPlanDetail').nullish() }).loose();
 

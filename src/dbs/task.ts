@@ -7,16 +7,7 @@
 import { z } from 'zod';
 
 /** Statuses of the DBS download state machine. Unknown ones are kept as plain strings. */
-export const KNOWN_STATUSES = [
-  'checking',
-  'check_pass',
-  'init',
-  'schedule',
-  'running',
-  'finish',
-  'stop',
-  'pause',
-] as const;
+export const KNOWN_STATUSES = ['checking', 'check_pass', 'init', 'schedule', 'running', 'finish', 'stop', 'pause'] as const;
 export type KnownStatus = (typeof KNOWN_STATUSES)[number];
 /** A status as DBS sent it: one of KNOWN_STATUSES, or something new we keep as-is. */
 export type TaskStatus = KnownStatus | (string & {});

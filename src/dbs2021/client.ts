@@ -11,7 +11,7 @@
  */
 import { type CredentialLike, createDbsRpcTransport } from '../dbs/client.js';
 import { DbsApiError, invalidResponse } from '../dbs/errors.js';
-import { type Warn, normaliseDownloadUrl } from '../dbs/normalise.js';
+import { normaliseDownloadUrl, type Warn } from '../dbs/normalise.js';
 import type { Logger } from '../logger.js';
 import type { RequestGate } from '../rate-limit.js';
 import { classifyDbs2021Failure } from './errors.js';
@@ -83,7 +83,12 @@ export interface Dbs2021ClientOptions {
 }
 
 export function createDbs2021Client(options: Dbs2021ClientOptions): Dbs2021Api {
-  const transport = createDbsRpcTransport({ ...options, version: DBS_2021_API_VERSION, classify: classifyDbs2021Failure, shareOf: (query) => query.InstanceName });
+  const transport = createDbsRpcTransport({
+    ...options,
+    version: DBS_2021_API_VERSION,
+    classify: classifyDbs2021Failure,
+    shareOf: (query) => query.InstanceName,
+  });
   const now = options.now ?? Date.now;
   const log = options.log;
 
@@ -172,11 +177,7 @@ export function checkAnswer2021(answer: { body?: unknown; headers?: unknown; sta
 }
 
 /** `Data.Content.List` of a DescribeDownloadTask answer, normalised (pure). A missing Data/Content/List is an empty page. */
-export function decodeAdvancedTaskPage(
-  body: Record<string, unknown>,
-  query: { currentPage: number; pageSize: number },
-  warn?: Warn,
-): AdvancedTaskPage {
+export function decodeAdvancedTaskPage(body: Record<string, unknown>, query: { currentPage: number; pageSize: number }, warn?: Warn): AdvancedTaskPage {
   const data = objectOr(body.Data);
   const list = objectOr(data.Content).List;
   if (list !== undefined && list !== null && !Array.isArray(list)) throw invalidResponse('Data.Content.List is not an array');

@@ -6,7 +6,7 @@
  * 2021 pages document. Business errors arrive with `Success: "false"` on
  * HTTP 200 and carry `Code`/`ErrCode` — the client must look, it does not throw.
  */
-import { DbsApiError, type DbsFailure, classifyDbsFailure } from '../dbs/errors.js';
+import { classifyDbsFailure, DbsApiError, type DbsFailure } from '../dbs/errors.js';
 import { PERMANENT, RETRYABLE, type RetryPolicy } from '../errors.js';
 
 interface CodeRule {

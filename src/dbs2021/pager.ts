@@ -7,8 +7,9 @@
  * distinct task ids have been seen (reference §12.1). Oldest first
  * (`OrderDirect=asc`), so a task created mid-read lands on the last page.
  */
-import type { Logger } from '../logger.js';
+
 import { readCompleteList } from '../dbs/pager.js';
+import type { Logger } from '../logger.js';
 import type { Dbs2021Api } from './client.js';
 import type { AdvancedDownloadTask } from './task.js';
 

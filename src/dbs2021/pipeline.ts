@@ -61,18 +61,8 @@ export function pipelineStatus(
 }
 
 /** One advanced download task as a pipeline `DownloadTask` (no URLs: those are minted at send time). */
-export function toPipelineTask(
-  task: AdvancedDownloadTask,
-  instance: InstanceConfig,
-  now: number,
-  finishedSeenAt?: number,
-): DownloadTask {
-  const status = pipelineStatus(
-    task,
-    now,
-    { enabled: instance.events.includes('expiring'), noticeMs: instance.expiringNoticeMs },
-    finishedSeenAt,
-  );
+export function toPipelineTask(task: AdvancedDownloadTask, instance: InstanceConfig, now: number, finishedSeenAt?: number): DownloadTask {
+  const status = pipelineStatus(task, now, { enabled: instance.events.includes('expiring'), noticeMs: instance.expiringNoticeMs }, finishedSeenAt);
   const expiry = estimatedExpiry(task, finishedSeenAt);
   const out: Record<string, unknown> = {
     taskId: task.taskId,

@@ -8,8 +8,7 @@
  * and the state (DownloadStatus): without those the answer is unusable.
  */
 import { invalidResponse } from '../dbs/errors.js';
-import { MAX_ID_LENGTH, type Warn } from '../dbs/normalise.js';
-import { text, toNumber } from '../dbs/normalise.js';
+import { MAX_ID_LENGTH, text, toNumber, type Warn } from '../dbs/normalise.js';
 
 /** The six documented states, canonical spelling. Unknown values are kept as sent. */
 export const ADVANCED_STATES = ['initializing', 'queueing', 'running', 'failed', 'finished', 'expired'] as const;
@@ -114,8 +113,6 @@ export function expirationMs(value: unknown): number | undefined {
   if (n === undefined || n === 'invalid' || n <= 0) return undefined;
   return Math.round(n < 1e11 ? n * 1000 : n);
 }
-
-
 
 function epochMs(n: number | undefined): number | undefined {
   if (n === undefined || n <= 0) return undefined;

@@ -9,9 +9,9 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import type { ChannelConfig, Config } from '../config.js';
 import { type AlertingGate, openAlertingGate } from '../alerting/gate.js';
 import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
+import type { ChannelConfig, Config } from '../config.js';
 import type { DbsApi } from '../dbs/client.js';
 import { linkExpiresAt } from '../dbs/link-expiry.js';
 import { assertNever, DbswatchError, isOutcomeUnknown, rateLimited, retryPolicyOf } from '../errors.js';
@@ -24,10 +24,10 @@ import { channelRateLimits, rateLimitKey } from '../notify/rate-limits.js';
 import type { ChannelPool } from '../notify/registry.js';
 import { QUEUE_NAMES } from '../queues.js';
 import { createRedisRateLimiter, type RequestGate } from '../rate-limit.js';
-import { jitteredBackoff } from './backoff.js';
 import { stripUrlQueries } from '../secrets.js';
-import { type NotifyJobData, notifyJobDataSchema } from './payloads.js';
 import { sourceKindOf } from '../tracking/source.js';
+import { jitteredBackoff } from './backoff.js';
+import { type NotifyJobData, notifyJobDataSchema } from './payloads.js';
 
 // ---------------------------------------------------------------------------
 // Payload validation: a job written by another version (or by hand) must fail
@@ -136,7 +136,10 @@ export function createNotifyProcessor(deps: NotifyDeps) {
     if (screened.silenced.length || screened.skipped.length) {
       notificationsTotal.inc({ ...labels, result: 'silenced' }, screened.silenced.length);
       notificationsTotal.inc({ ...labels, result: 'reminder_skipped' }, screened.skipped.length);
-      log.info({ silenced: screened.silenced.map((r) => r.notificationId), skipped: screened.skipped }, 'notifications held back (silence or resolved reminder)');
+      log.info(
+        { silenced: screened.silenced.map((r) => r.notificationId), skipped: screened.skipped },
+        'notifications held back (silence or resolved reminder)',
+      );
     }
     if (screened.notifications.length === 0 && !screened.watchdog) {
       if (screened.deferUntil !== undefined) return deferJob(job, token, data, screened, log);
@@ -352,7 +355,8 @@ export async function restoreLinks(
   const wanted = [...new Set((options.onlyStale ? candidates.filter((n) => linksStale(n, now)) : candidates).map((n) => n.task.taskId))];
   const fresh = new Map<string, { internetUrl?: string; intranetUrl?: string }>();
   if (!dbs) {
-    if (wanted.length && !options.onlyStale) log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
+    if (wanted.length && !options.onlyStale)
+      log.warn({ tasks: wanted.length }, 'retried notification had its links removed and no DBS client is available: sending without links');
     return dropExpiredLinks(notifications, now);
   }
   const accountOf = new Map(candidates.map((n) => [n.task.taskId, n.plan.account]));

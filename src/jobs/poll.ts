@@ -8,29 +8,29 @@
  */
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { enqueueReminders, recordBackupSetsDone } from '../alerting/poll-hooks.js';
+import type { Observation } from '../alerting/watchdog.js';
+import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
 import type { Config, PlanConfig } from '../config.js';
+import { sweepOfTasks, type TaskRecord, type TaskSweep, type TaskSweeper } from '../dbs/pager.js';
 import type { DownloadTask } from '../dbs/task.js';
 import { DbswatchError, retryPolicyOf } from '../errors.js';
+import { redisKeys } from '../keys.js';
 import type { Logger } from '../logger.js';
 import { pollDuration, pollsTotal, recordPlanPoll, trackedTasks, transitionsTotal } from '../metrics.js';
-import type { Observation } from '../alerting/watchdog.js';
-import type { NotifyJobData } from './payloads.js';
 import { buildNotifyJobs } from '../notify/routing.js';
-import { QUEUE_NAMES, notifyJobOptions } from '../queues.js';
-import { isTerminal, type ObservedTask, type TrackedTask, type Transition, diff } from '../tracking/diff.js';
-import { type SweepKind, type SweepReason, chooseSweep, incrementalStopRule, listOrderOf } from '../tracking/sweep.js';
-import { sweepOfTasks, type TaskRecord, type TaskSweep, type TaskSweeper } from '../dbs/pager.js';
-import type { HistoryRecorder } from '../tracking/history.js';
-import type { StateStore } from '../tracking/state.js';
+import { takePollGuard } from '../poll-guard.js';
+import { notifyJobOptions, QUEUE_NAMES } from '../queues.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
 import { type AnnouncedInput, applyAnnouncedRule } from '../tracking/announced.js';
-import { takePollGuard } from '../poll-guard.js';
-import { jitteredBackoff } from './backoff.js';
-import { redisKeys } from '../keys.js';
-import { type PollJobData, pollJobDataSchema } from './payloads.js';
-import { enqueueReminders, recordBackupSetsDone } from '../alerting/poll-hooks.js';
-import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
+import { diff, isTerminal, type ObservedTask, type TrackedTask, type Transition } from '../tracking/diff.js';
+import type { HistoryRecorder } from '../tracking/history.js';
 import { sourceKindOf } from '../tracking/source.js';
+import type { StateStore } from '../tracking/state.js';
+import { chooseSweep, incrementalStopRule, listOrderOf, type SweepKind, type SweepReason } from '../tracking/sweep.js';
+import { jitteredBackoff } from './backoff.js';
+import type { NotifyJobData } from './payloads.js';
+import { type PollJobData, pollJobDataSchema } from './payloads.js';
 
 /**
  * Where a poll gets its tasks (the DBS pager in production, `dbsTaskSource`).
@@ -192,9 +192,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     if (options.dryRun) return outcome;
 
     if (jobs.length > 0) {
-      await deps.notifyQueue.addBulk(
-        jobs.map((job) => ({ name: 'notify', data: job.data, opts: notifyJobOptions(config, job.jobId) })),
-      );
+      await deps.notifyQueue.addBulk(jobs.map((job) => ({ name: 'notify', data: job.data, opts: notifyJobOptions(config, job.jobId) })));
       await enqueueReminders(deps.notifyQueue, config, plan, jobs, at);
     }
     await deps.afterEnqueue?.(planId, jobs.length);
@@ -329,7 +327,13 @@ export function createPollProcessor(deps: PollDeps) {
       if (outcome.result === 'skipped') log.info('plan is no longer configured; poll skipped');
       else if (outcome.transitions.length > 0 || outcome.result === 'baseline') {
         log.info(
-          { transitions: outcome.transitions.length, jobs: outcome.jobsEnqueued, tracked: outcome.tracked, baseline: outcome.result === 'baseline', sweep: outcome.sweep },
+          {
+            transitions: outcome.transitions.length,
+            jobs: outcome.jobsEnqueued,
+            tracked: outcome.tracked,
+            baseline: outcome.result === 'baseline',
+            sweep: outcome.sweep,
+          },
           outcome.result === 'baseline' ? 'baseline recorded silently' : 'poll found transitions',
         );
       } else log.debug({ tracked: outcome.tracked, sweep: outcome.sweep }, 'poll found no change');
@@ -357,9 +361,7 @@ export function createPollProcessor(deps: PollDeps) {
 /** Longest wait between two attempts of one poll job. */
 const POLL_MAX_BACKOFF_MS = 10 * 60_000;
 
-export function startPollWorker(
-  deps: PollDeps & { readonly connection: Redis; readonly concurrency: number },
-): Worker<PollJobData> {
+export function startPollWorker(deps: PollDeps & { readonly connection: Redis; readonly concurrency: number }): Worker<PollJobData> {
   const config = deps.config();
   const worker = new Worker<PollJobData>(QUEUE_NAMES.poll, createPollProcessor(deps), {
     connection: deps.connection,

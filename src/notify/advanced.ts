@@ -2,9 +2,10 @@
  * What messages say about advanced downloads (instances, API 2021-01-01) —
  * shared by the Slack and email renderers. Pure.
  */
+
+import { formatTimestamp } from '../text/format.js';
 import { sourceKindOf } from '../tracking/source.js';
 import type { Notification } from './event.js';
-import { formatTimestamp } from '../text/format.js';
 
 /** `plan` or `instance`: the word messages use for the source of a notification. */
 export function sourceWord(n: Notification): 'plan' | 'instance' {

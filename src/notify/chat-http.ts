@@ -8,9 +8,9 @@
  */
 import type { ChannelKind, ChatChannelConfig } from '../config.js';
 import { PERMANENT, RETRYABLE, type RetryPolicy, rateLimited } from '../errors.js';
+import type { Presentation } from '../text/format.js';
 import { type Channel, DeliveryError, type RenderedMessage } from './channel.js';
 import type { Notification, WatchdogNotice } from './event.js';
-import type { Presentation } from '../text/format.js';
 import { parseRetryAfter } from './slack.js';
 
 /** What a platform's error code means. */
@@ -52,7 +52,12 @@ export function classifyHttpAnswer<M extends RenderedMessage>(
   const where = `(channel "${channel}")`;
   const { label, kind } = platform;
   const limited = (what: string, delayMs: number) =>
-    new DeliveryError(`${label} answered ${what}: rate limited, retrying in ${Math.ceil(delayMs / 1000)}s ${where}`, `${kind}_rate_limited`, rateLimited(delayMs), channel);
+    new DeliveryError(
+      `${label} answered ${what}: rate limited, retrying in ${Math.ceil(delayMs / 1000)}s ${where}`,
+      `${kind}_rate_limited`,
+      rateLimited(delayMs),
+      channel,
+    );
   const wait = parseRetryAfter(answer.retryAfter) ?? platform.rateLimitWaitMs;
   if (answer.status === 429) return limited('429', wait);
   if (answer.status >= 500 || answer.status === 408 || answer.status === 425) {

@@ -42,7 +42,11 @@ export function markdownSingle(n: Notification, options: MarkdownOptions): Markd
   // ASCII up to 5×, so a character cap alone cannot guarantee a byte limit.
   const build = (scale: number): string => {
     const cap = (max: number) => Math.max(8, Math.floor(max * scale));
-    const lines: string[] = [`### ${f.emoji} ${f.title}`, `**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}** in plan **${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`, ''];
+    const lines: string[] = [
+      `### ${f.emoji} ${f.title}`,
+      `**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}** in plan **${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`,
+      '',
+    ];
     for (const fact of f.facts) lines.push(`- **${fact.label}:** ${chatMarkdownText(fact.value, cap(TEXT_CAPS.fact))}`);
     if (f.destination) lines.push('', chatMarkdownText(f.destination, cap(TEXT_CAPS.fact)));
     if (options.inlineLinks && links.length) {

@@ -4,8 +4,9 @@
  * gets the same words from `watchdogText` (src/notify/i18n.ts), in the
  * channel's locale and time zone, escaped for its markup like task messages.
  */
-import type { Presentation } from '../text/format.js';
+
 import { adaptiveText, chatMarkdownText, oneLine, truncate } from '../text/escape.js';
+import type { Presentation } from '../text/format.js';
 import type { DingtalkMessage } from './dingtalk-render.js';
 import type { WatchdogNotice } from './event.js';
 import type { FeishuMessage } from './feishu-render.js';
@@ -36,7 +37,10 @@ export function renderFeishuWatchdog(notice: WatchdogNotice, presentation: Prese
   const { title, lines, severity } = watchdogText(notice, presentation);
   const card = {
     config: { wide_screen_mode: true as const },
-    header: { title: { tag: 'plain_text' as const, content: truncate(oneLine(title), 100) }, template: severity === 'resolved' ? ('green' as const) : ('red' as const) },
+    header: {
+      title: { tag: 'plain_text' as const, content: truncate(oneLine(title), 100) },
+      template: severity === 'resolved' ? ('green' as const) : ('red' as const),
+    },
     elements: lines.map((line) => ({ tag: 'div' as const, text: { tag: 'lark_md' as const, content: chatMarkdownText(line, LINE_CAP) } })),
   };
   return [{ ids: [notice.id], body: { msg_type: 'interactive', card } }];
@@ -49,11 +53,20 @@ export function renderTeamsWatchdog(notice: WatchdogNotice, presentation: Presen
     type: 'AdaptiveCard' as const,
     version: '1.4' as const,
     body: [
-      { type: 'TextBlock' as const, text: adaptiveText(title, 200), wrap: true as const, size: 'Medium' as const, weight: 'Bolder' as const, color: severity === 'resolved' ? ('Good' as const) : ('Attention' as const) },
+      {
+        type: 'TextBlock' as const,
+        text: adaptiveText(title, 200),
+        wrap: true as const,
+        size: 'Medium' as const,
+        weight: 'Bolder' as const,
+        color: severity === 'resolved' ? ('Good' as const) : ('Attention' as const),
+      },
       ...lines.map((line) => ({ type: 'TextBlock' as const, text: adaptiveText(line, LINE_CAP), wrap: true as const })),
     ],
   };
-  return [{ ids: [notice.id], body: { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] } }];
+  return [
+    { ids: [notice.id], body: { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] } },
+  ];
 }
 
 /** A versioned `dbswatch.watchdog` event (docs/webhook.md); `webhook-id` is the notice id, so receivers dedupe on it. */

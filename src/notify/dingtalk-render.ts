@@ -44,7 +44,10 @@ export interface DingtalkRenderOptions {
 export function renderDingtalk(ns: readonly Notification[], options: DingtalkRenderOptions = {}): DingtalkMessage[] {
   if (ns.length === 0) return [];
   if (ns.length > 1) {
-    return markdownDigest(ns, DINGTALK_LIMITS.textBytes).map((d) => ({ ids: d.ids, body: { msgtype: 'markdown', markdown: { title: d.title, text: d.text } } }));
+    return markdownDigest(ns, DINGTALK_LIMITS.textBytes).map((d) => ({
+      ids: d.ids,
+      body: { msgtype: 'markdown', markdown: { title: d.title, text: d.text } },
+    }));
   }
   const n = ns[0] as Notification;
   const cards = (options.messageType ?? 'actionCard') === 'actionCard';

@@ -16,8 +16,8 @@ import { createHmac } from 'node:crypto';
 import type { DingtalkChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, errcodeOf, type HttpPlatform } from './chat-http.js';
-import { type DingtalkMessage, renderDingtalk } from './dingtalk-render.js';
 import { renderDingtalkWatchdog } from './chat-watchdog.js';
+import { type DingtalkMessage, renderDingtalk } from './dingtalk-render.js';
 
 /** `sign` for a timestamp (ms): base64 HMAC-SHA256 keyed by the secret over `timestamp\nsecret` (not yet urlencoded). */
 export function dingtalkSign(secret: string, timestampMs: number): string {

@@ -8,13 +8,13 @@
  */
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
-import type { RenderedMessage } from './channel.js';
 import { escapeHtml, htmlText, oneLine, safeHttpUrl, stripControl, truncate } from '../text/escape.js';
-import type { Notification, WatchdogNotice } from './event.js';
 import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
+import type { RenderedMessage } from './channel.js';
+import type { Notification, WatchdogNotice } from './event.js';
 import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
-import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
 
 /** Subjects longer than this are cut (RFC 5322 recommends 78 per line; folded headers stay readable up to ~200). */
 export const SUBJECT_MAX = 180;
@@ -40,7 +40,6 @@ const STYLE = {
 function taskName(n: Notification): string {
   return n.task.name ?? n.task.taskId;
 }
-
 
 function verb(n: Notification, m: Messages): string {
   const reminder = n.reminder ? `${m.reminderTitle}: ` : '';
@@ -150,10 +149,7 @@ export function renderEmailSingle(n: Notification, presentation: Presentation = 
   ].join('\n');
 
   const table = rows
-    .map(
-      (r) =>
-        `<tr><th style="${STYLE.th}">${escapeHtml(r.label)}</th><td style="${STYLE.td}">${r.html ?? escapeHtml(r.text)}</td></tr>`,
-    )
+    .map((r) => `<tr><th style="${STYLE.th}">${escapeHtml(r.label)}</th><td style="${STYLE.td}">${r.html ?? escapeHtml(r.text)}</td></tr>`)
     .join('\n');
   const html = page(
     subject,
@@ -233,10 +229,7 @@ export function renderEmailDigest(ns: readonly Notification[], presentation: Pre
     .join('');
   const html = page(
     subject,
-    [
-      `<h2>${escapeHtml(summary)}</h2>`,
-      `<table style="${STYLE.table}">\n<tr>${header}</tr>\n${htmlRows.join('\n')}\n</table>`,
-    ].join('\n'),
+    [`<h2>${escapeHtml(summary)}</h2>`, `<table style="${STYLE.table}">\n<tr>${header}</tr>\n${htmlRows.join('\n')}\n</table>`].join('\n'),
     m,
     presentation.locale,
   );

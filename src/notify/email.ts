@@ -8,13 +8,24 @@ import nodemailer from 'nodemailer';
 import { type EmailChannelConfig, isLoopbackHost } from '../config.js';
 import { PERMANENT, RETRYABLE } from '../errors.js';
 import { scrubSecrets } from '../secrets.js';
-import { type Channel, DeliveryError } from './channel.js';
-import { renderEmail, renderEmailWatchdog, type EmailMessage } from './email-render.js';
 import { oneLine, truncate } from '../text/escape.js';
+import { type Channel, DeliveryError } from './channel.js';
+import { type EmailMessage, renderEmail, renderEmailWatchdog } from './email-render.js';
 import type { Notification, WatchdogNotice } from './event.js';
 
 /** Connection-level failures worth another try. */
-const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNREFUSED', 'ECONNRESET', 'EDNS', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const RETRYABLE_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EDNS',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 interface SmtpTarget {
   readonly host: string;
@@ -63,12 +74,7 @@ export function classifySmtpError(channel: string, error: unknown, secrets: read
   const reply = e.response ? truncate(scrubSecrets(oneLine(e.response), secrets), 200) : undefined;
   const code = e.responseCode;
   if (code !== undefined && code >= 400 && code < 500) {
-    return new DeliveryError(
-      `SMTP server answered ${reply ?? code}: temporary failure, will retry ${where}`,
-      'smtp_temporary',
-      RETRYABLE,
-      channel,
-    );
+    return new DeliveryError(`SMTP server answered ${reply ?? code}: temporary failure, will retry ${where}`, 'smtp_temporary', RETRYABLE, channel);
   }
   if (code !== undefined && code >= 500) {
     const what = e.code === 'EAUTH' ? 'authentication failed' : e.code === 'EENVELOPE' ? 'a recipient or the sender was refused' : 'message refused';

@@ -9,9 +9,9 @@
  */
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
-import { safeHttpUrl, } from '../text/escape.js';
-import type { Notification } from './event.js';
+import { safeHttpUrl } from '../text/escape.js';
 import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import type { Notification } from './event.js';
 
 /** A labelled value. `value` is API text (escape it). */
 export interface Fact {
@@ -43,7 +43,6 @@ export interface MessageFacts {
   /** `dbswatch · detected … · notification …` (contains the id: API-derived, escape it). */
   readonly footer: string;
 }
-
 
 export function emojiOf(n: Notification): string {
   switch (n.event) {

@@ -11,9 +11,10 @@
  * markdown docs give); header and button texts are `plain_text`.
  * Signing fields (`timestamp`, `sign`) are added by the sender.
  */
+
+import { chatMarkdownText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
 import type { RenderedMessage } from './channel.js';
 import { TEXT_CAPS } from './chat-markdown.js';
-import { chatMarkdownText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
@@ -26,7 +27,10 @@ type LarkMd = { readonly tag: 'lark_md'; readonly content: string };
 /** The card JSON 1.0 elements dbswatch uses. */
 export type FeishuElement =
   | { readonly tag: 'div'; readonly text?: LarkMd; readonly fields?: readonly { readonly is_short: boolean; readonly text: LarkMd }[] }
-  | { readonly tag: 'action'; readonly actions: readonly { readonly tag: 'button'; readonly text: PlainText; readonly url: string; readonly type: 'primary' | 'default' }[] }
+  | {
+      readonly tag: 'action';
+      readonly actions: readonly { readonly tag: 'button'; readonly text: PlainText; readonly url: string; readonly type: 'primary' | 'default' }[];
+    }
   | { readonly tag: 'note'; readonly elements: readonly PlainText[] }
   | { readonly tag: 'hr' };
 
@@ -64,7 +68,10 @@ export function renderFeishuSingle(n: Notification): FeishuMessage {
     if (f.destination) elements.push({ tag: 'div', text: md(chatMarkdownText(f.destination, cap(TEXT_CAPS.fact))) });
     const links = f.links.filter((l) => l.url.length <= FEISHU_LIMITS.bodyBytes / 4);
     if (links.length) {
-      elements.push({ tag: 'action', actions: links.map((l, i) => ({ tag: 'button', text: plain(l.label), url: l.url, type: i === 0 ? 'primary' : 'default' })) });
+      elements.push({
+        tag: 'action',
+        actions: links.map((l, i) => ({ tag: 'button', text: plain(l.label), url: l.url, type: i === 0 ? 'primary' : 'default' })),
+      });
     }
     if (f.error !== undefined) elements.push({ tag: 'div', text: md(`**Error**\n${chatMarkdownText(f.error, cap(TEXT_CAPS.error), { multiline: true })}`) });
     elements.push({ tag: 'note', elements: [plain(truncate(f.footer, cap(400)))] });
@@ -94,7 +101,10 @@ export function renderFeishuDigest(ns: readonly Notification[]): FeishuMessage[]
   const chunks = packDigest(lines, fits, DIGEST_LINES_PER_MESSAGE);
   return chunks.map((chunk, index) => {
     const anyFailed = chunk.some((c) => c.n.event === 'failed');
-    const header = { title: plain(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, FEISHU_LIMITS.headerText)), template: anyFailed ? ('red' as const) : ('green' as const) };
+    const header = {
+      title: plain(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, FEISHU_LIMITS.headerText)),
+      template: anyFailed ? ('red' as const) : ('green' as const),
+    };
     const elements: FeishuElement[] = [
       { tag: 'div', text: md(chunks.length > 1 ? `This part: ${digestSummary(chunk.map((c) => c.n))}` : 'One line per download task.') },
       { tag: 'div', text: md(chunk.map((c) => c.line).join('\n')) },

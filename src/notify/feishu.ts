@@ -19,8 +19,8 @@ import { createHmac } from 'node:crypto';
 import type { FeishuChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, type HttpPlatform } from './chat-http.js';
-import { type FeishuMessage, renderFeishu } from './feishu-render.js';
 import { renderFeishuWatchdog } from './chat-watchdog.js';
+import { type FeishuMessage, renderFeishu } from './feishu-render.js';
 
 /** `sign` for a timestamp (seconds): base64 HMAC-SHA256 keyed by `timestamp\nsecret`, over an empty message. */
 export function feishuSign(secret: string, timestampSeconds: number): string {
@@ -32,7 +32,7 @@ export const FEISHU_CODES: Readonly<Record<number, CodeRule>> = {
   11232: { kind: 'rate-limited', reason: 'frequency limited' },
   19021: { kind: 'permanent', reason: 'signature check failed: wrong secret, or this host clock is off by more than an hour' },
   19022: { kind: 'permanent', reason: "this host's IP is not on the bot's allow-list" },
-  19024: { kind: 'permanent', reason: "the message lacks the bot's keyword (add \"dbswatch\" as the keyword)" },
+  19024: { kind: 'permanent', reason: 'the message lacks the bot\'s keyword (add "dbswatch" as the keyword)' },
   19001: { kind: 'permanent', reason: 'the webhook token is invalid: the bot was removed or the URL is wrong' },
 };
 

@@ -4,10 +4,10 @@
  * compile. Pure; times and durations come pre-formatted (src/notify/format.ts).
  */
 import type { Locale } from '../config.js';
-import { assertNever } from '../errors.js';
-import type { WatchdogNotice } from './event.js';
-import { formatTimestamp, type Presentation } from '../text/format.js';
 import type { WatchdogEventKind } from '../domain.js';
+import { assertNever } from '../errors.js';
+import { formatTimestamp, type Presentation } from '../text/format.js';
+import type { WatchdogNotice } from './event.js';
 
 export interface Messages {
   readonly title: {

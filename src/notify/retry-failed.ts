@@ -30,7 +30,12 @@ export async function retryFailedNotification(queues: Pick<Queues, 'notify'>, id
     const now = await job.getState().catch(() => 'unknown');
     return {
       status: 409,
-      body: { status: 'conflict', id, state: now, message: `notification ${id} could not be retried (${now}): ${error instanceof Error ? error.message : String(error)}` },
+      body: {
+        status: 'conflict',
+        id,
+        state: now,
+        message: `notification ${id} could not be retried (${now}): ${error instanceof Error ? error.message : String(error)}`,
+      },
     };
   }
   return { status: 200, body: { status: 'retrying', id, state: 'waiting', message: `notification ${id} is queued for delivery again` } };

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import type { ChannelConfig, Config, PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
-import type { Transition } from '../tracking/diff.js';
-import { idPart, joinId } from '../ids.js';
-import { type Notification, notificationId } from './event.js';
 import { EVENT_KINDS, type EventKind } from '../domain.js';
+import { idPart, joinId } from '../ids.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
+import type { Transition } from '../tracking/diff.js';
+import { type Notification, notificationId } from './event.js';
 
 export interface NotifyJob {
   readonly jobId: string;
@@ -20,7 +20,10 @@ export interface NotifyJob {
 
 /** Job id of a digest: the channel plus a hash of the notification ids it carries. */
 export function digestJobId(channel: string, notificationIds: readonly string[]): string {
-  const hash = createHash('sha256').update([...notificationIds].sort().join('\n')).digest('hex').slice(0, 20);
+  const hash = createHash('sha256')
+    .update([...notificationIds].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 20);
   return joinId('digest', idPart(channel), hash);
 }
 

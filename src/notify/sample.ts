@@ -38,19 +38,25 @@ export function sampleTask(event: 'finished' | 'failed' | 'progress', index = 0,
     const object = `dbs-sample/${taskId}/backup.tar.gz`;
     // Far in the future: a sample (test-notify, fixtures) must read as a live link, not an expired one.
     const query = `Expires=4102444800&OSSAccessKeyId=LTAI-sample&Signature=c2FtcGxlLXNpZ25hdHVyZQ%3D%3D`;
-    return withOverrides({
-      ...common,
-      finishedAt: createdAt + 754_000,
-      internetUrl: `https://dbs-sample.oss-cn-hangzhou.aliyuncs.com/${object}?${query}`,
-      intranetUrl: `https://dbs-sample.oss-cn-hangzhou-internal.aliyuncs.com/${object}?${query}`,
-    }, overrides);
+    return withOverrides(
+      {
+        ...common,
+        finishedAt: createdAt + 754_000,
+        internetUrl: `https://dbs-sample.oss-cn-hangzhou.aliyuncs.com/${object}?${query}`,
+        intranetUrl: `https://dbs-sample.oss-cn-hangzhou-internal.aliyuncs.com/${object}?${query}`,
+      },
+      overrides,
+    );
   }
   if (event === 'failed') {
-    return withOverrides({
-      ...common,
-      finishedAt: createdAt + 42_000,
-      errorMessage: 'java.lang.IndexOutOfBoundsException: backup set conversion failed (sample error)',
-    }, overrides);
+    return withOverrides(
+      {
+        ...common,
+        finishedAt: createdAt + 42_000,
+        errorMessage: 'java.lang.IndexOutOfBoundsException: backup set conversion failed (sample error)',
+      },
+      overrides,
+    );
   }
   return withOverrides(common, overrides);
 }
@@ -77,7 +83,5 @@ export function sampleNotification(
 
 /** `count` notifications (every `failEvery`-th one failed) — a nightly burst. */
 export function sampleBurst(count: number, channel = 'sample', failEvery = 20): Notification[] {
-  return Array.from({ length: count }, (_, i) =>
-    sampleNotification((i + 1) % failEvery === 0 ? 'failed' : 'finished', channel, { index: i + 1 }),
-  );
+  return Array.from({ length: count }, (_, i) => sampleNotification((i + 1) % failEvery === 0 ? 'failed' : 'finished', channel, { index: i + 1 }));
 }

@@ -8,14 +8,14 @@
  */
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
-import type { RenderedMessage } from './channel.js';
 import { mrkdwnText, oneLine, safeHttpUrl, slackLinkUrl, truncate, truncateEscaped } from '../text/escape.js';
-import type { Notification, WatchdogNotice } from './event.js';
 import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
+import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
+import type { RenderedMessage } from './channel.js';
+import type { Notification, WatchdogNotice } from './event.js';
+import { emojiOf } from './facts.js';
 import { type Messages, messagesFor, watchdogText } from './i18n.js';
 import { linkValidity, missingLinkNote } from './link-text.js';
-import { advancedRows, advancedSentence, sourceId, sourceWord } from './advanced.js';
-import { emojiOf } from './facts.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -75,8 +75,6 @@ const wordsOf = (options: SlackRenderOptions): Messages => messagesFor(presentat
 
 const mrkdwn = (text: string): TextObject => ({ type: 'mrkdwn', text });
 const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
-
-
 
 function titleOf(n: Notification, m: Messages): string {
   const reminder = n.reminder ? `${m.reminderTitle}: ` : '';
@@ -289,9 +287,7 @@ export function renderSlackDigest(ns: readonly Notification[], options: SlackRen
   const mention = anyFailed && options.mentionOnFailure ? `${options.mentionOnFailure} ` : '';
   return chunks.map((chunk, index) => {
     const part = chunks.length > 1 ? m.part(index + 1, chunks.length) : '';
-    const blocks: SlackBlock[] = [
-      { type: 'header', text: plain(truncate(`📦 ${summary}${part}`, SLACK_LIMITS.headerText)) },
-    ];
+    const blocks: SlackBlock[] = [{ type: 'header', text: plain(truncate(`📦 ${summary}${part}`, SLACK_LIMITS.headerText)) }];
     const chunkSummary = chunks.length > 1 ? m.thisPart(digestSummary(chunk.ns, m)) : m.onePerLine;
     blocks.push({ type: 'section', text: mrkdwn(`${index === 0 ? mention : ''}${chunkSummary}`) });
     for (const section of chunk.sections) blocks.push({ type: 'section', text: mrkdwn(section) });

@@ -5,17 +5,12 @@
  * its HTTP error, so we set the timeout, disable its retries (the queue
  * retries), and read `Retry-After` through a wrapping `fetch`.
  */
-import {
-  IncomingWebhook,
-  IncomingWebhookHTTPError,
-  IncomingWebhookRequestError,
-  type FetchFunction,
-} from '@slack/webhook';
+import { type FetchFunction, IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import type { SlackChannelConfig } from '../config.js';
 import { PERMANENT, RETRYABLE, rateLimited } from '../errors.js';
 import { stripUrlQueries } from '../secrets.js';
-import { type Channel, DeliveryError } from './channel.js';
 import { oneLine, truncate } from '../text/escape.js';
+import { type Channel, DeliveryError } from './channel.js';
 import type { Notification, WatchdogNotice } from './event.js';
 import { renderSlack, renderSlackWatchdog, type SlackMessage } from './slack-render.js';
 
@@ -67,23 +62,13 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 }
 
 /** Maps a Slack HTTP answer to a typed error (exported for unit tests). */
-export function classifySlackHttp(
-  channel: string,
-  status: number,
-  body: string | undefined,
-  retryAfter: string | null | undefined,
-): DeliveryError {
+export function classifySlackHttp(channel: string, status: number, body: string | undefined, retryAfter: string | null | undefined): DeliveryError {
   const word = bodyWord(body);
   const answered = `Slack answered ${status}${word ? ` ${word}` : ''}`;
   const where = `(channel "${channel}")`;
   if (status === 429) {
     const delay = parseRetryAfter(retryAfter) ?? DEFAULT_SLACK_RETRY_AFTER_MS;
-    return new DeliveryError(
-      `${answered}: rate limited, retrying in ${Math.ceil(delay / 1000)}s ${where}`,
-      'slack_rate_limited',
-      rateLimited(delay),
-      channel,
-    );
+    return new DeliveryError(`${answered}: rate limited, retrying in ${Math.ceil(delay / 1000)}s ${where}`, 'slack_rate_limited', rateLimited(delay), channel);
   }
   if (status >= 500) {
     return new DeliveryError(`${answered}: Slack is having trouble, will retry ${where}`, 'slack_server_error', RETRYABLE, channel);
@@ -97,7 +82,18 @@ export function classifySlackHttp(
 }
 
 /** Failures that happen before the request reaches Slack: a retry cannot duplicate. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
 
 /** What went wrong on the network, and whether Slack may have posted the message anyway. */
 function networkFailure(error: Error): { reason: string; outcomeUnknown: boolean } {
@@ -154,12 +150,7 @@ export function createSlackChannel(config: SlackChannelConfig): Channel<SlackMes
             { outcomeUnknown: true },
           );
         }
-        throw new DeliveryError(
-          `Slack webhook unreachable: ${failure.reason}, will retry (channel "${config.name}")`,
-          'slack_network',
-          RETRYABLE,
-          config.name,
-        );
+        throw new DeliveryError(`Slack webhook unreachable: ${failure.reason}, will retry (channel "${config.name}")`, 'slack_network', RETRYABLE, config.name);
       }
     },
     async close() {

@@ -11,9 +11,10 @@
  * Action.OpenUrl). Teams renders a markdown subset and ignores HTML: API
  * text goes through `adaptiveText`.
  */
+
+import { adaptiveText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
 import type { RenderedMessage } from './channel.js';
 import { TEXT_CAPS } from './chat-markdown.js';
-import { adaptiveText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
@@ -47,7 +48,9 @@ export interface AdaptiveCard {
 export interface TeamsMessage extends RenderedMessage {
   readonly body: {
     readonly type: 'message';
-    readonly attachments: readonly [{ readonly contentType: 'application/vnd.microsoft.card.adaptive'; readonly contentUrl: null; readonly content: AdaptiveCard }];
+    readonly attachments: readonly [
+      { readonly contentType: 'application/vnd.microsoft.card.adaptive'; readonly contentUrl: null; readonly content: AdaptiveCard },
+    ];
   };
 }
 
@@ -109,7 +112,14 @@ export function renderTeamsDigest(ns: readonly Notification[]): TeamsMessage[] {
   return chunks.map((chunk, index) => {
     const anyFailed = chunk.some((c) => c.n.event === 'failed');
     const body: AdaptiveElement[] = [
-      { type: 'TextBlock', text: oneLine(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, 150)), size: 'Large', weight: 'Bolder', color: anyFailed ? 'Attention' : 'Good', wrap: true },
+      {
+        type: 'TextBlock',
+        text: oneLine(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, 150)),
+        size: 'Large',
+        weight: 'Bolder',
+        color: anyFailed ? 'Attention' : 'Good',
+        wrap: true,
+      },
       { type: 'TextBlock', text: chunks.length > 1 ? `This part: ${digestSummary(chunk.map((c) => c.n))}` : 'One line per download task.', wrap: true },
       ...chunk.map((c) => ({ type: 'TextBlock' as const, text: c.line, wrap: true as const })),
       { type: 'TextBlock', text: 'dbswatch digest: several tasks changed in one poll', size: 'Small', isSubtle: true, wrap: true },

@@ -14,8 +14,8 @@
 import type { TeamsChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { createHttpChannel, type HttpPlatform } from './chat-http.js';
-import { renderTeams, type TeamsMessage } from './teams-render.js';
 import { renderTeamsWatchdog } from './chat-watchdog.js';
+import { renderTeams, type TeamsMessage } from './teams-render.js';
 
 export const TEAMS_STATUSES: Readonly<Record<number, string>> = {
   400: 'Teams rejected the card (a dbswatch bug: please report it)',

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { assertNever } from '../errors.js';
-import type { RenderedMessage } from './channel.js';
 import { safeHttpUrl } from '../text/escape.js';
+import type { RenderedMessage } from './channel.js';
 import type { Notification } from './event.js';
 import { digestSummary } from './slack-render.js';
 

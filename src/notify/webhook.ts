@@ -17,8 +17,8 @@ import { createHmac } from 'node:crypto';
 import type { WebhookChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { createHttpChannel, type HttpPlatform } from './chat-http.js';
-import { renderWebhook, type WebhookMessage } from './webhook-render.js';
 import { renderWebhookWatchdog } from './chat-watchdog.js';
+import { renderWebhook, type WebhookMessage } from './webhook-render.js';
 
 /** The `webhook-signature` value for one request. */
 export function standardWebhookSignature(secret: string, id: string, timestampSeconds: number, body: string): string {

@@ -11,8 +11,8 @@
 import type { WecomChannelConfig } from '../config.js';
 import type { Channel } from './channel.js';
 import { type CodeRule, createHttpChannel, errcodeOf, type HttpPlatform } from './chat-http.js';
-import { renderWecom, type WecomMessage } from './wecom-render.js';
 import { renderWecomWatchdog } from './chat-watchdog.js';
+import { renderWecom, type WecomMessage } from './wecom-render.js';
 
 export const WECOM_CODES: Readonly<Record<number, CodeRule>> = {
   45009: { kind: 'rate-limited', reason: 'API frequency limit exceeded (20 messages a minute per robot)' },

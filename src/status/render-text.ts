@@ -15,7 +15,14 @@ function table(rows: readonly (readonly string[])[], indent = '  '): string[] {
       widths[i] = Math.max(widths[i] ?? 0, cell.length);
     });
   }
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 function byStatusText(byStatus: Readonly<Record<string, number>>): string {
@@ -41,7 +48,9 @@ const TEXT_HISTORY_LINES = 10;
 export function renderStatusText(report: StatusReport, now: number): string {
   const out: string[] = [];
   const problems = report.plans.filter((p) => p.health === 'failing' || p.health === 'stale' || p.unknownInAccount !== undefined).length;
-  out.push(`dbswatch status — ${new Date(report.generatedAt).toISOString()} — redis ${terminalText(report.redis.url)} (prefix ${terminalText(report.redis.prefix)})`);
+  out.push(
+    `dbswatch status — ${new Date(report.generatedAt).toISOString()} — redis ${terminalText(report.redis.url)} (prefix ${terminalText(report.redis.prefix)})`,
+  );
   out.push('');
 
   if (report.plans.length === 0) {
@@ -100,7 +109,9 @@ export function renderStatusText(report: StatusReport, now: number): string {
       out.push(
         `  ${relativeTime(failed.failedAt, now)}  → ${terminalText(failed.channel, 64)}  ${failed.events.map((e) => terminalText(e, 20)).join('/')}  ${failed.plans.map((p) => terminalText(p, 40)).join(', ')}: ${tasks.join(', ')}${more}`,
       );
-      out.push(`      ↳ after ${failed.attemptsMade} attempt${failed.attemptsMade === 1 ? '' : 's'}: ${terminalText(failed.failedReason || 'no reason recorded', 300)}`);
+      out.push(
+        `      ↳ after ${failed.attemptsMade} attempt${failed.attemptsMade === 1 ? '' : 's'}: ${terminalText(failed.failedReason || 'no reason recorded', 300)}`,
+      );
       out.push(`        job ${terminalText(failed.id, 200)}`);
     }
   }
@@ -109,14 +120,18 @@ export function renderStatusText(report: StatusReport, now: number): string {
   if (report.recentTransitions.length === 0) {
     out.push('RECENT TRANSITIONS: none recorded yet');
   } else {
-    out.push(`RECENT TRANSITIONS (newest ${Math.min(TEXT_HISTORY_LINES, report.recentTransitions.length)} of ${report.recentTransitions.length}; --json for all)`);
-    const rows = report.recentTransitions.slice(0, TEXT_HISTORY_LINES).map((t) => [
-      relativeTime(t.at, now),
-      terminalText(t.event, 20),
-      terminalText(t.planName, 32),
-      terminalText(t.taskName ?? t.taskId, 60),
-      `${t.from ? `${terminalText(t.from, 20)} → ` : ''}${terminalText(t.to, 20)}`,
-    ]);
+    out.push(
+      `RECENT TRANSITIONS (newest ${Math.min(TEXT_HISTORY_LINES, report.recentTransitions.length)} of ${report.recentTransitions.length}; --json for all)`,
+    );
+    const rows = report.recentTransitions
+      .slice(0, TEXT_HISTORY_LINES)
+      .map((t) => [
+        relativeTime(t.at, now),
+        terminalText(t.event, 20),
+        terminalText(t.planName, 32),
+        terminalText(t.taskName ?? t.taskId, 60),
+        `${t.from ? `${terminalText(t.from, 20)} → ` : ''}${terminalText(t.to, 20)}`,
+      ]);
     out.push(...table(rows));
   }
   out.push(...silenceLines(report, now));
@@ -131,7 +146,11 @@ function silenceLines(report: StatusReport, now: number): string[] {
   else {
     out.push(`SILENCES (${report.silences.length})`);
     for (const s of report.silences) {
-      const when = s.weekly ? `weekly ${s.weekly.days.join(',')} ${s.weekly.start}-${s.weekly.end} ${s.weekly.timezone}` : s.until !== undefined ? `until ${new Date(s.until).toISOString()}` : '';
+      const when = s.weekly
+        ? `weekly ${s.weekly.days.join(',')} ${s.weekly.start}-${s.weekly.end} ${s.weekly.timezone}`
+        : s.until !== undefined
+          ? `until ${new Date(s.until).toISOString()}`
+          : '';
       const scope = `plans ${terminalText(s.plans?.join(',') ?? '*', 80)} events ${terminalText(s.events?.join(',') ?? '*', 80)} channels ${terminalText(s.channels?.join(',') ?? '*', 80)}`;
       out.push(`  ${terminalText(s.id, 40)} [${s.source}] ${scope} ${when}${s.replay ? ' replay' : ''} — ${terminalText(s.reason, 200)}`);
     }
@@ -140,7 +159,9 @@ function silenceLines(report: StatusReport, now: number): string[] {
   if (silenced.length > 0) {
     out.push('', `SILENCED NOTIFICATIONS (newest ${silenced.length}; not sent)`);
     for (const r of silenced.slice(0, TEXT_HISTORY_LINES)) {
-      out.push(`  ${relativeTime(r.at, now)}  → ${terminalText(r.channel, 64)}  ${terminalText(r.event, 30)}  ${terminalText(r.planId, 60)} ${terminalText(r.taskId ?? '', 60)}  by ${terminalText(r.silenceId, 40)}${r.replay ? ' (replayed when it ends)' : ''}`);
+      out.push(
+        `  ${relativeTime(r.at, now)}  → ${terminalText(r.channel, 64)}  ${terminalText(r.event, 30)}  ${terminalText(r.planId, 60)} ${terminalText(r.taskId ?? '', 60)}  by ${terminalText(r.silenceId, 40)}${r.replay ? ' (replayed when it ends)' : ''}`,
+      );
     }
   }
   return out;

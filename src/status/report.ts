@@ -9,17 +9,16 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type SilencedRecord, SilenceStore } from '../alerting/silence-store.js';
+import type { Silence } from '../alerting/silences.js';
 import type { Config } from '../config.js';
-import { stripUrlQueries } from '../secrets.js';
 import type { NotifyJobData } from '../jobs/payloads.js';
 import type { Queues } from '../queues.js';
 import { readUnknownPlans, trackedPlans } from '../scheduler.js';
+import { maskUrl, stripUrlQueries } from '../secrets.js';
 import { type HistoryEntry, readHistory } from '../tracking/history.js';
-import { RedisStateStore } from '../tracking/state.js';
-import { maskUrl } from '../secrets.js';
-import { type SilencedRecord, SilenceStore } from '../alerting/silence-store.js';
-import type { Silence } from '../alerting/silences.js';
 import { type SourceKind, sourceKindOf } from '../tracking/source.js';
+import { RedisStateStore } from '../tracking/state.js';
 
 /** `pending`: never polled; `failing`: last poll failed; `stale`: no success for more than 3 intervals. */
 export type PlanHealth = 'ok' | 'failing' | 'pending' | 'stale';

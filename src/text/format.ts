@@ -36,7 +36,16 @@ const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function utcOffset(ms: number, timezone: string): { label: string; minutes: number } {
   let format = zoneFormats.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     zoneFormats.set(timezone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
@@ -87,7 +96,11 @@ export function formatDuration(ms: number | undefined, presentation: Presentatio
 }
 
 /** Duration of a task (finished − created), when both are known. */
-export function taskDuration(createdAt: number | undefined, finishedAt: number | undefined, presentation: Presentation = DEFAULT_PRESENTATION): string | undefined {
+export function taskDuration(
+  createdAt: number | undefined,
+  finishedAt: number | undefined,
+  presentation: Presentation = DEFAULT_PRESENTATION,
+): string | undefined {
   if (createdAt === undefined || finishedAt === undefined) return undefined;
   return formatDuration(finishedAt - createdAt, presentation);
 }

@@ -6,8 +6,9 @@
  * stable identity (plan, task, seq, new status) however often it is
  * recomputed — that is what makes notification ids idempotent.
  */
-import type { EventKind } from '../domain.js';
+
 import type { TaskStatus } from '../dbs/task.js';
+import type { EventKind } from '../domain.js';
 
 /** What tracking keeps per task: only what the next diff needs. */
 export interface TrackedTask {
@@ -120,11 +121,7 @@ export function isTerminal(status: TaskStatus): boolean {
   return status === 'finish' || status === 'stop' || status === 'init';
 }
 
-export function diff(
-  previous: ReadonlyMap<string, TrackedTask>,
-  snapshot: readonly ObservedTask[],
-  options: DiffOptions,
-): DiffResult {
+export function diff(previous: ReadonlyMap<string, TrackedTask>, snapshot: readonly ObservedTask[], options: DiffOptions): DiffResult {
   const transitions: Transition[] = [];
   const upserts = new Map<string, TrackedTask>();
   const seen = new Set<string>();

@@ -6,8 +6,8 @@
 import type { Redis } from 'ioredis';
 import type { PlanConfig } from '../config.js';
 import type { DownloadTask } from '../dbs/task.js';
-import type { Transition } from './diff.js';
 import { redisKeys } from '../keys.js';
+import type { Transition } from './diff.js';
 
 /** Default cap: 10,000 entries and 7 days. */
 export const HISTORY_MAX_LENGTH = 10_000;

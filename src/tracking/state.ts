@@ -14,11 +14,12 @@
  * written in chunks, then applied by the same compare-and-set: no call ever
  * carries the whole plan as arguments (60,000 tasks overflowed the stack).
  */
-import type { Redis } from 'ioredis';
+
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { redisKeys } from '../keys.js';
 import { type AnnouncedRecord, decodeAnnounced, encodeAnnounced } from './announced.js';
 import { decodeTracked, encodeTracked, type TrackedTask } from './diff.js';
-import { redisKeys } from '../keys.js';
 import type { ListOrder } from './sweep.js';
 
 /** The state a poll starts from. */
@@ -280,7 +281,11 @@ export class RedisStateStore implements StateStore {
     let chunk: string[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
-      await this.redis.multi().hset(key, ...chunk).pexpire(key, STAGING_TTL_MS).exec();
+      await this.redis
+        .multi()
+        .hset(key, ...chunk)
+        .pexpire(key, STAGING_TTL_MS)
+        .exec();
       chunk = [];
     };
     for (const [field, value] of entries) {
@@ -292,7 +297,11 @@ export class RedisStateStore implements StateStore {
 
   private async stageSet(key: string, members: readonly string[]): Promise<void> {
     for (let i = 0; i < members.length; i += CHUNK) {
-      await this.redis.multi().sadd(key, ...members.slice(i, i + CHUNK)).pexpire(key, STAGING_TTL_MS).exec();
+      await this.redis
+        .multi()
+        .sadd(key, ...members.slice(i, i + CHUNK))
+        .pexpire(key, STAGING_TTL_MS)
+        .exec();
     }
   }
 

@@ -11,8 +11,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type express from 'express';
-import { stripUrlQueries } from '../secrets.js';
 import type { Queues } from '../queues.js';
+import { stripUrlQueries } from '../secrets.js';
 
 /** Where the board lives (also its mount point). */
 export const BULL_BOARD_PATH = '/queues';

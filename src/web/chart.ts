@@ -65,8 +65,10 @@ export function renderChart(buckets: readonly HourBucket[]): Html {
   const hours = buckets.map((b, i) => {
     const x = left + i * slot + 1;
     const label = `${hourLabel(b.start)} UTC: ${b.finished} finished, ${b.failed} failed`;
-    const finished = b.finished > 0 && html`<rect class="finished" x="${x.toFixed(1)}" y="${y(b.finished)}" width="${bar}" height="${top + plotHeight - y(b.finished)}"/>`;
-    const failed = b.failed > 0 && html`<rect class="failed" x="${(x + bar).toFixed(1)}" y="${y(b.failed)}" width="${bar}" height="${top + plotHeight - y(b.failed)}"/>`;
+    const finished =
+      b.finished > 0 && html`<rect class="finished" x="${x.toFixed(1)}" y="${y(b.finished)}" width="${bar}" height="${top + plotHeight - y(b.finished)}"/>`;
+    const failed =
+      b.failed > 0 && html`<rect class="failed" x="${(x + bar).toFixed(1)}" y="${y(b.failed)}" width="${bar}" height="${top + plotHeight - y(b.failed)}"/>`;
     // Every sixth hour gets a label; more would collide at this width.
     const tick =
       (i % 6 === 0 || i === buckets.length - 1) &&

@@ -8,16 +8,16 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { NotifyJobData } from '../jobs/payloads.js';
 import { deliveryKeys } from '../notify/delivery-guard.js';
 import { notificationId } from '../notify/event.js';
+import { routeEvent } from '../notify/routing.js';
 import type { Queues } from '../queues.js';
 import { trackedPlans } from '../scheduler.js';
 import { collectStatus } from '../status/report.js';
 import { historyKey, readHistory } from '../tracking/history.js';
 import { CHART_HOURS, hourlyBuckets } from './chart.js';
 import type { ChannelCounts, PageModel, TransitionRow } from './page.js';
-import { routeEvent } from '../notify/routing.js';
-import type { NotifyJobData } from '../jobs/payloads.js';
 
 /** How many history entries the transitions table filters from (newest first). */
 export const TABLE_HISTORY_SCAN = 1_000;
@@ -133,9 +133,7 @@ export async function collectPageModel(deps: {
     chartEntries(redis, prefix, chartSince),
     channelCounts(queues),
   ]);
-  const matching = history
-    .filter((e) => (!filter.plan || e.planId === filter.plan) && (!filter.event || e.event === filter.event))
-    .slice(0, TABLE_ROWS);
+  const matching = history.filter((e) => (!filter.plan || e.planId === filter.plan) && (!filter.event || e.event === filter.event)).slice(0, TABLE_ROWS);
   return {
     report,
     transitions: await withDeliveries(config, redis, matching),

@@ -11,19 +11,20 @@
  * allows only that script, so even a mistake in escaping could not run an
  * injected one.
  */
+
+import type { Locale } from '../config.js';
 import { EVENT_KINDS } from '../domain.js';
+import { messagesFor } from '../notify/i18n.js';
+import type { QueueName } from '../queues.js';
+import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport, unknownPlanText } from '../status/report.js';
 import { formatInterval } from '../text/duration.js';
 import { oneLine } from '../text/escape.js';
 import { formatBytes } from '../text/format.js';
-import { type FailedNotification, type PlanHealth, type PlanStatus, QUEUE_STATES, type StatusReport, unknownPlanText } from '../status/report.js';
-import type { Locale } from '../config.js';
-import { messagesFor } from '../notify/i18n.js';
-import { silenceControls, silencesSection } from './silences-view.js';
-import type { QueueName } from '../queues.js';
 import { relativeTime } from '../text/terminal.js';
 import type { HistoryEntry } from '../tracking/history.js';
 import { type HourBucket, renderChart } from './chart.js';
 import { type Html, html, join } from './html.js';
+import { silenceControls, silencesSection } from './silences-view.js';
 
 /** Whether one channel got a finished transition's links (from the delivery guard's markers). */
 export interface LinkDelivery {
@@ -139,13 +140,13 @@ function planRow(plan: PlanStatus, now: number): Html {
       ? html`<div class="error unknown-plan">${unknownPlanText(plan.unknownInAccount)}</div>`
       : plan.health === 'failing' && plan.lastError !== undefined
         ? html`<div class="error">last error ${timeAgo(plan.lastErrorAt, now)}: ${cut(plan.lastError, 300)}</div>`
-      : plan.health === 'stale'
-        ? html`<div class="error">no successful poll for more than 3 intervals</div>`
-        : plan.health === 'pending'
-          ? html`<div class="sub">not polled yet</div>`
-          : plan.listOrder === 'unordered'
-            ? html`<div class="error">tasks listed out of creation order: full sweeps only</div>`
-            : '';
+        : plan.health === 'stale'
+          ? html`<div class="error">no successful poll for more than 3 intervals</div>`
+          : plan.health === 'pending'
+            ? html`<div class="sub">not polled yet</div>`
+            : plan.listOrder === 'unordered'
+              ? html`<div class="error">tasks listed out of creation order: full sweeps only</div>`
+              : '';
   return html`<tr data-plan="${plan.id}">
 <td><strong>${plan.name}</strong>${plan.discovered && html` <span class="muted">(discovered)</span>`}${plan.source === 'instance' && html` <span class="muted">(instance)</span>`}${plan.name !== plan.id && html`<div class="sub">${plan.id}</div>`}</td>
 <td>${formatInterval(plan.intervalMs)}</td>

@@ -34,6 +34,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { methodNotAllowed } from '../http.js';
 import type { Logger } from '../logger.js';
+import { negotiateLocale } from '../notify/i18n.js';
 import type { Queues } from '../queues.js';
 import { collectStatus } from '../status/report.js';
 import { BULL_BOARD_CSP, BULL_BOARD_PATH, bullBoards } from './bull-board.js';
@@ -42,7 +43,6 @@ import { html } from './html.js';
 import { renderStatusPage } from './page.js';
 import { retryFailedNotification } from './retry.js';
 import { type AlertingRouteDeps, ackHandler, addSilenceHandler, type HttpReply, listSilencesHandler, reloadHandler, removeSilenceHandler } from './silences.js';
-import { negotiateLocale } from '../notify/i18n.js';
 
 export interface StatusPageDeps {
   /** A getter, so a reloaded config (SIGHUP) applies to later requests. */
@@ -182,7 +182,11 @@ export function statusPageRoutes(deps: StatusPageDeps): express.Router {
 
   // Alerting (issue 18): runtime silences, acknowledging a failed task, reloading the config.
   const alerting: AlertingRouteDeps = { config: deps.config, redis, log, reload: deps.reload };
-  const reply = (res: Response, answer: HttpReply) => res.status(answer.status).type(answer.contentType ?? 'application/json').send(answer.body);
+  const reply = (res: Response, answer: HttpReply) =>
+    res
+      .status(answer.status)
+      .type(answer.contentType ?? 'application/json')
+      .send(answer.body);
   router
     .route('/api/silences')
     .get(async (_req, res) => reply(res, await readRedis(redis, () => listSilencesHandler(alerting))))

@@ -30,9 +30,12 @@ export function silencesSection(report: StatusReport, locale: Locale, actionsEna
     const remove = s.source === 'runtime' && actionsEnabled && html`<button type="button" class="unsilence" data-silence="${s.id}">Remove</button>`;
     return html`<tr><td><code>${s.id}</code></td><td>${s.plans?.join(', ') ?? '*'}</td><td>${s.events?.join(', ') ?? '*'}</td><td>${s.channels?.join(', ') ?? '*'}</td><td>${when}</td><td>${s.reason}</td><td>${remove}</td></tr>`;
   });
-  const silenced = (report.silenced ?? []).slice(0, 20).map(
-    (r) => html`<tr><td>${formatTimestamp(r.at, p) ?? ''}</td><td>${r.planId}</td><td>${r.taskId ?? ''}</td><td>${r.event}</td><td>${r.channel}</td><td><code>${r.silenceId}</code></td></tr>`,
-  );
+  const silenced = (report.silenced ?? [])
+    .slice(0, 20)
+    .map(
+      (r) =>
+        html`<tr><td>${formatTimestamp(r.at, p) ?? ''}</td><td>${r.planId}</td><td>${r.taskId ?? ''}</td><td>${r.event}</td><td>${r.channel}</td><td><code>${r.silenceId}</code></td></tr>`,
+    );
   const table = rows.length
     ? html`<table><tr><th>id</th><th>plans</th><th>events</th><th>channels</th><th>${m.until}</th><th>${m.reason}</th></tr>${rows}</table>`
     : html`<p class="muted">${m.noSilences}</p>`;

@@ -17,10 +17,9 @@ import { z } from 'zod';
 import { acknowledge } from '../alerting/acks.js';
 import { SilenceStore } from '../alerting/silence-store.js';
 import type { Config } from '../config.js';
-import { parseDuration } from '../text/duration.js';
+import { EVENT_KINDS, WATCHDOG_EVENTS } from '../domain.js';
 import type { Logger } from '../logger.js';
-import { EVENT_KINDS } from '../domain.js';
-import { WATCHDOG_EVENTS } from '../domain.js';
+import { parseDuration } from '../text/duration.js';
 
 export interface AlertingRouteDeps {
   readonly config: () => Config;
@@ -87,7 +86,8 @@ export async function addSilenceHandler(deps: AlertingRouteDeps, req: IncomingMe
     return json(400, { status: 'bad request', message: error instanceof Error ? error.message : 'unreadable body' });
   }
   const parsed = newSilenceSchema.safeParse(body);
-  if (!parsed.success) return json(400, { status: 'bad request', message: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
+  if (!parsed.success)
+    return json(400, { status: 'bad request', message: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
   const { for: forMs, by, ...rest } = parsed.data;
   const silence = await new SilenceStore(deps.redis, config.redis.prefix).add({ ...rest, forMs, createdBy: by ?? 'status page' });
   deps.log.info({ silenceId: silence.id, plans: silence.plans, until: silence.until }, 'silence added from the status page');

@@ -86,9 +86,14 @@ http: { port: ${port}, authToken: "${TOKEN}" }
 
   it('a silence added from the CLI stops a notification in the running process, without a reload', async () => {
     await expect
-      .poll(async () => (await Promise.all([QUIET, LOUD].map((id) => probe.hget(`${prefix}:plan:${id}:meta`, 'baseline')))).every((f) => f === '1'), { timeout: 30_000 })
+      .poll(async () => (await Promise.all([QUIET, LOUD].map((id) => probe.hget(`${prefix}:plan:${id}:meta`, 'baseline')))).every((f) => f === '1'), {
+        timeout: 30_000,
+      })
       .toBe(true);
-    const cli = startDbswatch(['silence', 'add', '--config', configPath, '--plan', 'plan-qu*', '--event', 'failed', '--for', '1h', '--reason', 'migration'], env());
+    const cli = startDbswatch(
+      ['silence', 'add', '--config', configPath, '--plan', 'plan-qu*', '--event', 'failed', '--for', '1h', '--reason', 'migration'],
+      env(),
+    );
     expect(await cli.exited).toBe(0);
     expect(cli.lines.join('\n')).toMatch(/silence [0-9a-f]+ added/);
 
@@ -99,7 +104,9 @@ http: { port: ${port}, authToken: "${TOKEN}" }
     // The other plan's failure arrives: the pipeline works.
     await slack.waitFor((ms) => ms.some((m) => JSON.stringify(m.body).includes(loudTask!.BackupSetDownloadTaskId)), 30_000);
     // The silenced one is recorded as silenced…
-    await expect.poll(async () => (await probe.lrange(`${prefix}:silenced`, 0, -1)).join('\n'), { timeout: 30_000 }).toContain(quietTask!.BackupSetDownloadTaskId);
+    await expect
+      .poll(async () => (await probe.lrange(`${prefix}:silenced`, 0, -1)).join('\n'), { timeout: 30_000 })
+      .toContain(quietTask!.BackupSetDownloadTaskId);
     // …and never sent.
     expect(texts().some((t) => t.includes(quietTask!.BackupSetDownloadTaskId))).toBe(false);
     expect(await metrics()).toContain('dbswatch_notifications_total{channel_type="slack",channel="ops",result="silenced"} 1');

@@ -15,19 +15,19 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAMES } from '../../src/queues.js';
 import { type FaultSpec, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, type SlackSinkResponse, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, type SmtpSinkResponse, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import { QUEUE_NAMES } from '../../src/queues.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import {
   addChaosTimeline,
   alarmingLines,
   type Comparison,
+  type CrashableRedis,
   compareWithLedger,
   deliveriesOf,
   isNotifiable,
-  type CrashableRedis,
   pollUntil,
   startCrashableRedis,
 } from '../helpers/chaos.js';

@@ -12,9 +12,9 @@ import { dirname, join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/local-redis.js';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
-import { freePort } from '../../dev/local-redis.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { openQueues } from '../../src/queues.js';
 import { childEnv, killAll, startBuiltDbswatch, startTsx, writeConfig } from '../helpers/processes.js';
@@ -198,7 +198,10 @@ describe('stdout is for results', () => {
     const second = await dbswatch(['check-config', '--config', again], childEnv({ PORT: '9555', HOOK_FILE: join(dirname(again), 'hook') }));
     expect(second.code).toBe(0);
     expect(second.stdout.split('\n').slice(1)).toEqual(first.stdout.split('\n').slice(1));
-    const json = JSON.parse((await dbswatch(['check-config', '--json', '--config', configPath], env)).stdout) as { valid: boolean; config: { http: { port: number } } };
+    const json = JSON.parse((await dbswatch(['check-config', '--json', '--config', configPath], env)).stdout) as {
+      valid: boolean;
+      config: { http: { port: number } };
+    };
     expect(json).toMatchObject({ valid: true, config: { http: { port: 9555 } } });
   });
 
@@ -233,9 +236,13 @@ describe('stdout is for results', () => {
     try {
       const data: NotifyJobData = { v: 1, channel: 'hook', notifications: [] };
       await queues.notify.add('notify', data, { jobId: 'trust.retry.1', attempts: 3, removeOnFail: false });
-      const worker = new Worker<NotifyJobData>('notify', async () => {
-        throw new UnrecoverableError('Slack answered 404 no_service');
-      }, { connection: redis.duplicate(), prefix });
+      const worker = new Worker<NotifyJobData>(
+        'notify',
+        async () => {
+          throw new UnrecoverableError('Slack answered 404 no_service');
+        },
+        { connection: redis.duplicate(), prefix },
+      );
       worker.on('error', () => {});
       await new Promise<void>((resolve) => worker.on('failed', () => resolve()));
       await worker.close();

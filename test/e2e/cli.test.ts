@@ -61,7 +61,10 @@ describe('dbswatch CLI', () => {
   });
 
   it('check-config: exit 0 on the example with its variables set, secrets masked', () => {
-    const env = childEnv({ SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/${SECRET_TOKEN}`, SMTP_URL: `smtp://dbswatch:${SMTP_PASSWORD}@smtp.example.com:587` });
+    const env = childEnv({
+      SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/${SECRET_TOKEN}`,
+      SMTP_URL: `smtp://dbswatch:${SMTP_PASSWORD}@smtp.example.com:587`,
+    });
     const result = dbswatch(['check-config', '--config', 'config/dbswatch.example.yaml'], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -75,7 +78,13 @@ describe('dbswatch CLI', () => {
   it('check-config: exit 1 naming all five problems of a bad file, never the secret', () => {
     const result = dbswatch(['check-config', '--config', 'test/fixtures/config/five-mistakes.yaml']);
     expect(result.code).toBe(1);
-    for (const problem of ['unknown channel "pager-duty"', 'duplicate plan id', '"soon" is not a duration', 'DBSWATCH_TEST_UNSET_WEBHOOK is not set', 'must be https']) {
+    for (const problem of [
+      'unknown channel "pager-duty"',
+      'duplicate plan id',
+      '"soon" is not a duration',
+      'DBSWATCH_TEST_UNSET_WEBHOOK is not set',
+      'must be https',
+    ]) {
       expect(result.stderr).toContain(problem);
     }
     expect(result.stderr).not.toContain('secretpart');

@@ -9,12 +9,12 @@
  */
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { parseConfig } from '../../src/config.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
-import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { emailIds, slackMessageIds } from '../helpers/chaos.js';
 import { killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -88,7 +88,11 @@ const completed = (s: Scenario) => s.queue.getCompletedCount();
 describe('duplicates under slow providers and a killed worker', () => {
   // Slower than the old defaults (Slack 10 s, SMTP 20 s), which sent each of these twice.
   it('sends nothing twice when Slack answers after 12 s and SMTP after 25 s (default timeouts)', async () => {
-    const s = await scenario('slow', (slackUrl, smtpUrl) => `  slack: { type: slack, webhookUrl: "${slackUrl}" }\n  mail: { type: email, smtpUrl: "${smtpUrl}", from: d@example.com, to: [ops@example.com] }`);
+    const s = await scenario(
+      'slow',
+      (slackUrl, smtpUrl) =>
+        `  slack: { type: slack, webhookUrl: "${slackUrl}" }\n  mail: { type: email, smtpUrl: "${smtpUrl}", from: d@example.com, to: [ops@example.com] }`,
+    );
     s.slack.respondWith(...Array.from({ length: 4 }, () => ({ status: 200, delayMs: 12_000 })));
     s.smtp.respondWith(...Array.from({ length: 2 }, () => ({ code: 250, delayMs: 25_000 })));
     const worker = startDbswatch(['worker', '--queues', 'notify', '--config', s.path]);
@@ -104,7 +108,11 @@ describe('duplicates under slow providers and a killed worker', () => {
   }, 180_000);
 
   it('sends each unconfirmed message again, and only those, when the timeout is shorter than the provider', async () => {
-    const s = await scenario('short', (slackUrl, smtpUrl) => `  slack: { type: slack, webhookUrl: "${slackUrl}", timeout: 3s }\n  mail: { type: email, smtpUrl: "${smtpUrl}", from: d@example.com, to: [ops@example.com], timeout: 5s }`);
+    const s = await scenario(
+      'short',
+      (slackUrl, smtpUrl) =>
+        `  slack: { type: slack, webhookUrl: "${slackUrl}", timeout: 3s }\n  mail: { type: email, smtpUrl: "${smtpUrl}", from: d@example.com, to: [ops@example.com], timeout: 5s }`,
+    );
     // The first 4 of each answer too late; the rest (the resends included) at once.
     s.slack.respondWith(...Array.from({ length: 4 }, () => ({ status: 200, delayMs: 4_000 })));
     s.smtp.respondWith(...Array.from({ length: 4 }, () => ({ code: 250, delayMs: 7_000 })));
@@ -140,7 +148,9 @@ describe('duplicates under slow providers and a killed worker', () => {
     await s.slack.waitFor(2, 180_000);
     const seconds = (Date.now() - killedAt) / 1000;
     const arrivals = s.arrivals();
-    console.log(`[duplicates] worker killed while Slack answered: ${arrivals.get(id as string)} copies of 1 notification; the second ${seconds.toFixed(0)} s after the kill`);
+    console.log(
+      `[duplicates] worker killed while Slack answered: ${arrivals.get(id as string)} copies of 1 notification; the second ${seconds.toFixed(0)} s after the kill`,
+    );
     expect(arrivals.get(id as string)).toBe(2);
     await expect.poll(() => completed(s), { timeout: 30_000 }).toBe(1);
     await worker.stop('SIGTERM');

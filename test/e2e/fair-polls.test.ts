@@ -25,7 +25,12 @@ function hostilePage(): string {
     BackupSetDownloadCreateTime: 1_700_000_000_000,
   }));
   return JSON.stringify({
-    RequestId: 'HOSTILE', Success: true, PageNum: 0, PageSize: 30, TotalPages: 10_000_000, TotalElements: 300_000_000,
+    RequestId: 'HOSTILE',
+    Success: true,
+    PageNum: 0,
+    PageSize: 30,
+    TotalPages: 10_000_000,
+    TotalElements: 300_000_000,
     Items: { BackupSetDownloadTaskDetail: items },
   });
 }

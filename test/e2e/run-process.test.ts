@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
-import { type PrivateRedis, freePort, startPrivateRedis } from '../helpers/private-redis.js';
+import { freePort, type PrivateRedis, startPrivateRedis } from '../helpers/private-redis.js';
 import { childEnv, killAll, type ManagedProcess, startBuiltDbswatch, writeConfig } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,8 +23,7 @@ function idsIn(body: unknown): string[] {
   return [...JSON.stringify(body).matchAll(/notification ((?:planrun\d+)\.[A-Za-z0-9~]+\.\d+-[a-z_]+\.[a-z-]+)/g)].map((m) => m[1] as string);
 }
 
-const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> =>
-  waitFor(what, check, { timeoutMs });
+const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> => waitFor(what, check, { timeoutMs });
 
 describe('dbswatch run, built, as a child process', () => {
   let redis: PrivateRedis;
@@ -83,7 +82,10 @@ shutdown: { deadline: ${DEADLINE_MS} }
     return flags.every((f) => f === '1') || undefined;
   };
   const finishSome = (planId: string, count: number, status = 'finish') => {
-    const moved = sim.world.tasksOf(planId).filter((t) => t.BackupSetDownloadStatus === 'running').slice(0, count);
+    const moved = sim.world
+      .tasksOf(planId)
+      .filter((t) => t.BackupSetDownloadStatus === 'running')
+      .slice(0, count);
     for (const t of moved) sim.world.setStatus(t.BackupSetDownloadTaskId, status);
     return moved.map((t) => `${planId}.${t.BackupSetDownloadTaskId}`);
   };
@@ -123,9 +125,7 @@ shutdown: { deadline: ${DEADLINE_MS} }
 
     // 3. Redis restarted while it runs.
     await redis.stop();
-    await until('/readyz 503 while Redis is down', async () =>
-      (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 503 ? true : undefined,
-    );
+    await until('/readyz 503 while Redis is down', async () => ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 503 ? true : undefined));
     const third = finishSome(PLANS[1]!, 2);
     await redis.start();
     await expectDeliveredOnce([...first, ...second, ...third]);

@@ -16,11 +16,11 @@ import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { freePort } from '../../dev/local-redis.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { childEnv, killAll, type ManagedProcess, startDbswatch, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -34,7 +34,6 @@ const CONFIG_SECRETS = [AK_SECRET, WRONG_AK_SECRET, SLACK_TOKEN, SMTP_PASS, HTTP
 
 const PLAN_A = 'planaudit001';
 const PLAN_B = 'planaudit002';
-
 
 /** Every key under the prefix with its full content, whatever its type. */
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Array<{ key: string; type: string; content: string }>> {

@@ -27,7 +27,6 @@ const PLANS = {
   analytics: { id: 'dbspageanalytics', name: 'analytics' },
 } as const;
 
-
 const waitUntil = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
   waitFor(what, check, { timeoutMs, intervalMs: 250 });
 
@@ -259,7 +258,9 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
       await expect.poll(async () => page.locator('#action-result').textContent(), { timeout: 15_000 }).toBe('created');
       const row = page.locator('#silences tr', { hasText: 'silenced from the page' });
       await row.waitFor({ timeout: 15_000 });
-      const listed = (await (await fetch(`${base}/api/silences`, { headers: auth })).json()) as { silences: { id: string; plans?: string[]; events?: string[] }[] };
+      const listed = (await (await fetch(`${base}/api/silences`, { headers: auth })).json()) as {
+        silences: { id: string; plans?: string[]; events?: string[] }[];
+      };
       expect(listed.silences).toMatchObject([{ plans: ['dbspage*'], events: ['failed'] }]);
       await row.locator('button.unsilence').click();
       await row.waitFor({ state: 'detached', timeout: 15_000 });
@@ -269,7 +270,11 @@ http: { host: 127.0.0.1, port: ${port}, authToken: "${TOKEN}" }
       const taskId = (await ack.getAttribute('data-task')) as string;
       await ack.click();
       await expect.poll(async () => page.locator('#action-result').textContent(), { timeout: 15_000 }).toBe('acknowledged');
-      const again = await fetch(`${base}/api/acks/${encodeURIComponent(taskId)}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+      const again = await fetch(`${base}/api/acks/${encodeURIComponent(taskId)}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(((await again.json()) as { status: string }).status).toBe('already acknowledged');
       expect(problems).toEqual([]);
     } finally {

@@ -6,8 +6,8 @@
 import { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { RedisStateStore } from '../../src/tracking/state.js';
 import { pollPlan } from '../../src/jobs/poll.js';
+import { RedisStateStore } from '../../src/tracking/state.js';
 import { expectedNotifications, pipelineConfig, pipelineYaml, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { killAll, startDbswatch, startTsx, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';

@@ -41,12 +41,14 @@ export async function launchChromium(env: NodeJS.ProcessEnv = process.env): Prom
       const browser = await chromium.launch({ executablePath, args });
       return { browser, source: `@sparticuz/chromium ${browser.version()}` };
     } catch (error) {
-      packagedProblem = error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+      packagedProblem = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
     }
   }
   const system = env.DBSWATCH_TEST_SYSTEM_CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(system)) {
-    throw new Error(`no browser: the packaged Chromium (@sparticuz/chromium) could not start (${packagedProblem}) and there is no system Chromium at ${system}`);
+    throw new Error(
+      `no browser: the packaged Chromium (@sparticuz/chromium) could not start (${packagedProblem}) and there is no system Chromium at ${system}`,
+    );
   }
   const browser = await chromium.launch({ executablePath: system, args: SYSTEM_ARGS });
   return { browser, source: `${system} ${browser.version()}` };

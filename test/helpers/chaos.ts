@@ -4,11 +4,12 @@
  * lifecycles, and the oracle that compares what the sinks received with the
  * simulator's ledger of status changes.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { freePort, redisAnswers } from '../../dev/local-redis.js';
 import { mulberry32, type SimEvent, type SimStep, type SimWorld } from '../../dev/simulator/index.js';
 import type { ReceivedSlackMessage } from '../../dev/sinks/slack-sink.js';

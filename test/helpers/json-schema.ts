@@ -27,7 +27,28 @@ function typeOk(type: string, value: unknown): boolean {
 
 export function validate(root: Schema, value: unknown, schema: Schema = root, path = '$'): string[] {
   const problems: string[] = [];
-  const known = new Set(['$schema', '$id', 'title', 'description', '$defs', 'type', 'required', 'properties', 'additionalProperties', 'const', 'enum', 'items', 'minItems', 'maxItems', 'minLength', 'minimum', 'pattern', 'format', 'oneOf', '$ref']);
+  const known = new Set([
+    '$schema',
+    '$id',
+    'title',
+    'description',
+    '$defs',
+    'type',
+    'required',
+    'properties',
+    'additionalProperties',
+    'const',
+    'enum',
+    'items',
+    'minItems',
+    'maxItems',
+    'minLength',
+    'minimum',
+    'pattern',
+    'format',
+    'oneOf',
+    '$ref',
+  ]);
   for (const key of Object.keys(schema)) if (!known.has(key)) throw new Error(`keyword ${key} not supported by this checker`);
   if (typeof schema.$ref === 'string') {
     const name = schema.$ref.replace('#/$defs/', '');

@@ -5,18 +5,17 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator } from '../../dev/simulator/index.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { listAllDownloadTasks } from '../../src/dbs/pager.js';
+import type { NotifyJobData, PollJobData } from '../../src/jobs/payloads.js';
+import type { PollDeps } from '../../src/jobs/poll.js';
 import { silentLogger } from '../../src/logger.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { planResolver } from '../../src/scheduler.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator } from '../../dev/simulator/index.js';
-import type { PollDeps } from '../../src/jobs/poll.js';
 import { redisUrl } from './redis.js';
-import type { PollJobData } from '../../src/jobs/payloads.js';
 
 export interface PipelineConfigOptions {
   readonly prefix: string;

@@ -40,4 +40,3 @@ export function applyRound(sim: RunningSimulator, tasks: readonly ScriptedTask[]
     else if (before !== status) sim.world.setStatus(task.taskId, status);
   }
 }
-

@@ -14,11 +14,7 @@ export interface WaitOptions {
 }
 
 /** Resolves with the first value `check` yields; rejects with `timed out waiting for <what>`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  options: WaitOptions = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions = {}): Promise<T> {
   let lastError: unknown;
   try {
     return await vi.waitFor(

@@ -7,24 +7,24 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { acknowledge } from '../../src/alerting/acks.js';
 import { reminderNotification } from '../../src/alerting/reminders.js';
 import { SilenceStore } from '../../src/alerting/silence-store.js';
 import { WatchdogRunner } from '../../src/alerting/watchdog-runner.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { silentLogger } from '../../src/logger.js';
 import { notificationsTotal } from '../../src/metrics.js';
 import type { Notification } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
-import { RedisStateStore } from '../../src/tracking/state.js';
 import { encodeTracked } from '../../src/tracking/diff.js';
-import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import { RedisStateStore } from '../../src/tracking/state.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 
 async function parseMail(raw: string): Promise<{ subject?: string; text?: string; html?: string | false }> {
   const specifier = 'mailparser';
@@ -163,7 +163,11 @@ describe('alerting at send time', () => {
     const h = await harness('defaults: { remind: { every: 1h, times: 3 } }');
     const original = sampleNotification('failed', 'ops', { seq: 2 });
     // The task is still tracked in its failed state (seq 2).
-    await h.redis.hset(new RedisStateStore(h.redis, h.prefix).tasksKey(original.plan.id), original.task.taskId, encodeTracked({ status: 'stop', seq: 2, missed: 0 }));
+    await h.redis.hset(
+      new RedisStateStore(h.redis, h.prefix).tasksKey(original.plan.id),
+      original.task.taskId,
+      encodeTracked({ status: 'stop', seq: 2, missed: 0 }),
+    );
     const first = reminderNotification(original, 1, 3);
     await h.add('ops', [first]);
     const [message] = await h.slack.waitFor(1);

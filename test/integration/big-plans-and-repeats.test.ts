@@ -10,11 +10,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
-import { QUEUE_NAMES } from '../../src/queues.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { RedisStateStore } from '../../src/tracking/state.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { pollPlan } from '../../src/jobs/poll.js';
+import { QUEUE_NAMES } from '../../src/queues.js';
+import { RedisStateStore } from '../../src/tracking/state.js';
 import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -137,6 +137,8 @@ describe('big plans and repeated terminal states', () => {
       const outcome = await pollPlan(deps, planId);
       expect(outcome.transitions.map((t) => t.to)).toEqual(['finish', 'finish', 'finish']);
     });
-    console.log(`[200k plan] Redis memory of the plan: tasks ${mb(Number(await redis.memory('USAGE', `${prefix}:plan:${planId}:tasks`, 'SAMPLES', 0)))} MB, announced ${mb(Number((await redis.memory('USAGE', `${prefix}:plan:${planId}:announced`, 'SAMPLES', 0)) ?? 0))} MB`);
+    console.log(
+      `[200k plan] Redis memory of the plan: tasks ${mb(Number(await redis.memory('USAGE', `${prefix}:plan:${planId}:tasks`, 'SAMPLES', 0)))} MB, announced ${mb(Number((await redis.memory('USAGE', `${prefix}:plan:${planId}:announced`, 'SAMPLES', 0)) ?? 0))} MB`,
+    );
   }, 300_000);
 });

@@ -14,16 +14,16 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ChatPlatform, type ChatSink, startChatSink } from '../../dev/sinks/chat-sinks.js';
+import { testNotify } from '../../src/commands/test-notify.js';
 import { type Config, parseConfig } from '../../src/config.js';
+import { startNotifyWorker } from '../../src/jobs/notify.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Notification } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
-import { testNotify } from '../../src/commands/test-notify.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
-import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 
 let sink: ChatSink;
 beforeAll(async () => {
@@ -195,14 +195,25 @@ describe('per-webhook rate limit across workers', () => {
     cleanups.push(() => close(connection2));
     const channels2 = new ChannelPool(() => h.config);
     cleanups.push(() => channels2.close());
-    const worker2 = startNotifyWorker({ config: () => h.config, redis: redis2, prefix: h.config.redis.prefix, channels: channels2, log: silentLogger, connection: connection2 });
+    const worker2 = startNotifyWorker({
+      config: () => h.config,
+      redis: redis2,
+      prefix: h.config.redis.prefix,
+      channels: channels2,
+      log: silentLogger,
+      connection: connection2,
+    });
     cleanups.push(() => worker2.close());
 
     const before = sink.messages.length;
     const ns = Array.from({ length: 9 }, (_, i) => sampleNotification('finished', 'ok-teams', { index: 20 + i }));
     const ids = await Promise.all(ns.map((n) => h.add('ok-teams', [n])));
     for (const id of ids) await h.waitForState(id, 'completed');
-    const times = sink.messages.slice(before).filter((m) => m.platform === 'teams').map((m) => m.receivedAt).sort((a, b) => a - b);
+    const times = sink.messages
+      .slice(before)
+      .filter((m) => m.platform === 'teams')
+      .map((m) => m.receivedAt)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(9);
     // Unpaced, nine sends arrive within a few ms; paced at 4 per 1.25 s (a slot every 312 ms) the third to the
     // ninth span at least 6 slots. (The first send of each worker also sets up its connection, so those two can

@@ -4,11 +4,11 @@
  * into the right DbsApiError.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/dbs/client.js';
-import { DEFAULT_THROTTLE_DELAY_MS, DbsApiError } from '../../src/dbs/errors.js';
+import { DbsApiError, DEFAULT_THROTTLE_DELAY_MS } from '../../src/dbs/errors.js';
 import { dbsRequestsTotal } from '../../src/metrics.js';
 import type { RequestGate } from '../../src/rate-limit.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 const PLAN = 'plan-client-1';
 let sim: RunningSimulator;
@@ -68,7 +68,12 @@ describe('createDbsClient against the simulator', () => {
     });
     expect(page).toMatchObject({ pageNum: 0, pageSize: 30, totalPages: 1, totalElements: 4 });
     expect(page.requestId).toEqual(expect.any(String));
-    expect(page.items.map((t) => t.taskId).sort()).toEqual(sim.world.tasksOf(PLAN).map((t) => t.BackupSetDownloadTaskId).sort());
+    expect(page.items.map((t) => t.taskId).sort()).toEqual(
+      sim.world
+        .tasksOf(PLAN)
+        .map((t) => t.BackupSetDownloadTaskId)
+        .sort(),
+    );
     // Newest first, as DBS lists them.
     expect(page.items[0]?.taskId).toBe('finished-task-1');
     const finished = page.items[0];

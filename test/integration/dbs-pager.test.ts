@@ -4,11 +4,11 @@
  * partial list when pages fail or the list moves.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/dbs/client.js';
 import { DbsApiError } from '../../src/dbs/errors.js';
 import { listAllDownloadTasks } from '../../src/dbs/pager.js';
 import { listAllBackupPlans } from '../../src/dbs/plans.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 let sim: RunningSimulator;
 let client: DbsClient;
@@ -20,7 +20,11 @@ const recordWait = async (ms: number) => {
 
 const COUNTS = [0, 1, 99, 100, 101, 2_350] as const;
 const planFor = (count: number) => `plan-${count}`;
-const idsInWorld = (planId: string) => sim.world.tasksOf(planId).map((t) => t.BackupSetDownloadTaskId).sort();
+const idsInWorld = (planId: string) =>
+  sim.world
+    .tasksOf(planId)
+    .map((t) => t.BackupSetDownloadTaskId)
+    .sort();
 
 beforeAll(async () => {
   sim = await startSimulator({ clock: 'manual' });

@@ -9,6 +9,8 @@ import { Writable } from 'node:stream';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, type SimRules, startSimulator } from '../../dev/simulator/index.js';
+import { startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { DbsClients } from '../../src/dbs/accounts.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
@@ -16,27 +18,24 @@ import { DbsApiError } from '../../src/dbs/errors.js';
 import { linkExpiresAt } from '../../src/dbs/link-expiry.js';
 import { listAllDownloadTasks } from '../../src/dbs/pager.js';
 import { checkConfigOnline } from '../../src/dbs/plan-check.js';
+import { startNotifyWorker } from '../../src/jobs/notify.js';
+import type { NotifyJobData, PollJobData } from '../../src/jobs/payloads.js';
+import { startPollWorker } from '../../src/jobs/poll.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { dbsRequestsTotal } from '../../src/metrics.js';
 import type { Notification } from '../../src/notify/event.js';
-import { formatTimestamp } from '../../src/text/format.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { renderSlack } from '../../src/notify/slack-render.js';
 import { notifyJobOptions } from '../../src/queues.js';
 import { createPlanChecker, discoverAcrossAccounts, discoverPlans, planResolver, readUnknownPlans, trackedPlans } from '../../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, type SimRules, startSimulator } from '../../dev/simulator/index.js';
-import { startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { renderStatusText } from '../../src/status/render-text.js';
 import { collectStatus } from '../../src/status/report.js';
+import { formatTimestamp } from '../../src/text/format.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
 import { renderStatusPage } from '../../src/web/page.js';
-import { startNotifyWorker } from '../../src/jobs/notify.js';
-import { startPollWorker } from '../../src/jobs/poll.js';
 import { pipelineConfig, pipelineYaml, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { childEnv, writeConfig } from '../helpers/processes.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
-import type { PollJobData } from '../../src/jobs/payloads.js';
-import { renderStatusText } from '../../src/status/render-text.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -45,15 +44,26 @@ afterEach(async () => {
 
 const simCredential = accessKeyCredential(DEFAULT_SIM_CREDENTIAL);
 
-async function simulator(options: { rules?: Partial<SimRules>; urlSignature?: 'v1' | 'v4' | 'mixed'; credentials?: { accessKeyId: string; accessKeySecret: string }[] } = {}) {
+async function simulator(
+  options: { rules?: Partial<SimRules>; urlSignature?: 'v1' | 'v4' | 'mixed'; credentials?: { accessKeyId: string; accessKeySecret: string }[] } = {},
+) {
   const sim = await startSimulator({ scenario: 'empty', clock: 'manual', ...options });
   cleanups.push(() => sim.close());
   return sim;
 }
 
 /** A poll worker on the simulator, a config, and helpers to poll and read the notify jobs. */
-async function pipeline(options: { plans: string[]; defaults?: string; extra?: string; sim?: RunningSimulator; rules?: Partial<SimRules>; urlSignature?: 'v1' | 'v4' | 'mixed' }) {
-  const sim = options.sim ?? (await simulator({ ...(options.rules ? { rules: options.rules } : {}), ...(options.urlSignature ? { urlSignature: options.urlSignature } : {}) }));
+async function pipeline(options: {
+  plans: string[];
+  defaults?: string;
+  extra?: string;
+  sim?: RunningSimulator;
+  rules?: Partial<SimRules>;
+  urlSignature?: 'v1' | 'v4' | 'mixed';
+}) {
+  const sim =
+    options.sim ??
+    (await simulator({ ...(options.rules ? { rules: options.rules } : {}), ...(options.urlSignature ? { urlSignature: options.urlSignature } : {}) }));
   for (const planId of options.plans) if (!sim.world.hasPlan(planId)) sim.world.addPlan({ planId });
   const prefix = uniquePrefix('reality');
   cleanups.push(() => deletePrefix(prefix));
@@ -139,10 +149,11 @@ describe('2. error envelopes', () => {
     const sim = await simulator();
     sim.world.addPlan({ planId: 'planenv01' });
     const api = createDbsClient({ endpoint: sim.endpoint, protocol: 'http', timeoutMs: 5_000, credential: simCredential });
-    const read = () => api.describeDownloadTaskPage({ planId: 'planenv01', pageNum: 0, pageSize: 30 }).then(
-      () => undefined,
-      (error: unknown) => error as DbsApiError,
-    );
+    const read = () =>
+      api.describeDownloadTaskPage({ planId: 'planenv01', pageNum: 0, pageSize: 30 }).then(
+        () => undefined,
+        (error: unknown) => error as DbsApiError,
+      );
     const cases: [string, number, string][] = [
       ['Odd.Code', 503, 'retryable'],
       ['Odd.Code', 400, 'permanent'],
@@ -197,7 +208,10 @@ describe('3. regions and accounts', () => {
     const simB = await simulator({ credentials: [keyB] });
     simA.world.addPlan({ planId: 'planacct0a' });
     simB.world.addPlan({ planId: 'planacct0b' });
-    for (const [sim, planId] of [[simA, 'planacct0a'], [simB, 'planacct0b']] as const) {
+    for (const [sim, planId] of [
+      [simA, 'planacct0a'],
+      [simB, 'planacct0b'],
+    ] as const) {
       sim.world.addTask(planId, { taskId: `${planId}-t1`, status: 'running' });
     }
     const prefix = uniquePrefix('accounts');

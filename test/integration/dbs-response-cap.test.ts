@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { DbsApiError } from '../../src/dbs/errors.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 const clientFor = (endpoint: string, maxResponseBytes: number) =>
   createDbsClient({ endpoint, protocol: 'http', timeoutMs: 20_000, maxResponseBytes, credential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL) });
@@ -57,7 +57,16 @@ describe('DBS response size cap', () => {
   });
 
   it('refuses a body whose Content-Length is over the cap, naming dbs.maxResponseBytes', async () => {
-    const body = JSON.stringify({ RequestId: 'R1', Success: true, PageNum: 0, PageSize: 30, TotalPages: 1, TotalElements: 0, Items: { BackupSetDownloadTaskDetail: [] }, Pad: 'x'.repeat(300_000) });
+    const body = JSON.stringify({
+      RequestId: 'R1',
+      Success: true,
+      PageNum: 0,
+      PageSize: 30,
+      TotalPages: 1,
+      TotalElements: 0,
+      Items: { BackupSetDownloadTaskDetail: [] },
+      Pad: 'x'.repeat(300_000),
+    });
     sim.injectFault({ kind: 'raw', count: 1, body });
     const error = await failureOf(clientFor(sim.endpoint, 200_000).describeDownloadTaskPage({ planId: 'bigpage01', pageNum: 0, pageSize: 30 }));
     expect(error.code).toBe('ResponseTooLarge');
@@ -73,7 +82,12 @@ describe('DBS response size cap', () => {
   });
 
   it('still reads normal pages under the default cap', async () => {
-    const page = await createDbsClient({ endpoint: sim.endpoint, protocol: 'http', timeoutMs: 5_000, credential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL) }).describeDownloadTaskPage({ planId: 'bigpage01', pageNum: 0, pageSize: 30 });
+    const page = await createDbsClient({
+      endpoint: sim.endpoint,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      credential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL),
+    }).describeDownloadTaskPage({ planId: 'bigpage01', pageNum: 0, pageSize: 30 });
     expect(page.items).toHaveLength(3);
   });
 });

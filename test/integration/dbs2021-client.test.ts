@@ -5,11 +5,11 @@
  * links with their expiry, the string `Success` envelope and its errors.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential } from '../../src/dbs/client.js';
 import { DbsApiError } from '../../src/dbs/errors.js';
 import { type AdvancedTaskQuery, createDbs2021Client, type Dbs2021Api } from '../../src/dbs2021/client.js';
 import { listAllAdvancedTasks } from '../../src/dbs2021/pager.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 
 const REGION = 'cn-beijing';
 const PAGED = 'rm-paged0001';

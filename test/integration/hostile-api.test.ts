@@ -10,12 +10,12 @@
 import { Writable } from 'node:stream';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH } from '../../src/dbs/normalise.js';
-import { createLogger } from '../../src/logger.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { RedisStateStore } from '../../src/tracking/state.js';
+import { MAX_TEXT_LENGTH } from '../../src/dbs/normalise.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { startPollWorker } from '../../src/jobs/poll.js';
+import { createLogger } from '../../src/logger.js';
+import { RedisStateStore } from '../../src/tracking/state.js';
 import { apiFixture } from '../fixtures/hostile/load.js';
 import { pipelineConfig, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';

@@ -13,13 +13,13 @@ import { connect as netConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../dev/simulator/index.js';
+import { isLoopback } from '../../dev/simulator/server.js';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { type HttpServer, SECURITY_HEADERS, startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
-import { startSimulator } from '../../dev/simulator/index.js';
-import { isLoopback } from '../../dev/simulator/server.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 /** This machine's first non-loopback IPv4 address, if it has one. */
@@ -124,12 +124,22 @@ interface RawAnswer {
 /** One request with exactly the Host header given (fetch would set its own). */
 function raw(port: number, path: string, host: string | undefined, init: { method?: string; headers?: Record<string, string> } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', setHost: host === undefined ? false : undefined, headers: { ...(host === undefined ? {} : { host }), ...init.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: init.method ?? 'GET',
+        setHost: host === undefined ? false : undefined,
+        headers: { ...(host === undefined ? {} : { host }), ...init.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -156,10 +166,9 @@ describe('DNS rebinding and security headers', () => {
   });
 
   async function start(extraHttp = '', routes?: express.Router): Promise<HttpServer> {
-    const config = parseConfig(
-      `redis: { prefix: ${prefix} }\nhttp:\n  port: 0\n${extraHttp}plans:\n  - { id: dbsrebindplan, name: "secret-orders-plan" }\n`,
-      { REDIS_URL: redisUrl() },
-    );
+    const config = parseConfig(`redis: { prefix: ${prefix} }\nhttp:\n  port: 0\n${extraHttp}plans:\n  - { id: dbsrebindplan, name: "secret-orders-plan" }\n`, {
+      REDIS_URL: redisUrl(),
+    });
     const server = await startHttpServer({
       config: () => config,
       redis,
@@ -191,7 +200,10 @@ describe('DNS rebinding and security headers', () => {
       }
     }
     // Actions too, with every other header right.
-    const post = await raw(server.port, '/api/notifications/x/retry', `attacker.example:${server.port}`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const post = await raw(server.port, '/api/notifications/x/retry', `attacker.example:${server.port}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(post.status).toBe(421);
   });
 
@@ -271,9 +283,12 @@ describe('DNS rebinding and security headers', () => {
     answers.push(['401', await raw(tokenServer.port, '/', `localhost:${tokenServer.port}`)]);
     expect(answers.at(-1)?.[1].status).toBe(401);
 
-    const failing = await start('', express.Router().get('/boom', () => {
-      throw new Error('handler exploded');
-    }));
+    const failing = await start(
+      '',
+      express.Router().get('/boom', () => {
+        throw new Error('handler exploded');
+      }),
+    );
     answers.push(['500', await raw(failing.port, '/boom', `localhost:${failing.port}`)]);
     expect(answers.at(-1)?.[1].status).toBe(500);
 

@@ -12,8 +12,8 @@ import { type Config, parseConfig } from '../../src/config.js';
 import { type HttpServer, startHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
 import { createRedis, openQueues, type Queues } from '../../src/queues.js';
-import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { VERSION } from '../../src/version.js';
+import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const prefix = uniquePrefix('http');
 let redis: Redis;

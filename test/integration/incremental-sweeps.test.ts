@@ -7,17 +7,17 @@
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { mulberry32 } from '../../dev/simulator/world.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { dbsTaskSource } from '../../src/dbs/pager.js';
-import { createLogger, type Logger, silentLogger } from '../../src/logger.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
+import { type PollDeps, type PollOutcome, pollPlan } from '../../src/jobs/poll.js';
+import { createLogger, type Logger, silentLogger } from '../../src/logger.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { planResolver } from '../../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { mulberry32 } from '../../dev/simulator/world.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { type PollDeps, type PollOutcome, pollPlan } from '../../src/jobs/poll.js';
 import { expectedNotifications, pipelineYaml, type ScriptedTask } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 

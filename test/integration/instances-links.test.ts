@@ -8,21 +8,21 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { accessKeyCredential } from '../../src/dbs/client.js';
 import { createDbs2021Client } from '../../src/dbs2021/client.js';
-import { createLinkMinter } from '../../src/dbs2021/source.js';
 import { toPipelineTask } from '../../src/dbs2021/pipeline.js';
+import { createLinkMinter } from '../../src/dbs2021/source.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { silentLogger } from '../../src/logger.js';
 import { type Notification, notificationId } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
 import { sourceKey } from '../../src/tracking/source.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 
 const ID = 'rm-links00001';
 const REGION = 'cn-hangzhou';
@@ -85,7 +85,14 @@ async function enqueueFinished(taskId: string): Promise<string> {
   if (!instance) throw new Error('no instance');
   const task = toPipelineTask({ taskId, status: 'finished', targetType: 'URL', region: REGION }, instance, sim.world.now(), sim.world.now());
   const key = sourceKey('instance', ID);
-  const n: Notification = { id: notificationId(key, taskId, 2, 'finish', 'ops'), event: 'finished', plan: { id: key, name: ID }, task, seq: 2, detectedAt: sim.world.now() };
+  const n: Notification = {
+    id: notificationId(key, taskId, 2, 'finish', 'ops'),
+    event: 'finished',
+    plan: { id: key, name: ID },
+    task,
+    seq: 2,
+    detectedAt: sim.world.now(),
+  };
   await queue.add('notify', { v: 1, channel: 'ops', notifications: [n] }, notifyJobOptions(config, n.id));
   return n.id;
 }

@@ -11,23 +11,23 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { listAllDownloadTasks } from '../../src/dbs/pager.js';
 import { createDbs2021Client } from '../../src/dbs2021/client.js';
 import { createInstanceTaskSource, createLinkMinter } from '../../src/dbs2021/source.js';
-import { type PollDeps, startPollWorker } from '../../src/jobs/poll.js';
 import { startNotifyWorker } from '../../src/jobs/notify.js';
+import { type PollDeps, startPollWorker } from '../../src/jobs/poll.js';
 import { silentLogger } from '../../src/logger.js';
 import { pollsTotal, transitionsTotal } from '../../src/metrics.js';
-import { collectStatus } from '../../src/status/report.js';
-import { formatTimestamp } from '../../src/text/format.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { planResolver, reconcileSchedulers, trackedPlans } from '../../src/scheduler.js';
+import { collectStatus } from '../../src/status/report.js';
+import { formatTimestamp } from '../../src/text/format.js';
 import { sourceKey, sourceKindOf } from '../../src/tracking/source.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { testQueues } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -95,8 +95,7 @@ http: { port: 0 }
     config: getConfig,
     resolvePlan: planResolver(getConfig, redis),
     source: {
-      listAll: async (key) =>
-        sourceKindOf(key) === 'instance' ? instances.listAll(key) : (await listAllDownloadTasks(api, key, { pageSize: 30 })).tasks,
+      listAll: async (key) => (sourceKindOf(key) === 'instance' ? instances.listAll(key) : (await listAllDownloadTasks(api, key, { pageSize: 30 })).tasks),
     },
     store: new RedisStateStore(redis, prefix),
     notifyQueue: queues.notify,
@@ -295,7 +294,12 @@ describe('instances through the pipeline', () => {
   });
 
   it('status (and so /api/status and the page) shows the instance beside the plan; metrics carry the source kind', async () => {
-    const report = await collectStatus({ config, redis, queues: { poll: queues.poll, notify: queues.notify, close: async () => {} }, now: () => sim.world.now() });
+    const report = await collectStatus({
+      config,
+      redis,
+      queues: { poll: queues.poll, notify: queues.notify, close: async () => {} },
+      now: () => sim.world.now(),
+    });
     const rows = report.plans.map((p) => ({ id: p.id, source: p.source ?? 'plan', health: p.health, name: p.name }));
     expect(report.plans[0]?.source).toBeUndefined();
     expect(rows).toEqual([
@@ -320,11 +324,7 @@ describe('instances through the pipeline', () => {
     expect([...byId.keys()].sort()).toEqual([`plan.${ID}`, `plan.${INSTANCE_KEY}`].sort());
     expect(byId.get(`plan.${INSTANCE_KEY}`)?.template?.data).toEqual({ v: 1, planId: INSTANCE_KEY });
     expect(byId.get(`plan.${ID}`)?.template?.data).toEqual({ v: 1, planId: ID });
-    const withoutInstance = parseConfig(
-      `redis: { url: "${redisUrl()}", prefix: "${prefix}" }\nplans: [ { id: ${ID} } ]\ninstances: []\n`,
-      {},
-      'test',
-    );
+    const withoutInstance = parseConfig(`redis: { url: "${redisUrl()}", prefix: "${prefix}" }\nplans: [ { id: ${ID} } ]\ninstances: []\n`, {}, 'test');
     const result = await reconcileSchedulers(queues.poll, withoutInstance, await trackedPlans(withoutInstance, redis), silentLogger);
     expect(result.removed).toEqual([`plan.${INSTANCE_KEY}`]);
     await queues.poll.removeJobScheduler(`plan.${ID}`);

@@ -6,17 +6,17 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
+import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
 import { type Config, parseConfig } from '../../src/config.js';
+import { startNotifyWorker } from '../../src/jobs/notify.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Notification } from '../../src/notify/event.js';
 import { ChannelPool } from '../../src/notify/registry.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
-import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
-import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
-import { startNotifyWorker } from '../../src/jobs/notify.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
 
 interface ParsedMail {
   subject?: string;
@@ -136,11 +136,7 @@ describe('notify worker delivery', () => {
   it('waits out Slack 429 Retry-After without burning attempts', async () => {
     // Two attempts: if each 429 cost an attempt, the job would fail.
     const h = await harness({ attempts: 2 });
-    h.slack.respondWith(
-      { status: 429, retryAfter: 2 },
-      { status: 429, retryAfter: 2 },
-      { status: 429, retryAfter: 2 },
-    );
+    h.slack.respondWith({ status: 429, retryAfter: 2 }, { status: 429, retryAfter: 2 }, { status: 429, retryAfter: 2 });
     const id = await h.add('ops-slack', [sampleNotification('finished', 'ops-slack')]);
     await h.waitForState(id, 'completed', 20_000);
 
@@ -174,9 +170,7 @@ describe('notify worker delivery', () => {
     expect(failed.map((j) => j.id)).toEqual([id]);
     const job = failed[0];
     expect(job?.attemptsMade).toBe(1);
-    expect(job?.failedReason).toBe(
-      'Slack answered 404 no_service: the webhook was revoked or deleted (channel "ops-slack")',
-    );
+    expect(job?.failedReason).toBe('Slack answered 404 no_service: the webhook was revoked or deleted (channel "ops-slack")');
     expect(job?.failedReason).not.toContain('/services/');
     // Nothing was delivered, so the payload stays for an operator to retry.
     expect(job?.data.notifications).toHaveLength(1);

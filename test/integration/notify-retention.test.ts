@@ -6,8 +6,8 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { deliveredIndexKey, deliveryKeys, openDeliveryClaims } from '../../src/notify/delivery-guard.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
+import { deliveredIndexKey, deliveryKeys, openDeliveryClaims } from '../../src/notify/delivery-guard.js';
 import { sampleNotification } from '../../src/notify/sample.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../../src/queues.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
@@ -121,11 +121,19 @@ describe('retention of delivered notifications', () => {
     for (const key of keys) {
       const size = Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
       bytes += size;
-      const kind = key.includes(':delivery:done:') ? 'delivered markers' : key.includes(':delivery:') ? 'marker index' : /:notify:[^:]+$/.test(key) && !/:notify:(completed|events|meta|id|stalled-check|wait|active|marker)$/.test(key) ? 'completed job hashes' : 'queue structures';
+      const kind = key.includes(':delivery:done:')
+        ? 'delivered markers'
+        : key.includes(':delivery:')
+          ? 'marker index'
+          : /:notify:[^:]+$/.test(key) && !/:notify:(completed|events|meta|id|stalled-check|wait|active|marker)$/.test(key)
+            ? 'completed job hashes'
+            : 'queue structures';
       byKind.set(kind, (byKind.get(kind) ?? 0) + size);
     }
     const mb = (n: number) => (n / 1_048_576).toFixed(1);
-    console.log(`[retention] 10,000 delivered notifications: ${mb(bytes)} MB in ${keys.length} keys (${[...byKind].map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')})`);
+    console.log(
+      `[retention] 10,000 delivered notifications: ${mb(bytes)} MB in ${keys.length} keys (${[...byKind].map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')})`,
+    );
     expect(keys.filter((k) => k.includes(':delivery:done:'))).toHaveLength(10_000);
     expect(bytes).toBeGreaterThan(0);
   }, 180_000);

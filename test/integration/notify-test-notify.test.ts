@@ -2,11 +2,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, parseConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/logger.js';
-import { testNotify } from '../../src/commands/test-notify.js';
 import { type SlackSink, startSlackSink } from '../../dev/sinks/slack-sink.js';
 import { type SmtpSink, startSmtpSink } from '../../dev/sinks/smtp-sink.js';
+import { testNotify } from '../../src/commands/test-notify.js';
+import { type Config, parseConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
 
 let slack: SlackSink;
 let smtp: SmtpSink;
@@ -95,7 +95,8 @@ describe('testNotify on an unreachable webhook', () => {
       // The request went out and no answer came: Slack may have posted it (issue 15: "outcome unknown").
       expect(result).toEqual({
         ok: false,
-        reason: 'Slack did not confirm the message (no answer in time, timeout 300 ms): it may have been posted; will retry, which may post it twice (channel "slow")',
+        reason:
+          'Slack did not confirm the message (no answer in time, timeout 300 ms): it may have been posted; will retry, which may post it twice (channel "slow")',
       });
     } finally {
       hanging.closeAllConnections();

@@ -6,13 +6,13 @@
 import { Writable } from 'node:stream';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
 import { listAllBackupPlans } from '../../src/dbs/plans.js';
+import { startPollWorker } from '../../src/jobs/poll.js';
 import { createLogger } from '../../src/logger.js';
 import { discoverPlans, planResolver, trackedPlans } from '../../src/scheduler.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { RedisStateStore } from '../../src/tracking/state.js';
-import { startPollWorker } from '../../src/jobs/poll.js';
 import { pipelineConfig, pollDeps, testQueues } from '../helpers/pipeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -84,7 +84,11 @@ describe('plan discovery and permanent errors', () => {
     const config = pipelineConfig({ prefix, sim, plans: ['plangone001'] });
     worker = startPollWorker({ ...pollDeps(config, redis, queues.notify), log, connection: redis, concurrency: 1 });
     for (const tag of ['gone1', 'gone2', 'gone3']) {
-      const job = await queues.poll.add('poll', { v: 1, planId: 'plangone001' }, { jobId: `${tag}-plangone001`, attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+      const job = await queues.poll.add(
+        'poll',
+        { v: 1, planId: 'plangone001' },
+        { jobId: `${tag}-plangone001`, attempts: 5, backoff: { type: 'fixed', delay: 10 } },
+      );
       await job.waitUntilFinished(queues.pollEvents).catch(() => {});
       const failed = await queues.poll.getJob(job.id as string);
       expect(failed?.attemptsMade).toBe(1); // UnrecoverableError: no retry loop

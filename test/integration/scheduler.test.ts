@@ -6,13 +6,13 @@
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
+import { discoveredPlan } from '../../src/discovery.js';
+import type { PollJobData } from '../../src/jobs/payloads.js';
+import { planSchedulerId } from '../../src/keys.js';
 import { silentLogger } from '../../src/logger.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
-import { planSchedulerId } from '../../src/keys.js';
 import { planOffset, reconcileSchedulers } from '../../src/scheduler.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
-import type { PollJobData } from '../../src/jobs/payloads.js';
-import { discoveredPlan } from '../../src/discovery.js';
 
 const configWith = (plans: string[], prefix: string) =>
   parseConfig(
@@ -41,10 +41,7 @@ describe('reconcileSchedulers', () => {
 
   it('keeps exactly one scheduler per plan even when two schedulers reconcile at once', async () => {
     const config = configWith(['plan0001', 'plan0002', 'plan0003'], prefix);
-    await Promise.all([
-      reconcileSchedulers(queue, config, config.plans, silentLogger),
-      reconcileSchedulers(queue, config, config.plans, silentLogger),
-    ]);
+    await Promise.all([reconcileSchedulers(queue, config, config.plans, silentLogger), reconcileSchedulers(queue, config, config.plans, silentLogger)]);
     expect(await schedulerIds()).toEqual(['plan.plan0001', 'plan.plan0002', 'plan.plan0003']);
     const delayed = await queue.getDelayed();
     expect(delayed.map((j) => j.data.planId).sort()).toEqual(['plan0001', 'plan0002', 'plan0003']);

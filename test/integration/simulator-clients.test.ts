@@ -8,12 +8,7 @@ import * as OpenApi from '@alicloud/openapi-client';
 import RPCClient from '@alicloud/pop-core';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SIM_CREDENTIAL,
-  type RunningSimulator,
-  SAMPLE_PLAN_ID,
-  startSimulator,
-} from '../../dev/simulator/index.js';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, SAMPLE_PLAN_ID, startSimulator } from '../../dev/simulator/index.js';
 import { acsDate, signRpc, signV3 } from '../../dev/simulator/signing.js';
 
 type OpenApiClient = {
@@ -98,11 +93,7 @@ describe('@alicloud/openapi-client', () => {
   });
 
   it('lists plans', async () => {
-    const res = await openApi().callApi(
-      params('DescribeBackupPlanList'),
-      new OpenApi.OpenApiRequest({ query: { PageNum: '0', PageSize: '10' } }),
-      noRetry(),
-    );
+    const res = await openApi().callApi(params('DescribeBackupPlanList'), new OpenApi.OpenApiRequest({ query: { PageNum: '0', PageSize: '10' } }), noRetry());
     expect(res.body.Items.BackupPlanDetail).toEqual([
       expect.objectContaining({ BackupPlanId: SAMPLE_PLAN_ID, BackupPlanName: 'sample-mysql', DatabaseType: 'MySQL' }),
     ]);
@@ -110,9 +101,10 @@ describe('@alicloud/openapi-client', () => {
 
   it.each([undefined, 'v2'])('throws SignatureDoesNotMatch for a wrong secret (signature %s)', async (signatureAlgorithm) => {
     const client = openApi({ secret: 'wrong-secret', ...(signatureAlgorithm ? { signatureAlgorithm } : {}) });
-    await expect(
-      client.callApi(params(), new OpenApi.OpenApiRequest({ query: { BackupPlanId: SAMPLE_PLAN_ID } }), noRetry()),
-    ).rejects.toMatchObject({ code: 'SignatureDoesNotMatch', statusCode: 400 });
+    await expect(client.callApi(params(), new OpenApi.OpenApiRequest({ query: { BackupPlanId: SAMPLE_PLAN_ID } }), noRetry())).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      statusCode: 400,
+    });
   });
 
   it('throws InvalidAccessKeyId.NotFound (404) for an unknown key, with the real error body', async () => {
@@ -125,9 +117,10 @@ describe('@alicloud/openapi-client', () => {
   });
 
   it('throws InvalidApi.NotFound for an unknown action', async () => {
-    await expect(
-      openApi().callApi(params('DescribeNothing'), new OpenApi.OpenApiRequest({ query: {} }), noRetry()),
-    ).rejects.toMatchObject({ code: 'InvalidApi.NotFound', statusCode: 404 });
+    await expect(openApi().callApi(params('DescribeNothing'), new OpenApi.OpenApiRequest({ query: {} }), noRetry())).rejects.toMatchObject({
+      code: 'InvalidApi.NotFound',
+      statusCode: 404,
+    });
   });
 
   it('returns (does not throw) a business error for an unknown plan', async () => {
@@ -151,11 +144,7 @@ describe('@alicloud/pop-core', () => {
     const client = pop();
     const ids: string[] = [];
     for (let pageNum = 0; ; pageNum++) {
-      const body = await client.request<Record<string, any>>(
-        ACTION,
-        { BackupPlanId: SAMPLE_PLAN_ID, PageNum: pageNum, PageSize: 5 },
-        { method },
-      );
+      const body = await client.request<Record<string, any>>(ACTION, { BackupPlanId: SAMPLE_PLAN_ID, PageNum: pageNum, PageSize: 5 }, { method });
       for (const item of body.Items.BackupSetDownloadTaskDetail) ids.push(item.BackupSetDownloadTaskId);
       if (pageNum >= body.TotalPages - 1) break;
     }

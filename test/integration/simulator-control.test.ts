@@ -3,14 +3,9 @@
  * HTTP with requests signed exactly as a client signs them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SIM_CREDENTIAL,
-  type FaultSpec,
-  type RunningSimulator,
-  startSimulator,
-} from '../../dev/simulator/index.js';
-import { signV3 } from '../../dev/simulator/signing.js';
+import { DEFAULT_SIM_CREDENTIAL, type FaultSpec, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { isLoopback } from '../../dev/simulator/server.js';
+import { signV3 } from '../../dev/simulator/signing.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ACTION = 'DescribeBackupSetDownloadTaskList';
@@ -72,9 +67,7 @@ describe('control API', () => {
     expect(moved.body.task).toMatchObject({ BackupSetDownloadStatus: 'finish' });
     expect(moved.body.task.BackupSetDownloadInternetUrl).toMatch(/^\/\/dbs-/);
     const events = await control('GET', `/events?since=${since}`);
-    expect(events.body.events).toEqual([
-      expect.objectContaining({ planId: 'ctl1', taskId: 'fixedtask001', from: 'running', to: 'finish' }),
-    ]);
+    expect(events.body.events).toEqual([expect.objectContaining({ planId: 'ctl1', taskId: 'fixedtask001', from: 'running', to: 'finish' })]);
     expect(sim.world.events.at(-1)).toMatchObject({ taskId: 'fixedtask001', to: 'finish' });
 
     const page = (await api({ BackupPlanId: 'ctl1' })).json();
@@ -93,7 +86,17 @@ describe('control API', () => {
       await control(
         'POST',
         '/plans/tl/tasks',
-        { tasks: [{ taskId: 'timeline0001', steps: [{ atMs: 1000, status: 'check_pass' }, { atMs: 5000, status: 'init', errMessage: 'precheck failed' }] }] },
+        {
+          tasks: [
+            {
+              taskId: 'timeline0001',
+              steps: [
+                { atMs: 1000, status: 'check_pass' },
+                { atMs: 5000, status: 'init', errMessage: 'precheck failed' },
+              ],
+            },
+          ],
+        },
         manual,
       );
       expect((await control('POST', '/tick', { advanceMs: 2000 }, manual)).body.applied).toBe(1);

@@ -6,10 +6,10 @@
  * plan list), comma-separated BackupPlanId, omitted totals, V1 and V4 URLs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, SIM_URL_LIFETIME_S, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/dbs/client.js';
 import { DbsApiError } from '../../src/dbs/errors.js';
 import { linkExpiresAt } from '../../src/dbs/link-expiry.js';
-import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, SIM_URL_LIFETIME_S, startSimulator } from '../../dev/simulator/index.js';
 
 describe('simulator: the DBS behaviours of issue 13', () => {
   let sim: RunningSimulator;
@@ -38,7 +38,10 @@ describe('simulator: the DBS behaviours of issue 13', () => {
   });
 
   it('business error on HTTP 200 with another status in the body; Request.Forbidden is 403 "Have no Permissions"', async () => {
-    const raw = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'business-error', count: 1, errCode: 'Request.Forbidden' }) });
+    const raw = await fetch(`${sim.url}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'business-error', count: 1, errCode: 'Request.Forbidden' }),
+    });
     expect(raw.status).toBe(201);
     const error = await failure(api.describeDownloadTaskPage({ planId: 'rules01', pageNum: 0, pageSize: 30 }));
     expect(error).toBeInstanceOf(DbsApiError);

@@ -3,18 +3,19 @@
  * MONITOR on a private redis-server (no other traffic), filtered to the
  * poll's own connection.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { once } from 'node:events';
 import { connect as connectSocket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotifyJobData } from '../../src/jobs/payloads.js';
-import { QUEUE_NAMES } from '../../src/queues.js';
-import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { pollPlan } from '../../src/jobs/poll.js';
-import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
 import { type PrivateRedis, startPrivateRedis } from '../../dev/local-redis.js';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
+import type { NotifyJobData } from '../../src/jobs/payloads.js';
+import { pollPlan } from '../../src/jobs/poll.js';
+import { QUEUE_NAMES } from '../../src/queues.js';
+import { pipelineConfig, pollDeps } from '../helpers/pipeline.js';
 
 /**
  * Commands sent by `client` while `action` runs (Lua-internal commands excluded: they are not round trips).

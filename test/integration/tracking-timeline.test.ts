@@ -5,13 +5,13 @@
  */
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
-import { RedisStateStore } from '../../src/tracking/state.js';
+import type { Config } from '../../src/config.js';
 import { startPollWorker } from '../../src/jobs/poll.js';
+import { RedisStateStore } from '../../src/tracking/state.js';
 import { expectedNotifications, pipelineConfig, pollDeps, testQueues } from '../helpers/pipeline.js';
-import { applyRound, PLANS, ROUNDS, script } from '../helpers/timeline.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
+import { applyRound, PLANS, ROUNDS, script } from '../helpers/timeline.js';
 
 describe('tracking pipeline: scripted timeline', () => {
   const prefix = uniquePrefix('timeline');
@@ -88,6 +88,11 @@ describe('tracking pipeline: scripted timeline', () => {
     expect(recovered[0]?.ok).toBe(true);
     const after = await queues.notifyJobs();
     const added = [...after.keys()].filter((id) => !before.has(id));
-    expect(added.sort()).toEqual(extra.slice(0, 10).map((t) => `${planId}.${t.BackupSetDownloadTaskId}.2-finish.slack-a`).sort());
+    expect(added.sort()).toEqual(
+      extra
+        .slice(0, 10)
+        .map((t) => `${planId}.${t.BackupSetDownloadTaskId}.2-finish.slack-a`)
+        .sort(),
+    );
   });
 });

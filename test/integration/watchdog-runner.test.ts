@@ -8,8 +8,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WatchdogRunner } from '../../src/alerting/watchdog-runner.js';
 import { type Config, parseConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/logger.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
+import { silentLogger } from '../../src/logger.js';
 import { QUEUE_NAMES } from '../../src/queues.js';
 import { close, connect, deletePrefix, uniquePrefix } from '../helpers/redis.js';
 
@@ -37,7 +37,9 @@ afterAll(async () => {
 });
 
 const watchdogJobs = async () =>
-  (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.data.watchdog).map((j) => ({ id: j.id, event: j.data.watchdog?.event, channel: j.data.channel }));
+  (await queue.getJobs(['waiting', 'delayed', 'prioritized']))
+    .filter((j) => j.data.watchdog)
+    .map((j) => ({ id: j.id, event: j.data.watchdog?.event, channel: j.data.channel }));
 
 describe('WatchdogRunner', () => {
   it('raises one plan-failing per channel when two processes observe the same failures concurrently', async () => {
@@ -46,7 +48,12 @@ describe('WatchdogRunner', () => {
     onTestFinished(() => otherQueue.close());
     const b = new WatchdogRunner({ redis: other, prefix, config: () => config, notifyQueue: otherQueue, log: silentLogger });
     const plan = { id: 'p1', name: 'orders' };
-    const failure = (at: number) => ({ kind: 'failure' as const, at, error: 'InvalidAccessKeyId.NotFound: Specified access key is not found.', permanent: true });
+    const failure = (at: number) => ({
+      kind: 'failure' as const,
+      at,
+      error: 'InvalidAccessKeyId.NotFound: Specified access key is not found.',
+      permanent: true,
+    });
     await Promise.all([a.observePlan(plan, failure(1)), b.observePlan(plan, failure(2)), a.observePlan(plan, failure(3)), b.observePlan(plan, failure(4))]);
     const jobs = await watchdogJobs();
     expect(jobs.map((j) => `${j.event}→${j.channel}`).sort()).toEqual(['plan-failing→mail', 'plan-failing→ops']);

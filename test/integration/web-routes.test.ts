@@ -9,8 +9,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
 import { type HttpServer, startHttpServer } from '../../src/http.js';
-import { silentLogger } from '../../src/logger.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
+import { silentLogger } from '../../src/logger.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { collectStatus } from '../../src/status/report.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
@@ -214,7 +214,7 @@ describe('without a token (loopback)', () => {
     expect((await fetch(`${server.url}/assets/nope.js`)).status).toBe(404);
     const traversal = await fetch(`${server.url}/assets/%2e%2e/routes.ts`);
     expect(traversal.status).toBe(404);
-    expect(await traversal.text()).not.toContain("import");
+    expect(await traversal.text()).not.toContain('import');
     expect(html).toContain('<strong>orders-prod</strong>');
     expect(html).toContain('<option value="failed" selected>');
     expect(html).toContain('No failed notifications.');

@@ -32,7 +32,9 @@ describe('reminderJobs', () => {
     expect(jobs.map((j) => j.delayMs)).toEqual([4 * HOUR, 8 * HOUR, 12 * HOUR]);
     expect(jobs[1]?.data.notifications[0]?.reminder).toEqual({ n: 2, times: 3, originalId: failed.id, firstAt: 1_000_000 });
     // Same input → same ids: BullMQ ignores the second add, so a slot exists once.
-    expect(reminderJobs(c, plan, [{ data: { v: 1, channel: 'ops', notifications: [failed] } }], 1_000_000).map((j) => j.jobId)).toEqual(jobs.map((j) => j.jobId));
+    expect(reminderJobs(c, plan, [{ data: { v: 1, channel: 'ops', notifications: [failed] } }], 1_000_000).map((j) => j.jobId)).toEqual(
+      jobs.map((j) => j.jobId),
+    );
   });
 
   it('channel remind overrides the plan (times: 0 turns it off for that channel)', () => {

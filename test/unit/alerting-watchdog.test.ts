@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialState, type Observation, step, type SubjectKind } from '../../src/alerting/watchdog.js';
+import { initialState, type Observation, type SubjectKind, step } from '../../src/alerting/watchdog.js';
 
 const OPTIONS = { failingAfter: 3, recoverAfter: 2 };
 type Obs = 'ok' | 'fail' | 'perm' | 'tick';

@@ -82,7 +82,11 @@ describe('answer classification', () => {
   });
 
   it('names the code and the reason, never the platform text (it may quote URLs or keywords)', () => {
-    const error = classifyHttpAnswer(PLATFORMS.dingtalk, 'ops-ding', answer(200, { errcode: 310000, errmsg: 'keywords not in content, more: [https://open.dingtalk.com/x?access_token=SECRET]' }));
+    const error = classifyHttpAnswer(
+      PLATFORMS.dingtalk,
+      'ops-ding',
+      answer(200, { errcode: 310000, errmsg: 'keywords not in content, more: [https://open.dingtalk.com/x?access_token=SECRET]' }),
+    );
     expect(error?.message).toBe(
       `DingTalk answered 200 with error code 310000: the robot's security check failed: signature, keyword or IP allow-list (check secret, keywords and allowed IPs) (channel "ops-ding")`,
     );
@@ -98,7 +102,9 @@ describe('signing', () => {
     expect(dingtalkSign('SECabc123456789', 1_700_000_000_000)).toBe('zgw5oyySJByGE/HZSsaFs1cswYMmf8VdhEwRGSpYE1Q=');
     const url = dingtalkSignedUrl('https://oapi.dingtalk.com/robot/send?access_token=T0K', 'SECabc123456789', 1_700_000_000_000);
     expect(url).toBe('https://oapi.dingtalk.com/robot/send?access_token=T0K&timestamp=1700000000000&sign=zgw5oyySJByGE%2FHZSsaFs1cswYMmf8VdhEwRGSpYE1Q%3D');
-    expect(dingtalkSignedUrl('https://oapi.dingtalk.com/robot/send?access_token=T0K', undefined, 1)).toBe('https://oapi.dingtalk.com/robot/send?access_token=T0K');
+    expect(dingtalkSignedUrl('https://oapi.dingtalk.com/robot/send?access_token=T0K', undefined, 1)).toBe(
+      'https://oapi.dingtalk.com/robot/send?access_token=T0K',
+    );
   });
 
   it('Feishu: base64 HMAC-SHA256 keyed by "timestamp\\nsecret" over an empty message', () => {
@@ -129,13 +135,25 @@ describe('config', () => {
   it('parses every type with its defaults', () => {
     expect(config.channels.hook).toMatchObject({ type: 'webhook', ratePerSecond: 2, timeout: 10_000 });
     expect(config.channels.ding).toMatchObject({ type: 'dingtalk', messageType: 'markdown' });
-    expect(parseConfig('channels:\n  d: { type: dingtalk, webhookUrl: "https://oapi.dingtalk.com/robot/send?access_token=x" }\n', {}).channels.d).toMatchObject({ messageType: 'actionCard' });
+    expect(parseConfig('channels:\n  d: { type: dingtalk, webhookUrl: "https://oapi.dingtalk.com/robot/send?access_token=x" }\n', {}).channels.d).toMatchObject(
+      { messageType: 'actionCard' },
+    );
     expect(config.channels.ms).toMatchObject({ type: 'teams', timeout: 5_000 });
   });
 
   it('masks every URL, secret and header value, and registers them for redaction', () => {
     const printed = JSON.stringify(maskedConfig(config));
-    const secrets = ['ding-token-abcdef', 'SECding-signing-secret', 'lark-token-abcdef', 'lark-signing-secret', 'wecom-key-abcdef', 'teams-sig-abcdef', SECRET, SECRET.slice(6), 'receiver-api-key-123'];
+    const secrets = [
+      'ding-token-abcdef',
+      'SECding-signing-secret',
+      'lark-token-abcdef',
+      'lark-signing-secret',
+      'wecom-key-abcdef',
+      'teams-sig-abcdef',
+      SECRET,
+      SECRET.slice(6),
+      'receiver-api-key-123',
+    ];
     for (const secret of secrets) {
       expect(printed).not.toContain(secret);
       expect(secretValues(config)).toContain(secret);
@@ -145,13 +163,25 @@ describe('config', () => {
   });
 
   it.each([
-    ['channels:\n  h: { type: webhook, url: "https://x.example", secret: "hunter2-not-whsec" }\n', 'channels.h.secret: must be "whsec_" followed by base64 (at least 24 bytes; value hidden)'],
+    [
+      'channels:\n  h: { type: webhook, url: "https://x.example", secret: "hunter2-not-whsec" }\n',
+      'channels.h.secret: must be "whsec_" followed by base64 (at least 24 bytes; value hidden)',
+    ],
     ['channels:\n  h: { type: webhook, secret: "x" }\n', 'channels.h.url: is required'],
-    [`channels:\n  h: { type: webhook, url: "https://x.example", secret: "${SECRET}", headers: { webhook-signature: "v1,forged" } }\n`, 'channels.h.headers: may not set webhook-*, content-type, content-length or host'],
-    ['channels:\n  d: { type: dingtalk, webhookUrl: "http://oapi.dingtalk.com/robot/send?access_token=tok-secret" }\n', 'channels.d.webhookUrl: webhookUrl must be https (plain http is allowed only to a loopback address)'],
+    [
+      `channels:\n  h: { type: webhook, url: "https://x.example", secret: "${SECRET}", headers: { webhook-signature: "v1,forged" } }\n`,
+      'channels.h.headers: may not set webhook-*, content-type, content-length or host',
+    ],
+    [
+      'channels:\n  d: { type: dingtalk, webhookUrl: "http://oapi.dingtalk.com/robot/send?access_token=tok-secret" }\n',
+      'channels.d.webhookUrl: webhookUrl must be https (plain http is allowed only to a loopback address)',
+    ],
     ['channels:\n  d: { type: dingtalk, webhookUrl: "https://oapi.dingtalk.com/robot/send", messageType: card }\n', 'channels.d.messageType:'],
     ['channels:\n  f: { type: feishu, webhookUrl: "not a url tok-secret" }\n', 'channels.f.webhookUrl: webhookUrl is not a valid URL (value hidden)'],
-    ['channels:\n  w: { type: wecom, webhookUrl: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", secret: "nope-secret" }\n', 'channels.w: unknown key "secret"'],
+    [
+      'channels:\n  w: { type: wecom, webhookUrl: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", secret: "nope-secret" }\n',
+      'channels.w: unknown key "secret"',
+    ],
     ['channels:\n  t: { type: teams, url: "https://x.example" }\n', 'channels.t: unknown key "url"'],
     ['channels:\n  t: { type: telegram }\n', 'channels.t.type: channel type must be "slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"'],
   ])('refuses %j naming the key', (yaml, problem) => {
@@ -163,7 +193,10 @@ describe('config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems.some((p) => p.startsWith(problem)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(problem)),
+      problems.join('\n'),
+    ).toBe(true);
     for (const p of problems) expect(p).not.toMatch(/tok-secret|hunter2|nope-secret|forged/);
   });
 });
@@ -185,7 +218,11 @@ describe('config/dbswatch.example.yaml', () => {
       },
     });
     const config = parseConfig(enabled, env, 'example');
-    expect(Object.values(config.channels).map((c) => c.type).sort()).toEqual(['dingtalk', 'email', 'feishu', 'slack', 'teams', 'webhook', 'wecom']);
+    expect(
+      Object.values(config.channels)
+        .map((c) => c.type)
+        .sort(),
+    ).toEqual(['dingtalk', 'email', 'feishu', 'slack', 'teams', 'webhook', 'wecom']);
   });
 });
 
@@ -205,7 +242,11 @@ describe('rate limits per webhook', () => {
   });
 
   it('keys by the webhook, not the channel name, and never shows the URL', () => {
-    const twin = parseConfig(`${YAML}  ding2: { type: dingtalk, webhookUrl: "https://oapi.dingtalk.com/robot/send?access_token=ding-token-abcdef" }\n`, {}, 'test');
+    const twin = parseConfig(
+      `${YAML}  ding2: { type: dingtalk, webhookUrl: "https://oapi.dingtalk.com/robot/send?access_token=ding-token-abcdef" }\n`,
+      {},
+      'test',
+    );
     const [window] = limits('ding');
     const key = rateLimitKey('p', twin.channels.ding as ChannelConfig, window as { limit: number; windowMs: number });
     expect(rateLimitKey('p', twin.channels.ding2 as ChannelConfig, window as { limit: number; windowMs: number })).toBe(key);

@@ -11,13 +11,13 @@ import { checkAnswer, decodeDownloadTaskPage } from '../../src/dbs/client.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
 import type { RenderedMessage } from '../../src/notify/channel.js';
 import { DINGTALK_LIMITS, type DingtalkMessage, renderDingtalk } from '../../src/notify/dingtalk-render.js';
-import { adaptiveText, breakAutolinks, chatMarkdownText, truncateBytes, utf8Bytes } from '../../src/text/escape.js';
 import type { Notification } from '../../src/notify/event.js';
 import { FEISHU_LIMITS, type FeishuMessage, renderFeishu } from '../../src/notify/feishu-render.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { renderTeams, TEAMS_LIMITS, type TeamsMessage } from '../../src/notify/teams-render.js';
 import { digestId, renderWebhook, type WebhookMessage } from '../../src/notify/webhook-render.js';
 import { renderWecom, WECOM_LIMITS, type WecomMessage } from '../../src/notify/wecom-render.js';
+import { adaptiveText, breakAutolinks, chatMarkdownText, truncateBytes, utf8Bytes } from '../../src/text/escape.js';
 import { apiFixture } from '../fixtures/hostile/load.js';
 import { validate } from '../helpers/json-schema.js';
 
@@ -61,7 +61,10 @@ const VIEWS: Record<'webhook' | 'dingtalk' | 'feishu' | 'wecom' | 'teams', View>
     render: renderWebhook,
     texts: () => [],
     links: (m) => {
-      const event = JSON.parse((m as WebhookMessage).body) as { type: string; data: { task?: { links?: Record<string, string> }; events?: { data: { task: { links?: Record<string, string> } } }[] } };
+      const event = JSON.parse((m as WebhookMessage).body) as {
+        type: string;
+        data: { task?: { links?: Record<string, string> }; events?: { data: { task: { links?: Record<string, string> } } }[] };
+      };
       const tasks = event.type === 'download.digest' ? (event.data.events ?? []).map((e) => e.data.task) : [event.data.task];
       return tasks.flatMap((t) => Object.values(t?.links ?? {}));
     },
@@ -158,7 +161,10 @@ const HOSTILE_NAMES = {
 } as const;
 
 function hostile(event: 'finished' | 'failed', name: string): Notification {
-  return sampleNotification(event, 'ops', { planName: name, task: { name, errorMessage: `${name}\n<!channel> failed & <b>bold</b> see https://evil.example/x` } });
+  return sampleNotification(event, 'ops', {
+    planName: name,
+    task: { name, errorMessage: `${name}\n<!channel> failed & <b>bold</b> see https://evil.example/x` },
+  });
 }
 
 describe.each(PLATFORMS)('%s renderer', (platform) => {
@@ -173,7 +179,9 @@ describe.each(PLATFORMS)('%s renderer', (platform) => {
     expectInert(platform, 'finished', m);
     expect(new Set(view.links(m))).toEqual(new Set([n.task.internetUrl, n.task.intranetUrl]));
     const all = platform === 'webhook' ? (m as WebhookMessage).body : view.texts(m).join('\n');
-    for (const fact of platform === 'webhook' ? ['"dbType":"MySQL"', '"dataSize":1288490188', '"dataFormat":"CSV"', '"createdAt":"2024-05-01T02:00:00.000Z"', '"finishedAt":"2024-05-01T02:12:34.000Z"'] : ['MySQL', '1.2 GiB', 'CSV', 'full', '2024-05-01 02:00:00 UTC', '12m 34s', 'orders-db (production)', n.task.taskId]) {
+    for (const fact of platform === 'webhook'
+      ? ['"dbType":"MySQL"', '"dataSize":1288490188', '"dataFormat":"CSV"', '"createdAt":"2024-05-01T02:00:00.000Z"', '"finishedAt":"2024-05-01T02:12:34.000Z"']
+      : ['MySQL', '1.2 GiB', 'CSV', 'full', '2024-05-01 02:00:00 UTC', '12m 34s', 'orders-db (production)', n.task.taskId]) {
       expect(all).toContain(fact);
     }
   });
@@ -251,7 +259,11 @@ describe.each(PLATFORMS)('%s renderer', (platform) => {
 describe('chat escaping', () => {
   it.each([
     ['<at id=all></at> & <@U1>', '&lt;at id=all&gt;&lt;/at&gt; &amp; &lt;@U1&gt;', '\\<at id=all\\>\\</at\\> & \\<@U1\\>'],
-    ['**b** _i_ `c` ~s~ [l](x)', '&#42;&#42;b&#42;&#42; &#95;i&#95; &#96;c&#96; &#126;s&#126; &#91;l&#93;(x)', '\\*\\*b\\*\\* \\_i\\_ \\`c\\` \\~s\\~ \\[l\\](x)'],
+    [
+      '**b** _i_ `c` ~s~ [l](x)',
+      '&#42;&#42;b&#42;&#42; &#95;i&#95; &#96;c&#96; &#126;s&#126; &#91;l&#93;(x)',
+      '\\*\\*b\\*\\* \\_i\\_ \\`c\\` \\~s\\~ \\[l\\](x)',
+    ],
     ['see https://evil.example', 'see https:\u200B//evil.example', 'see https:\u200B//evil.example'],
     ['a\r\nb\u202Ec', 'a b c', 'a b c'],
   ])('%j', (input, markdown, adaptive) => {
@@ -358,10 +370,22 @@ describe('webhook events against docs/webhook-event.schema.json', () => {
 // ---------------------------------------------------------------------------
 // The hostile API corpus, decoded by the client's own pure steps (as hostile-api.test.ts does)
 
-const ACCEPTED = ['control-characters.json', 'huge-errmessage.json', 'huge-name.json', 'mrkdwn-html-injection.json', 'url-schemes.json', 'numbers-as-garbage.json', 'prototype-keys.json'];
+const ACCEPTED = [
+  'control-characters.json',
+  'huge-errmessage.json',
+  'huge-name.json',
+  'mrkdwn-html-injection.json',
+  'url-schemes.json',
+  'numbers-as-garbage.json',
+  'prototype-keys.json',
+];
 
 function decode(name: string): DownloadTask[] {
-  const page = decodeDownloadTaskPage(checkAnswer({ body: JSON.parse(apiFixture(name)), statusCode: 200 }), { planId: 'planhostile01', pageNum: 0, pageSize: 30 });
+  const page = decodeDownloadTaskPage(checkAnswer({ body: JSON.parse(apiFixture(name)), statusCode: 200 }), {
+    planId: 'planhostile01',
+    pageNum: 0,
+    pageSize: 30,
+  });
   return page.items;
 }
 
@@ -400,6 +424,11 @@ describe('hostile API corpus through the chat renderers', () => {
   it.each(CHAT)('%s: only the one real signed URL pair of url-schemes.json becomes a link', (platform) => {
     const ns = decode('url-schemes.json').map(notificationOf);
     const links = ns.flatMap((n) => VIEWS[platform].render([n]).flatMap((m) => VIEWS[platform].links(m)));
-    expect(new Set(links)).toEqual(new Set(['https://dbs-ok.oss-cn-hangzhou.example/ok.zip?Expires=1&Signature=OKSIG', 'https://dbs-ok.oss-cn-hangzhou-internal.example/ok.zip?Expires=1&Signature=OKSIG2']));
+    expect(new Set(links)).toEqual(
+      new Set([
+        'https://dbs-ok.oss-cn-hangzhou.example/ok.zip?Expires=1&Signature=OKSIG',
+        'https://dbs-ok.oss-cn-hangzhou-internal.example/ok.zip?Expires=1&Signature=OKSIG2',
+      ]),
+    );
   });
 });

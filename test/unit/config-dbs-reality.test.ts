@@ -31,7 +31,9 @@ describe('dbs.region and dbs.endpoint', () => {
   });
 
   it('names the key of an unknown region', () => {
-    expect(problems('dbs: { region: mars-north-1 }').join('\n')).toMatch(/^dbs\.region: is not a region DBS serves \(known: cn-qingdao, .*set the endpoint instead/);
+    expect(problems('dbs: { region: mars-north-1 }').join('\n')).toMatch(
+      /^dbs\.region: is not a region DBS serves \(known: cn-qingdao, .*set the endpoint instead/,
+    );
   });
 });
 
@@ -79,9 +81,11 @@ discover: { enabled: true, accounts: [default, prof] }
     expect(config.discover.accounts).toEqual(['default', 'prof']);
   });
 
-  it('an existing config without accounts keeps today\'s behaviour: one default account on the chain', () => {
+  it("an existing config without accounts keeps today's behaviour: one default account on the chain", () => {
     const config = parseConfig('plans: [ { id: p1 } ]', {});
-    expect(config.accounts).toEqual([{ id: 'default', endpoint: 'dbs-api.cn-hangzhou.aliyuncs.com', protocol: 'https', region: 'cn-hangzhou', credential: { kind: 'chain' } }]);
+    expect(config.accounts).toEqual([
+      { id: 'default', endpoint: 'dbs-api.cn-hangzhou.aliyuncs.com', protocol: 'https', region: 'cn-hangzhou', credential: { kind: 'chain' } },
+    ]);
     expect(config.plans[0]?.account).toBeUndefined();
     expect(config.discover.accounts).toEqual(['default']);
   });

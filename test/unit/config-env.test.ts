@@ -79,10 +79,7 @@ describe('<secret>File keys', () => {
   writeFileSync(token, 'a-token-of-at-least-16-chars\n');
 
   it('reads webhookUrlFile and authTokenFile (trailing newline dropped), also through a variable', () => {
-    const config = parseConfig(
-      `channels: { s: { type: slack, webhookUrlFile: "\${HOOK_FILE}" } }\nhttp: { authTokenFile: ${token} }`,
-      { HOOK_FILE: hook },
-    );
+    const config = parseConfig(`channels: { s: { type: slack, webhookUrlFile: "\${HOOK_FILE}" } }\nhttp: { authTokenFile: ${token} }`, { HOOK_FILE: hook });
     expect(config.channels.s).toMatchObject({ webhookUrl: SLACK });
     expect(config.http.authToken).toBe('a-token-of-at-least-16-chars');
   });

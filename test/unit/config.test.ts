@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
-import { parseDuration } from '../../src/text/duration.js';
-import { maskedConfig } from '../../src/secrets.js';
 import { routeEvent } from '../../src/notify/routing.js';
+import { maskedConfig } from '../../src/secrets.js';
+import { parseDuration } from '../../src/text/duration.js';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/SuperSecretToken1234';
 const env = { SLACK_WEBHOOK_URL: SLACK, SMTP_URL: 'smtp://dbswatch:MailPassw0rd!@smtp.example.com:587' };
@@ -65,7 +65,8 @@ describe('parseConfig', () => {
 
   it('keeps the state of a removed plan 7 days by default, and names the key when the value is wrong', () => {
     expect(parseConfig(minimal, env).defaults.forgetRemovedPlansAfter).toBe(7 * 86_400_000);
-    const withGrace = (value: string) => minimal.replace('defaults: { notify: [ops-slack] }', `defaults: { notify: [ops-slack], forgetRemovedPlansAfter: ${value} }`);
+    const withGrace = (value: string) =>
+      minimal.replace('defaults: { notify: [ops-slack] }', `defaults: { notify: [ops-slack], forgetRemovedPlansAfter: ${value} }`);
     expect(parseConfig(withGrace('2d'), env).defaults.forgetRemovedPlansAfter).toBe(2 * 86_400_000);
     expect(() => parseConfig(withGrace('soon'), env)).toThrow(/defaults\.forgetRemovedPlansAfter/);
   });
@@ -94,28 +95,96 @@ describe('parseConfig', () => {
     ['endpoint with scheme', `dbs: { endpoint: "https://dbs.example.com" }`, 'dbs.endpoint: must be host[:port]'],
     ['unknown key', `dbz: {}`, 'unknown key "dbz"'],
     ['unknown event', `defaults: { events: [finished, exploded] }`, 'defaults.events[1]'],
-    ['email without recipients', `channels: { mail: { type: email, host: smtp.example.com, from: a@example.com } }`, 'channels.mail.to: an email channel needs at least one recipient'],
+    [
+      'email without recipients',
+      `channels: { mail: { type: email, host: smtp.example.com, from: a@example.com } }`,
+      'channels.mail.to: an email channel needs at least one recipient',
+    ],
     ['email without server', `channels: { mail: { type: email, from: a@example.com, to: [b@example.com] } }`, 'channels.mail: needs either smtpUrl or host'],
-    ['unknown channel type', `channels: { x: { type: telegram, url: "https://x" } }`, 'channels.x.type: channel type must be "slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"'],
+    [
+      'unknown channel type',
+      `channels: { x: { type: telegram, url: "https://x" } }`,
+      'channels.x.type: channel type must be "slack", "email", "webhook", "dingtalk", "feishu", "wecom" or "teams"',
+    ],
     ['open HTTP without token', `http: { host: 0.0.0.0 }`, 'http.authToken: required when http.host (0.0.0.0) is not loopback'],
     ['not a mapping', `- just\n- a list`, 'YAML mapping'],
     ['broken YAML', `plans: [ { id: x `, 'not valid YAML'],
-    ['bad channel name', `channels: { "ops slack": { type: slack, webhookUrl: "https://hooks.example.com/x" } }`, 'channels.ops slack: a channel name may hold only'],
+    [
+      'bad channel name',
+      `channels: { "ops slack": { type: slack, webhookUrl: "https://hooks.example.com/x" } }`,
+      'channels.ops slack: a channel name may hold only',
+    ],
     // Issue 15: destinations (src/destinations.ts).
-    ['webhook at the metadata service', `channels: { s: { type: slack, webhookUrl: "https://169.254.169.254/latest/meta-data" } }`, 'channels.s.webhookUrl: webhookUrl points at a link-local address (cloud metadata services live here) (169.254.169.254)'],
-    ['webhook at Alibaba metadata', `channels: { s: { type: slack, webhookUrl: "https://100.100.100.200/latest" } }`, "channels.s.webhookUrl: webhookUrl points at Alibaba Cloud's metadata service"],
-    ['webhook at EC2 IPv6 metadata', `channels: { s: { type: slack, webhookUrl: "https://[fd00:ec2::254]/x" } }`, 'channels.s.webhookUrl: webhookUrl points at the EC2 metadata service'],
-    ['webhook at mapped IPv6 metadata', `channels: { s: { type: slack, webhookUrl: "https://[::ffff:169.254.169.254]/x" } }`, 'channels.s.webhookUrl: webhookUrl points at a link-local address'],
-    ['webhook at hex loopback', `channels: { s: { type: slack, webhookUrl: "http://0x7f000001:9/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0x7f000001 is 127.0.0.1)'],
-    ['webhook at decimal loopback', `channels: { s: { type: slack, webhookUrl: "http://2130706433/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (2130706433 is 127.0.0.1)'],
-    ['webhook at octal loopback', `channels: { s: { type: slack, webhookUrl: "http://0177.0.0.1/x" } }`, 'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0177.0.0.1 is 127.0.0.1)'],
-    ['webhook at a private network', `channels: { s: { type: slack, webhookUrl: "https://10.1.2.3/x" } }`, 'channels.s.webhookUrl: webhookUrl points at a private network (10.1.2.3): refused, set allowPrivateDestinations: true'],
-    ['smtpUrl without a host', `channels: { m: { type: email, smtpUrl: "smtp:///", from: a@example.com, to: [b@example.com] } }`, 'channels.m.smtpUrl: smtpUrl names no host'],
-    ['smtp host at link-local', `channels: { m: { type: email, host: 169.254.0.9, from: a@example.com, to: [b@example.com] } }`, 'channels.m.host: host points at a link-local address'],
-    ['smtpUrl at hex loopback', `channels: { m: { type: email, smtpUrl: "smtp://0x7f.1:25", from: a@example.com, to: [b@example.com] } }`, 'channels.m.smtpUrl: smtpUrl writes an IP address in an encoded form'],
-    ['recipient @@@', `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: ["@@@"] } }`, 'channels.m.to[0]: is not an email address'],
-    ['recipient without domain', `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: [b@example.com], cc: ["c@"] } }`, 'channels.m.cc[0]: is not an email address'],
-    ['sender with a space', `channels: { m: { type: email, host: smtp.example.com, from: "a b@example.com", to: [b@example.com] } }`, 'channels.m.from: is not an email address'],
+    [
+      'webhook at the metadata service',
+      `channels: { s: { type: slack, webhookUrl: "https://169.254.169.254/latest/meta-data" } }`,
+      'channels.s.webhookUrl: webhookUrl points at a link-local address (cloud metadata services live here) (169.254.169.254)',
+    ],
+    [
+      'webhook at Alibaba metadata',
+      `channels: { s: { type: slack, webhookUrl: "https://100.100.100.200/latest" } }`,
+      "channels.s.webhookUrl: webhookUrl points at Alibaba Cloud's metadata service",
+    ],
+    [
+      'webhook at EC2 IPv6 metadata',
+      `channels: { s: { type: slack, webhookUrl: "https://[fd00:ec2::254]/x" } }`,
+      'channels.s.webhookUrl: webhookUrl points at the EC2 metadata service',
+    ],
+    [
+      'webhook at mapped IPv6 metadata',
+      `channels: { s: { type: slack, webhookUrl: "https://[::ffff:169.254.169.254]/x" } }`,
+      'channels.s.webhookUrl: webhookUrl points at a link-local address',
+    ],
+    [
+      'webhook at hex loopback',
+      `channels: { s: { type: slack, webhookUrl: "http://0x7f000001:9/x" } }`,
+      'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0x7f000001 is 127.0.0.1)',
+    ],
+    [
+      'webhook at decimal loopback',
+      `channels: { s: { type: slack, webhookUrl: "http://2130706433/x" } }`,
+      'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (2130706433 is 127.0.0.1)',
+    ],
+    [
+      'webhook at octal loopback',
+      `channels: { s: { type: slack, webhookUrl: "http://0177.0.0.1/x" } }`,
+      'channels.s.webhookUrl: webhookUrl writes an IP address in an encoded form (0177.0.0.1 is 127.0.0.1)',
+    ],
+    [
+      'webhook at a private network',
+      `channels: { s: { type: slack, webhookUrl: "https://10.1.2.3/x" } }`,
+      'channels.s.webhookUrl: webhookUrl points at a private network (10.1.2.3): refused, set allowPrivateDestinations: true',
+    ],
+    [
+      'smtpUrl without a host',
+      `channels: { m: { type: email, smtpUrl: "smtp:///", from: a@example.com, to: [b@example.com] } }`,
+      'channels.m.smtpUrl: smtpUrl names no host',
+    ],
+    [
+      'smtp host at link-local',
+      `channels: { m: { type: email, host: 169.254.0.9, from: a@example.com, to: [b@example.com] } }`,
+      'channels.m.host: host points at a link-local address',
+    ],
+    [
+      'smtpUrl at hex loopback',
+      `channels: { m: { type: email, smtpUrl: "smtp://0x7f.1:25", from: a@example.com, to: [b@example.com] } }`,
+      'channels.m.smtpUrl: smtpUrl writes an IP address in an encoded form',
+    ],
+    [
+      'recipient @@@',
+      `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: ["@@@"] } }`,
+      'channels.m.to[0]: is not an email address',
+    ],
+    [
+      'recipient without domain',
+      `channels: { m: { type: email, host: smtp.example.com, from: a@example.com, to: [b@example.com], cc: ["c@"] } }`,
+      'channels.m.cc[0]: is not an email address',
+    ],
+    [
+      'sender with a space',
+      `channels: { m: { type: email, host: smtp.example.com, from: "a b@example.com", to: [b@example.com] } }`,
+      'channels.m.from: is not an email address',
+    ],
   ])('%s', (_name, text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);
   });
@@ -135,20 +204,17 @@ describe('parseConfig', () => {
   });
 
   it('interpolates ${VAR}, keeps $$ as a literal dollar', () => {
-    const config = parseConfig(
-      `channels: { s: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}", mentionOnFailure: "cost $$5" } }`,
-      env,
-    );
+    const config = parseConfig(`channels: { s: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}", mentionOnFailure: "cost $$5" } }`, env);
     const channel = config.channels.s;
     expect(channel?.type === 'slack' && channel.webhookUrl).toBe(SLACK);
     expect(channel?.type === 'slack' && channel.mentionOnFailure).toBe('cost $5');
   });
 
   it('does not re-interpolate a variable whose value looks like ${VAR}', () => {
-    const config = parseConfig(
-      `channels: { s: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}", mentionOnFailure: "\${MENTION}" } }`,
-      { ...env, MENTION: '${SLACK_WEBHOOK_URL}' },
-    );
+    const config = parseConfig(`channels: { s: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}", mentionOnFailure: "\${MENTION}" } }`, {
+      ...env,
+      MENTION: '${SLACK_WEBHOOK_URL}',
+    });
     const channel = config.channels.s;
     expect(channel?.type === 'slack' && channel.mentionOnFailure).toBe('${SLACK_WEBHOOK_URL}');
   });

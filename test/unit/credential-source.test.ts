@@ -4,7 +4,7 @@
  * (`getaddrinfo ENOTFOUND undefined`), and the source is described without a secret.
  */
 import { describe, expect, it } from 'vitest';
-import { credentialChain, CredentialsUnavailableError, describeCredentialSource, NO_CREDENTIALS_MESSAGE } from '../../src/dbs/credential-source.js';
+import { CredentialsUnavailableError, credentialChain, describeCredentialSource, NO_CREDENTIALS_MESSAGE } from '../../src/dbs/credential-source.js';
 import { classifyDbsFailure, dbsDidNotAnswer } from '../../src/dbs/errors.js';
 
 /** Behaves like @alicloud/credentials 2.4.7 with nothing configured: a chain error first, then ENOTFOUND undefined. */
@@ -52,7 +52,11 @@ describe('describeCredentialSource', () => {
   it.each([
     ['default/env', {}, /^environment variables \(ALIBABA_CLOUD_ACCESS_KEY_ID/],
     ['default/env', { ALIBABA_CLOUD_SECURITY_TOKEN: 'sts-token-value' }, /STS ALIBABA_CLOUD_SECURITY_TOKEN/],
-    ['default/oidc_role_arn', { ALIBABA_CLOUD_ROLE_ARN: 'acs:ram::1:role/dbswatch', ALIBABA_CLOUD_OIDC_TOKEN_FILE: '/var/run/secrets/tokens/oidc-token' }, /^OIDC role acs:ram::1:role\/dbswatch .*oidc-token \(RRSA\)$/],
+    [
+      'default/oidc_role_arn',
+      { ALIBABA_CLOUD_ROLE_ARN: 'acs:ram::1:role/dbswatch', ALIBABA_CLOUD_OIDC_TOKEN_FILE: '/var/run/secrets/tokens/oidc-token' },
+      /^OIDC role acs:ram::1:role\/dbswatch .*oidc-token \(RRSA\)$/,
+    ],
     ['default/cli_profile', { ALIBABA_CLOUD_PROFILE: 'prod' }, /^aliyun CLI profile "prod"/],
     ['default/profile', {}, /^credentials file profile "default"/],
     ['default/ecs_ram_role', { ALIBABA_CLOUD_ECS_METADATA: 'dbswatch-role' }, /^ECS RAM role dbswatch-role/],

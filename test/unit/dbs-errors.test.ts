@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_THROTTLE_DELAY_MS,
-  DbsApiError,
-  classifyDbsFailure,
-  throttleDelayFromHeaders,
-} from '../../src/dbs/errors.js';
+import { classifyDbsFailure, DbsApiError, DEFAULT_THROTTLE_DELAY_MS, throttleDelayFromHeaders } from '../../src/dbs/errors.js';
 
 /** The shape @alicloud/openapi-client 0.4.15 throws for a 4xx/5xx (tea ResponseError). */
 function gatewayError(status: number, body: Record<string, unknown>): Error {
   const code = String(body.Code ?? body.code ?? 'undefined');
-  const error = new Error(`${code}: code: ${status}, ${String(body.Message)} request id: ${String(body.RequestId)} https://dbs.example/?AccessKeyId=AKID&Signature=SIG`);
+  const error = new Error(
+    `${code}: code: ${status}, ${String(body.Message)} request id: ${String(body.RequestId)} https://dbs.example/?AccessKeyId=AKID&Signature=SIG`,
+  );
   return Object.assign(error, { code, statusCode: status, data: { ...body, statusCode: status } });
 }
 
@@ -113,7 +110,13 @@ describe('classifyDbsFailure: error envelopes (HTTP 200, Success: false, real st
     classifyDbsFailure({ kind: 'business', body: { Success: false, RequestId: 'E1', ...body }, ...(httpStatus !== undefined ? { httpStatus } : {}) });
 
   it.each<[string, Record<string, unknown>, number | undefined, string, number]>([
-    ['Request.Forbidden on 200 with 403 in the body', { ErrCode: 'Request.Forbidden', ErrMessage: 'Have no Permissions', HttpStatusCode: 403 }, 200, 'permanent', 403],
+    [
+      'Request.Forbidden on 200 with 403 in the body',
+      { ErrCode: 'Request.Forbidden', ErrMessage: 'Have no Permissions', HttpStatusCode: 403 },
+      200,
+      'permanent',
+      403,
+    ],
     ['an unknown code on 200 with 403 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 403 }, 200, 'permanent', 403],
     ['an unknown code on 200 with 503 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 503 }, 200, 'retryable', 503],
     ['an unknown code on 200 with 200 in the body', { ErrCode: 'Odd.Thing', HttpStatusCode: 200 }, 200, 'retryable', 200],

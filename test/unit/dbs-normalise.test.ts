@@ -202,7 +202,11 @@ describe('parseDownloadTaskListBody (the envelope)', () => {
 
   it('cuts URL query strings out of ErrMessage (it is logged, stored and shown)', () => {
     const task = normaliseTask(
-      { BackupSetDownloadTaskId: 't', BackupSetDownloadStatus: 'stop', ErrMessage: 'cannot read https://b.oss.example/x.tar.gz?Expires=1&Signature=SECRET: 403' },
+      {
+        BackupSetDownloadTaskId: 't',
+        BackupSetDownloadStatus: 'stop',
+        ErrMessage: 'cannot read https://b.oss.example/x.tar.gz?Expires=1&Signature=SECRET: 403',
+      },
       { planId: 'p' },
     );
     expect(task.errorMessage).toBe('cannot read https://b.oss.example/x.tar.gz?… 403');

@@ -254,10 +254,13 @@ describe('page budget and shutdown', () => {
     const api = runaway();
     const controller = new AbortController();
     const reading = listAllDownloadTasks(
-      { ...api, describeDownloadTaskPage: async (q) => {
-        if ('pageNum' in q && q.pageNum === 5) controller.abort();
-        return api.describeDownloadTaskPage(q);
-      } },
+      {
+        ...api,
+        describeDownloadTaskPage: async (q) => {
+          if ('pageNum' in q && q.pageNum === 5) controller.abort();
+          return api.describeDownloadTaskPage(q);
+        },
+      },
       'p',
       { pageSize: 30, signal: controller.signal },
     );

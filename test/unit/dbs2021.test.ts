@@ -150,7 +150,10 @@ describe('decodeAdvancedTaskPage', () => {
   const query = { currentPage: 2, pageSize: 50 };
   it('reads totals given as numbers or strings', () => {
     const page = decodeAdvancedTaskPage(
-      { RequestId: 'R', Data: { PageNumber: '2', PageSize: 50, TotalPages: '3', TotalElements: 101, Content: { List: [{ TaskId: 'dt-a', DownloadStatus: 'running' }] } } },
+      {
+        RequestId: 'R',
+        Data: { PageNumber: '2', PageSize: 50, TotalPages: '3', TotalElements: 101, Content: { List: [{ TaskId: 'dt-a', DownloadStatus: 'running' }] } },
+      },
       query,
     );
     expect(page).toMatchObject({ requestId: 'R', pageNumber: 2, pageSize: 50, totalPages: 3, totalElements: 101 });
@@ -224,7 +227,11 @@ describe('classifyDbs2021Failure', () => {
   it('a thrown 403 Request.Forbidden is permanent and names the RAM actions', () => {
     const error = classifyDbs2021Failure({
       kind: 'thrown',
-      error: Object.assign(new Error('Request.Forbidden: code: 403'), { statusCode: 403, code: 'Request.Forbidden', data: { Code: 'Request.Forbidden', RequestId: 'R9' } }),
+      error: Object.assign(new Error('Request.Forbidden: code: 403'), {
+        statusCode: 403,
+        code: 'Request.Forbidden',
+        data: { Code: 'Request.Forbidden', RequestId: 'R9' },
+      }),
     });
     expect(error.retry.kind).toBe('permanent');
     expect(error.httpStatus).toBe(403);
@@ -246,7 +253,13 @@ describe('listAllAdvancedTasks (paging rules)', () => {
       async describeDownloadTaskPage(query) {
         asked.push(query.currentPage);
         const page = pages[query.currentPage] ?? { totalPages: 0, totalElements: 0, ids: [] };
-        return { pageNumber: query.currentPage, pageSize: query.pageSize, totalPages: page.totalPages, totalElements: page.totalElements, items: page.ids.map(task) };
+        return {
+          pageNumber: query.currentPage,
+          pageSize: query.pageSize,
+          totalPages: page.totalPages,
+          totalElements: page.totalElements,
+          items: page.ids.map(task),
+        };
       },
     };
     return { api, asked };

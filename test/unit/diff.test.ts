@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KNOWN_STATUSES } from '../../src/dbs/task.js';
 import { type AnnouncedRecord, applyAnnouncedRule, decodeAnnounced, encodeAnnounced } from '../../src/tracking/announced.js';
-import { classify, decodeTracked, type DiffOptions, diff, encodeTracked, type TrackedTask } from '../../src/tracking/diff.js';
+import { classify, type DiffOptions, decodeTracked, diff, encodeTracked, type TrackedTask } from '../../src/tracking/diff.js';
 
 const after = { baselineDone: true, notifyOnFirstSight: false, forgetAfterMissedPolls: 3 };
 const baseline = { ...after, baselineDone: false };
@@ -128,7 +128,14 @@ describe('diff', () => {
   });
 
   it('ignores a task id listed twice in one snapshot', () => {
-    const result = diff(new Map(), [{ taskId: 'a', status: 'finish' }, { taskId: 'a', status: 'finish' }], after);
+    const result = diff(
+      new Map(),
+      [
+        { taskId: 'a', status: 'finish' },
+        { taskId: 'a', status: 'finish' },
+      ],
+      after,
+    );
     expect(result.transitions).toHaveLength(1);
     expect(result.trackedCount).toBe(1);
   });
@@ -164,7 +171,12 @@ describe('init is not always a failure (defaults.initFailedAfter = 3)', () => {
     ['init after schedule without ErrMessage fails on its 3rd poll', ['schedule', 4], [init, init, init], ['poll 3: failed seq 5']],
     ['init that gains an ErrMessage on poll 2 fails then, once', undefined, [init, initErr, initErr, initErr], ['poll 2: failed seq 1']],
     ['init that moves on to checking before its 3rd poll raises nothing', undefined, [init, init, { status: 'checking' }], []],
-    ['init that moves on to check_pass then finishes raises only finished', undefined, [init, { status: 'check_pass' }, { status: 'finish' }], ['poll 3: finished seq 3']],
+    [
+      'init that moves on to check_pass then finishes raises only finished',
+      undefined,
+      [init, { status: 'check_pass' }, { status: 'finish' }],
+      ['poll 3: finished seq 3'],
+    ],
     ['a record from before holds existed (init, no held) raises nothing more', ['init', 1], [init, initErr], []],
   ])('%s', (_name, start, polls, expected) => {
     expect(run(start, polls)).toEqual(expected);
@@ -214,13 +226,12 @@ describe('finished before the links exist (defaults.waitForLinks = 3)', () => {
 });
 
 describe('tracked record encoding', () => {
-  it.each([
-    [{ status: 'finish', seq: 3, missed: 0 }],
-    [{ status: 'odd|status', seq: 12, missed: 2 }],
-    [{ status: 'init', seq: 2, missed: 1, held: 2 }],
-  ])('round-trips %o', (task) => {
-    expect(decodeTracked(encodeTracked(task))).toEqual(task);
-  });
+  it.each([[{ status: 'finish', seq: 3, missed: 0 }], [{ status: 'odd|status', seq: 12, missed: 2 }], [{ status: 'init', seq: 2, missed: 1, held: 2 }]])(
+    'round-trips %o',
+    (task) => {
+      expect(decodeTracked(encodeTracked(task))).toEqual(task);
+    },
+  );
 
   it.each(['', 'garbage', 'x|0|finish', '1|-1|finish', '0|0|finish', '1|0|', '1|0,0|init', '1|0,x|init'])('rejects %j', (value) => {
     expect(decodeTracked(value)).toBeUndefined();
@@ -253,11 +264,41 @@ describe('once per task and terminal state (announced rule)', () => {
 
   it.each([
     // [case, tracked before, memory before, observed now, announced]
-    ['forgotten, back finish with the same finish time', {}, { t: ['finish', T - DAY, T - 1_000] }, [{ taskId: 't', status: 'finish', finishedAt: T - DAY }], []],
-    ['forgotten, back finish with a new finish time (a real new run)', {}, { t: ['finish', T - DAY, T - 1_000] }, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
-    ['finish → running → finish, same finish time', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'finish', finishedAt: T - DAY }], []],
-    ['finish → running → finish, new finish time', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
-    ['stop → running → stop without a finish time (unknown: announced again)', { t: ['running', 3] }, { t: ['stop'] }, [{ taskId: 't', status: 'stop' }], ['t:stop']],
+    [
+      'forgotten, back finish with the same finish time',
+      {},
+      { t: ['finish', T - DAY, T - 1_000] },
+      [{ taskId: 't', status: 'finish', finishedAt: T - DAY }],
+      [],
+    ],
+    [
+      'forgotten, back finish with a new finish time (a real new run)',
+      {},
+      { t: ['finish', T - DAY, T - 1_000] },
+      [{ taskId: 't', status: 'finish', finishedAt: T }],
+      ['t:finish'],
+    ],
+    [
+      'finish → running → finish, same finish time',
+      { t: ['running', 3] },
+      { t: ['finish', T - DAY] },
+      [{ taskId: 't', status: 'finish', finishedAt: T - DAY }],
+      [],
+    ],
+    [
+      'finish → running → finish, new finish time',
+      { t: ['running', 3] },
+      { t: ['finish', T - DAY] },
+      [{ taskId: 't', status: 'finish', finishedAt: T }],
+      ['t:finish'],
+    ],
+    [
+      'stop → running → stop without a finish time (unknown: announced again)',
+      { t: ['running', 3] },
+      { t: ['stop'] },
+      [{ taskId: 't', status: 'stop' }],
+      ['t:stop'],
+    ],
     ['finish (time F) → running → stop', { t: ['running', 3] }, { t: ['finish', T - DAY] }, [{ taskId: 't', status: 'stop', finishedAt: T - DAY }], ['t:stop']],
     ['first finish, nothing remembered', { t: ['running', 1] }, {}, [{ taskId: 't', status: 'finish', finishedAt: T }], ['t:finish']],
     ['a new task already finished (between two polls)', {}, {}, [{ taskId: 'n', status: 'finish', finishedAt: T }], ['n:finish']],

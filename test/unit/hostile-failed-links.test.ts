@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DbsApi, DownloadTaskQuery } from '../../src/dbs/client.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
+import { restoreLinks } from '../../src/jobs/notify.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Notification } from '../../src/notify/event.js';
-import { restoreLinks } from '../../src/jobs/notify.js';
 
 function notification(taskId: string, event: Notification['event'], extra: Partial<DownloadTask> = {}): Notification {
   return {
@@ -39,10 +39,15 @@ function fakeDbs(known: Record<string, Partial<DownloadTask>>) {
 
 describe('restoreLinks', () => {
   it('re-reads finished manual tasks by id and puts their current links back', async () => {
-    const { api, asked } = fakeDbs({ t1: { internetUrl: 'https://oss.example/t1?Signature=fresh', intranetUrl: 'https://oss-internal.example/t1?Signature=fresh2' } });
+    const { api, asked } = fakeDbs({
+      t1: { internetUrl: 'https://oss.example/t1?Signature=fresh', intranetUrl: 'https://oss-internal.example/t1?Signature=fresh2' },
+    });
     const out = await restoreLinks([notification('t1', 'finished'), notification('t2', 'failed')], api, silentLogger);
     expect(asked).toEqual([{ taskId: 't1' }]);
-    expect(out[0]?.task).toMatchObject({ internetUrl: 'https://oss.example/t1?Signature=fresh', intranetUrl: 'https://oss-internal.example/t1?Signature=fresh2' });
+    expect(out[0]?.task).toMatchObject({
+      internetUrl: 'https://oss.example/t1?Signature=fresh',
+      intranetUrl: 'https://oss-internal.example/t1?Signature=fresh2',
+    });
     expect(out[1]?.task.internetUrl).toBeUndefined();
   });
 
@@ -56,7 +61,11 @@ describe('restoreLinks', () => {
 
   it('does not ask DBS about auto (gateway) downloads, and asks once per task', async () => {
     const { api, asked } = fakeDbs({ t1: { internetUrl: 'https://oss.example/t1?Signature=a' } });
-    await restoreLinks([notification('t1', 'finished'), notification('t1', 'finished'), notification('t3', 'finished', { downloadWay: 'auto' })], api, silentLogger);
+    await restoreLinks(
+      [notification('t1', 'finished'), notification('t1', 'finished'), notification('t3', 'finished', { downloadWay: 'auto' })],
+      api,
+      silentLogger,
+    );
     expect(asked).toEqual([{ taskId: 't1' }]);
   });
 

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeIdPart, encodeId, idPart, MAX_ENCODED_PART, sourcePart } from '../../src/ids.js';
+import { planSchedulerId } from '../../src/keys.js';
 import { notificationId } from '../../src/notify/event.js';
 import { digestJobId } from '../../src/notify/routing.js';
-import { planSchedulerId } from '../../src/keys.js';
 
 /** mulberry32: a small seeded PRNG, so a failure names a seed that reproduces it. */
 function rng(seed: number): () => number {
@@ -47,7 +47,13 @@ describe('idPart', () => {
     const next = rng(1515);
     const seen = new Map<string, string>();
     for (let i = 0; i < 20_000; i++) {
-      const tuple = [adversarialId(next), adversarialId(next), 1 + Math.floor(next() * 3), next() < 0.5 ? 'finish' : 'st.op', next() < 0.5 ? 'ops' : 'o.ps'] as const;
+      const tuple = [
+        adversarialId(next),
+        adversarialId(next),
+        1 + Math.floor(next() * 3),
+        next() < 0.5 ? 'finish' : 'st.op',
+        next() < 0.5 ? 'ops' : 'o.ps',
+      ] as const;
       const id = notificationId(...tuple);
       const key = JSON.stringify(tuple);
       const before = seen.get(id);

@@ -8,18 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, type InstanceConfig, parseConfig } from '../../src/config.js';
 import { instanceAsPlan, pipelineStatus, toPipelineTask } from '../../src/dbs2021/pipeline.js';
 import type { AdvancedDownloadTask } from '../../src/dbs2021/task.js';
+import { planSchedulerId } from '../../src/keys.js';
 import { renderEmailSingle } from '../../src/notify/email-render.js';
 import type { Notification } from '../../src/notify/event.js';
 import { notificationId } from '../../src/notify/event.js';
+import { routeEvent } from '../../src/notify/routing.js';
 import { renderSlackSingle } from '../../src/notify/slack-render.js';
-import { planSchedulerId } from '../../src/keys.js';
-import type { StatusReport } from '../../src/status/report.js';
 import { renderStatusText } from '../../src/status/render-text.js';
-import { hourlyBuckets } from '../../src/web/chart.js';
-import { renderStatusPage } from '../../src/web/page.js';
+import type { StatusReport } from '../../src/status/report.js';
 import { classify, diff } from '../../src/tracking/diff.js';
 import { parseSourceKey, sourceKey, sourceKindOf } from '../../src/tracking/source.js';
-import { routeEvent } from '../../src/notify/routing.js';
+import { hourlyBuckets } from '../../src/web/chart.js';
+import { renderStatusPage } from '../../src/web/page.js';
 
 const CHANNELS = `
 channels:
@@ -81,7 +81,11 @@ ${CHANNELS}`);
       'instances[8].region: is required',
       'instances[9]: unknown key "colour"',
     ];
-    for (const problem of expected) expect(found.some((p) => p.startsWith(problem)), `${problem}\n${found.join('\n')}`).toBe(true);
+    for (const problem of expected)
+      expect(
+        found.some((p) => p.startsWith(problem)),
+        `${problem}\n${found.join('\n')}`,
+      ).toBe(true);
   });
 
   it('a plan and an instance may share an id', () => {
@@ -164,17 +168,27 @@ describe('the diff with mapped statuses', () => {
   });
 
   it('an instance baseline stays silent even for expired tasks', () => {
-    const result = diff(new Map(), [{ taskId: 'dt-1', status: 'expired' }, { taskId: 'dt-2', status: 'finish' }], {
-      baselineDone: false,
-      notifyOnFirstSight: true,
-      forgetAfterMissedPolls: 3,
-    });
+    const result = diff(
+      new Map(),
+      [
+        { taskId: 'dt-1', status: 'expired' },
+        { taskId: 'dt-2', status: 'finish' },
+      ],
+      {
+        baselineDone: false,
+        notifyOnFirstSight: true,
+        forgetAfterMissedPolls: 3,
+      },
+    );
     expect(result.transitions.map((t) => t.taskId)).toEqual(['dt-2']);
   });
 });
 
 describe('routing of the new events', () => {
-  const config = parseConfig(`instances: [ { id: rm-1, region: cn-hangzhou, notify: [ops, failures, ready], events: [finished, failed, expired, expiring] } ]\n${CHANNELS}`, {});
+  const config = parseConfig(
+    `instances: [ { id: rm-1, region: cn-hangzhou, notify: [ops, failures, ready], events: [finished, failed, expired, expiring] } ]\n${CHANNELS}`,
+    {},
+  );
   const plan = instanceAsPlan(config.instances[0] as InstanceConfig);
   it.each([
     ['finished', ['ops', 'ready']],
@@ -195,7 +209,14 @@ describe('routing of the new events', () => {
 describe('messages', () => {
   const base = (event: Notification['event'], status: string, extra: Partial<AdvancedDownloadTask> = {}): Notification => {
     const task = toPipelineTask({ taskId: 'dt-abc', status, targetType: 'URL', region: 'cn-hangzhou', createdAt: T, ...extra }, instance, T + HOUR, T + HOUR);
-    return { id: `instance!rm-1.dt-abc.2-${task.status}.ops`, event, plan: { id: sourceKey('instance', 'rm-1'), name: 'orders db' }, task, seq: 2, detectedAt: T + 2 * HOUR };
+    return {
+      id: `instance!rm-1.dt-abc.2-${task.status}.ops`,
+      event,
+      plan: { id: sourceKey('instance', 'rm-1'), name: 'orders db' },
+      task,
+      seq: 2,
+      detectedAt: T + 2 * HOUR,
+    };
   };
 
   it('finished: links with their expiry, the instance named as an instance', () => {

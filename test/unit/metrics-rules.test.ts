@@ -4,8 +4,8 @@
  * before any event — so `increase()` sees the first failure after a restart.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { parseConfig } from '../../src/config.js';
 import { initMetrics, registry } from '../../src/metrics.js';
 
@@ -15,7 +15,9 @@ interface Rule {
   labels?: Record<string, string>;
 }
 
-const rules = (parse(readFileSync('deploy/prometheus/dbswatch-rules.yml', 'utf8')) as { groups: { name: string; rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rules = (parse(readFileSync('deploy/prometheus/dbswatch-rules.yml', 'utf8')) as { groups: { name: string; rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
 
 const config = parseConfig(
   `
@@ -39,7 +41,13 @@ function selectors(expr: string): { name: string; matchers: { label: string; op:
 describe('deploy/prometheus/dbswatch-rules.yml', () => {
   it('holds the alerts the issue asks for', () => {
     expect(rules.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(['DbswatchPlanStale', 'DbswatchPlanFailing', 'DbswatchNotificationsFailing', 'DbswatchNotifyBacklog', 'DbswatchConfigReloadFailed']),
+      expect.arrayContaining([
+        'DbswatchPlanStale',
+        'DbswatchPlanFailing',
+        'DbswatchNotificationsFailing',
+        'DbswatchNotifyBacklog',
+        'DbswatchConfigReloadFailed',
+      ]),
     );
     for (const rule of rules) expect(rule.labels?.severity, rule.alert).toMatch(/^(warning|critical)$/);
   });

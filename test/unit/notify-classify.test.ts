@@ -8,7 +8,12 @@ describe('Slack answer classification', () => {
     [410, 'channel_is_archived', 'permanent', 'Slack answered 410 channel_is_archived: the channel of the webhook is archived (channel "ops")'],
     [404, 'channel_not_found', 'permanent', 'Slack answered 404 channel_not_found: the channel of the webhook no longer exists (channel "ops")'],
     [403, 'action_prohibited', 'permanent', 'Slack answered 403 action_prohibited: a workspace admin has restricted posting with this webhook (channel "ops")'],
-    [400, 'invalid_payload', 'permanent', 'Slack answered 400 invalid_payload: Slack rejected the message as malformed (a dbswatch bug: please report it) (channel "ops")'],
+    [
+      400,
+      'invalid_payload',
+      'permanent',
+      'Slack answered 400 invalid_payload: Slack rejected the message as malformed (a dbswatch bug: please report it) (channel "ops")',
+    ],
     [500, 'internal_error', 'retryable', 'Slack answered 500 internal_error: Slack is having trouble, will retry (channel "ops")'],
     [503, '', 'retryable', 'Slack answered 503: Slack is having trouble, will retry (channel "ops")'],
   ] as const)('%d %s → %s', (status, body, kind, message) => {
@@ -66,9 +71,7 @@ describe('SMTP error classification', () => {
   });
 
   it('summarises the server reply without the password', () => {
-    const error = classifySmtpError('mail', { responseCode: 554, response: '554 rejected AUTH hunter22secret\r\nmore', code: 'EMESSAGE' }, [
-      'hunter22secret',
-    ]);
+    const error = classifySmtpError('mail', { responseCode: 554, response: '554 rejected AUTH hunter22secret\r\nmore', code: 'EMESSAGE' }, ['hunter22secret']);
     expect(error.message).toBe('SMTP server answered 554 rejected AUTH *** more: message refused (channel "mail")');
   });
 });

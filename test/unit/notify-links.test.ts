@@ -5,11 +5,11 @@
  * the pure decisions of the notify worker about re-reading stale links.
  */
 import { describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/notify/event.js';
+import { dropExpiredLinks, LINK_MIN_VALIDITY_MS, LINK_STALE_AFTER_MS, linksStale } from '../../src/jobs/notify.js';
 import { renderEmailDigest, renderEmailSingle } from '../../src/notify/email-render.js';
+import type { Notification } from '../../src/notify/event.js';
 import { sampleNotification } from '../../src/notify/sample.js';
 import { digestLine, renderSlackSingle } from '../../src/notify/slack-render.js';
-import { dropExpiredLinks, LINK_MIN_VALIDITY_MS, LINK_STALE_AFTER_MS, linksStale } from '../../src/jobs/notify.js';
 
 const EXPIRES_S = 1_764_590_400; // 2025-12-01 12:00:00 UTC
 const VALID = 'valid until 2025-12-01 12:00:00 UTC';

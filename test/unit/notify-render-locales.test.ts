@@ -8,10 +8,10 @@ import { reminderNotification } from '../../src/alerting/reminders.js';
 import { LOCALES, type Locale } from '../../src/config.js';
 import { renderEmail, renderEmailWatchdog, SUBJECT_MAX } from '../../src/notify/email-render.js';
 import type { WatchdogNotice } from '../../src/notify/event.js';
-import { formatDuration, formatTimestamp, type Presentation } from '../../src/text/format.js';
 import { CATALOGUE, negotiateLocale, watchdogText } from '../../src/notify/i18n.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { renderSlack, renderSlackWatchdog, SLACK_LIMITS, type SlackMessage } from '../../src/notify/slack-render.js';
+import { formatDuration, formatTimestamp, type Presentation } from '../../src/text/format.js';
 
 const ZONES: Record<Locale, string> = { en: 'UTC', 'zh-CN': 'Asia/Shanghai' };
 const cases = LOCALES.map((locale) => [locale, { locale, timezone: ZONES[locale] } as Presentation] as const);
@@ -32,7 +32,13 @@ function withinLimits(m: SlackMessage): boolean {
   return (
     m.blocks.length <= SLACK_LIMITS.blocksPerMessage &&
     m.text.length <= SLACK_LIMITS.fallbackText &&
-    m.blocks.every((b) => (b.type === 'header' ? b.text.text.length <= SLACK_LIMITS.headerText : b.type === 'section' ? (b.text?.text.length ?? 0) <= SLACK_LIMITS.sectionText : true))
+    m.blocks.every((b) =>
+      b.type === 'header'
+        ? b.text.text.length <= SLACK_LIMITS.headerText
+        : b.type === 'section'
+          ? (b.text?.text.length ?? 0) <= SLACK_LIMITS.sectionText
+          : true,
+    )
   );
 }
 
@@ -152,7 +158,10 @@ describe.each(cases)('email renderer in %s', (locale, presentation) => {
   });
 
   it('marks a reminder and localises a digest', () => {
-    const [reminder] = renderEmail([reminderNotification({ ...sampleNotification('failed', 'mail'), detectedAt: Date.UTC(2024, 4, 1, 2, 0, 0) }, 1, 3)], presentation);
+    const [reminder] = renderEmail(
+      [reminderNotification({ ...sampleNotification('failed', 'mail'), detectedAt: Date.UTC(2024, 4, 1, 2, 0, 0) }, 1, 3)],
+      presentation,
+    );
     expect(reminder?.text).toContain(m.reminder(1, 3, time));
     const [digest] = renderEmail(sampleBurst(10, 'mail', 5), presentation);
     expect(digest?.subject).toContain(m.digestSummary(10, 8, 2, 0));
@@ -160,7 +169,12 @@ describe.each(cases)('email renderer in %s', (locale, presentation) => {
   });
 
   it('renders a watchdog event', () => {
-    const notice: WatchdogNotice = { id: 'w1', event: 'plan-recovered', subject: { kind: 'plan', id: 'p1', name: 'orders' }, at: Date.UTC(2024, 4, 1, 2, 0, 0) };
+    const notice: WatchdogNotice = {
+      id: 'w1',
+      event: 'plan-recovered',
+      subject: { kind: 'plan', id: 'p1', name: 'orders' },
+      at: Date.UTC(2024, 4, 1, 2, 0, 0),
+    };
     const mail = renderEmailWatchdog(notice, presentation);
     expect(mail.subject).toContain(m.watchdog.title('plan-recovered', 'orders'));
     expect(mail.text).toContain(time);

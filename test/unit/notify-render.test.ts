@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cleanSubject, renderEmail, SUBJECT_MAX } from '../../src/notify/email-render.js';
-import { escapeHtml, escapeMrkdwn, safeHttpUrl, truncateEscaped } from '../../src/text/escape.js';
 import type { Notification } from '../../src/notify/event.js';
-import { formatBytes, formatDuration, formatTimestamp } from '../../src/text/format.js';
 import { sampleBurst, sampleNotification } from '../../src/notify/sample.js';
 import { renderSlack, SLACK_LIMITS, type SlackBlock, type SlackMessage } from '../../src/notify/slack-render.js';
+import { escapeHtml, escapeMrkdwn, safeHttpUrl, truncateEscaped } from '../../src/text/escape.js';
+import { formatBytes, formatDuration, formatTimestamp } from '../../src/text/format.js';
 
 /** Walks a whole message and collects every Block Kit limit it breaks. */
 function slackLimitViolations(message: SlackMessage): string[] {
@@ -211,9 +211,7 @@ describe('Slack renderer', () => {
   });
 
   it('splits a huge hostile digest into messages that each fit, covering every id once', () => {
-    const burst = sampleBurst(230, 'ops').map((n, i) =>
-      i % 3 === 0 ? { ...n, task: { ...n.task, name: 'y<>&'.repeat(2_500) } } : n,
-    );
+    const burst = sampleBurst(230, 'ops').map((n, i) => (i % 3 === 0 ? { ...n, task: { ...n.task, name: 'y<>&'.repeat(2_500) } } : n));
     const messages = renderSlack(burst);
     expect(messages.length).toBeGreaterThan(1);
     for (const m of messages) expect(slackLimitViolations(m)).toEqual([]);
@@ -260,7 +258,36 @@ describe('email renderer', () => {
       expect(mail.html).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F\u202E]/);
       // Only our own tags: every `<` opens a known element.
       for (const tag of mail.html.match(/<\/?([a-zA-Z0-9!]+)/g) ?? []) {
-        expect(['<!DOCTYPE', '<html', '</html', '<head', '</head', '<meta', '<title', '</title', '<body', '</body', '<h2', '</h2', '<table', '</table', '<tr', '</tr', '<th', '</th', '<td', '</td', '<a', '</a', '<p', '</p', '<div', '</div', '<strong', '</strong']).toContain(tag);
+        expect([
+          '<!DOCTYPE',
+          '<html',
+          '</html',
+          '<head',
+          '</head',
+          '<meta',
+          '<title',
+          '</title',
+          '<body',
+          '</body',
+          '<h2',
+          '</h2',
+          '<table',
+          '</table',
+          '<tr',
+          '</tr',
+          '<th',
+          '</th',
+          '<td',
+          '</td',
+          '<a',
+          '</a',
+          '<p',
+          '</p',
+          '<div',
+          '</div',
+          '<strong',
+          '</strong',
+        ]).toContain(tag);
       }
     }
   });

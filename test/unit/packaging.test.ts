@@ -28,7 +28,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps the real config and local files out of the build context', () => {
-    const ignore = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
+    const ignore = readFileSync('.dockerignore', 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignore[ignore.findIndex((l) => l && !l.startsWith('#'))]).toBe('*');
     expect(ignore).toContain('config/dbswatch.yaml');
     expect(ignore).not.toContain('!config/');
@@ -58,13 +60,27 @@ describe('Helm chart render check', () => {
   it('renders every variant and passes', () => {
     const out = execFileSync(process.execPath, ['.ci/check-chart.mjs'], { encoding: 'utf8' });
     expect(out).toContain('chart check OK');
-    expect(out).toMatch(/chart everything on: 8 objects \(ConfigMap, Deployment, Deployment, Deployment, PodDisruptionBudget, Service, ServiceAccount, ServiceMonitor\)/);
+    expect(out).toMatch(
+      /chart everything on: 8 objects \(ConfigMap, Deployment, Deployment, Deployment, PodDisruptionBudget, Service, ServiceAccount, ServiceMonitor\)/,
+    );
   });
 
   it.each([
-    ['a probe on a fixed port', 'templates/deployment-run.yaml', 'port: {{ .Values.config.http.port }}\n            initialDelaySeconds', 'port: 9999\n            initialDelaySeconds', /livenessProbe port 9999 ≠ config http\.port 9464/],
+    [
+      'a probe on a fixed port',
+      'templates/deployment-run.yaml',
+      'port: {{ .Values.config.http.port }}\n            initialDelaySeconds',
+      'port: 9999\n            initialDelaySeconds',
+      /livenessProbe port 9999 ≠ config http\.port 9464/,
+    ],
     ['a template that does not parse', 'templates/service.yaml', '  type: {{ .Values.service.type }}', '  type: [unclosed', /does not parse/],
-    ['a template function the renderer does not know', 'templates/pdb.yaml', '{{ .Values.podDisruptionBudget.maxUnavailable }}', '{{ .Values.podDisruptionBudget.maxUnavailable | int }}', /unsupported function "int"/],
+    [
+      'a template function the renderer does not know',
+      'templates/pdb.yaml',
+      '{{ .Values.podDisruptionBudget.maxUnavailable }}',
+      '{{ .Values.podDisruptionBudget.maxUnavailable | int }}',
+      /unsupported function "int"/,
+    ],
   ])('fails on %s', (_what, file, from, to, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'dbswatch-chart-'));
     try {

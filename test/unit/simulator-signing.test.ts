@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalQuery,
+  type IncomingSignedRequest,
   NonceCache,
   parseV3Authorization,
   percentEncode,
@@ -9,12 +10,11 @@ import {
   sha256Hex,
   signRpc,
   signV3,
+  type VerifyContext,
   v3CanonicalRequest,
   v3Signature,
   v3StringToSign,
   verifyRequest,
-  type IncomingSignedRequest,
-  type VerifyContext,
 } from '../../dev/simulator/signing.js';
 
 describe('V3 ACS3-HMAC-SHA256: the published worked example', () => {
@@ -40,9 +40,7 @@ describe('V3 ACS3-HMAC-SHA256: the published worked example', () => {
   });
 
   it('signs to 06563a9e…83c0', () => {
-    expect(v3Signature('YourAccessKeySecret', v3StringToSign(canonical))).toBe(
-      '06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0',
-    );
+    expect(v3Signature('YourAccessKeySecret', v3StringToSign(canonical))).toBe('06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0');
   });
 
   it('parses the Authorization header it belongs to', () => {

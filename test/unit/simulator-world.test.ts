@@ -49,12 +49,7 @@ describe('SimWorld state machine and ledger', () => {
     const t = w.addTask('p1');
     const id = t.BackupSetDownloadTaskId;
     for (const s of ['check_pass', 'schedule', 'running', 'finish']) w.setStatus(id, s);
-    expect(w.events.map((e) => `${e.from}>${e.to}`)).toEqual([
-      'checking>check_pass',
-      'check_pass>schedule',
-      'schedule>running',
-      'running>finish',
-    ]);
+    expect(w.events.map((e) => `${e.from}>${e.to}`)).toEqual(['checking>check_pass', 'check_pass>schedule', 'schedule>running', 'running>finish']);
     expect(w.events.every((e) => e.planId === 'p1' && e.taskId === id && e.at === w.startMs)).toBe(true);
     expect(t.BackupSetDownloadFinishTime).toBe(w.startMs);
     expect(t.BackupSetDownloadInternetUrl).toMatch(/^\/\/dbs-.*\.oss-cn-hangzhou\.example\/.+\?Expires=\d+&OSSAccessKeyId=.+&Signature=.+/);

@@ -3,9 +3,9 @@
  * be able to read at a glance, and that hostile names cannot drive the terminal.
  */
 import { describe, expect, it } from 'vitest';
-import { describeFailedJob, planHealth, type PlanStatus, QUEUE_STATES, type QueueDepths, type StatusReport } from '../../src/status/report.js';
 import { renderStatusText } from '../../src/status/render-text.js';
-import { terminalText, relativeTime } from '../../src/text/terminal.js';
+import { describeFailedJob, type PlanStatus, planHealth, QUEUE_STATES, type QueueDepths, type StatusReport } from '../../src/status/report.js';
+import { relativeTime, terminalText } from '../../src/text/terminal.js';
 
 const NOW = Date.UTC(2024, 5, 1, 3, 0, 0);
 const emptyDepths = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as QueueDepths;
@@ -79,7 +79,16 @@ describe('renderStatusText', () => {
 
   it('explains a stale plan and a pending one', () => {
     const stale: PlanStatus = { ...healthyPlan, id: 'dbs3', name: 'dbs3', health: 'stale', lastPollAt: NOW - 600_000, lastSuccessAt: NOW - 600_000 };
-    const pending: PlanStatus = { ...healthyPlan, id: 'dbs4', name: 'dbs4', health: 'pending', lastPollAt: undefined, lastSuccessAt: undefined, taskCount: undefined, byStatus: {} };
+    const pending: PlanStatus = {
+      ...healthyPlan,
+      id: 'dbs4',
+      name: 'dbs4',
+      health: 'pending',
+      lastPollAt: undefined,
+      lastSuccessAt: undefined,
+      taskCount: undefined,
+      byStatus: {},
+    };
     const text = renderStatusText(report({ plans: [stale, pending] }), NOW);
     expect(text).toContain('↳ no successful poll for 10m (interval 1m)');
     expect(text).toMatch(/^ {2}pending +dbs4 +1m +never +never +- +-$/m);
@@ -120,7 +129,19 @@ describe('renderStatusText', () => {
           { id: 'x', channel: 'c', failedReason: hostile, attemptsMade: 2, failedAt: NOW, events: ['failed'], plans: [hostile], tasks: [hostile] },
         ],
         recentTransitions: [
-          { id: '1-0', planId: 'p', planName: hostile, taskId: 't', taskName: hostile, event: 'finished', from: 'running', to: 'finish', seq: 2, at: NOW - 5_000, hadLinks: true },
+          {
+            id: '1-0',
+            planId: 'p',
+            planName: hostile,
+            taskId: 't',
+            taskName: hostile,
+            event: 'finished',
+            from: 'running',
+            to: 'finish',
+            seq: 2,
+            at: NOW - 5_000,
+            hadLinks: true,
+          },
         ],
       }),
       NOW,

@@ -3,9 +3,9 @@
  * only; `dbswatch status` and the status page say so (pure renderers).
  */
 import { describe, expect, it } from 'vitest';
+import { renderStatusText } from '../../src/status/render-text.js';
 import { type PlanStatus, QUEUE_STATES, type QueueDepths, type StatusReport } from '../../src/status/report.js';
 import { renderStatusPage } from '../../src/web/page.js';
-import { renderStatusText } from '../../src/status/render-text.js';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const depths = Object.fromEntries(QUEUE_STATES.map((s) => [s, 0])) as QueueDepths;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import type { DbsApi, DownloadTaskPage, DownloadTaskQuery } from '../../src/dbs/client.js';
 import { observeTask } from '../../src/dbs/normalise.js';
-import { type RawTaskPageReader, dbsTaskSource, rawTaskSource, sweepDownloadTasks } from '../../src/dbs/pager.js';
+import { dbsTaskSource, type RawTaskPageReader, rawTaskSource, sweepDownloadTasks } from '../../src/dbs/pager.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
 import { diff, type TrackedTask } from '../../src/tracking/diff.js';
 import { chooseSweep, incrementalStopRule, isSettled, listOrderOf, type SweepChoiceInput } from '../../src/tracking/sweep.js';

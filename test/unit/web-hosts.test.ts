@@ -89,7 +89,10 @@ describe('parseHost / parseHostPattern', () => {
 describe('http.allowedHosts in the config', () => {
   it('defaults to none and keeps valid entries', () => {
     expect(parseConfig('http: { port: 0 }\n', {}).http.allowedHosts).toBeUndefined();
-    expect(parseConfig('http: { allowedHosts: ["status.example.com", "*.svc.example:9464"] }\n', {}).http.allowedHosts).toEqual(['status.example.com', '*.svc.example:9464']);
+    expect(parseConfig('http: { allowedHosts: ["status.example.com", "*.svc.example:9464"] }\n', {}).http.allowedHosts).toEqual([
+      'status.example.com',
+      '*.svc.example:9464',
+    ]);
   });
 
   it('names the key and the entry of a bad pattern', () => {

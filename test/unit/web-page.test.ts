@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanStatus, QueueDepths, StatusReport } from '../../src/status/report.js';
 import { hourlyBuckets } from '../../src/web/chart.js';
-import { type PageModel, renderStatusPage, statusBar, timeAgo, type TransitionRow } from '../../src/web/page.js';
+import { type PageModel, renderStatusPage, statusBar, type TransitionRow, timeAgo } from '../../src/web/page.js';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0);
 const IMG = '<img src=x onerror=alert(1)>';
@@ -122,7 +122,8 @@ describe('renderStatusPage: hostile text', () => {
     expect(data).not.toContain('" onmouseover=');
     // Every element on the page is one the renderer writes itself.
     const tags = new Set([...data.matchAll(/<([a-zA-Z][\w-]*)/g)].map((m) => m[1]?.toLowerCase()));
-    const ours = 'html head meta title link body header h1 h2 h3 span div p section table thead tbody tr th td strong time form label select option noscript button svg rect line text g code a br input';
+    const ours =
+      'html head meta title link body header h1 h2 h3 span div p section table thead tbody tr th td strong time form label select option noscript button svg rect line text g code a br input';
     expect([...tags].filter((t) => !ours.split(' ').includes(t ?? ''))).toEqual([]);
     // No attribute was opened by the data: with quoted values blanked out (escaped data has no
     // raw quote to end one early), no tag carries an event handler.
@@ -160,7 +161,9 @@ describe('renderStatusPage: content', () => {
   });
 
   it('says in words why a plan is failing', () => {
-    const failing = render(model({}, { plans: [plan({ health: 'failing', lastError: 'DBS throttled the request (Throttling.User)', lastErrorAt: NOW - 90_000 })] }));
+    const failing = render(
+      model({}, { plans: [plan({ health: 'failing', lastError: 'DBS throttled the request (Throttling.User)', lastErrorAt: NOW - 90_000 })] }),
+    );
     expect(failing).toContain('<span class="badge failing">failing</span>');
     expect(failing).toMatch(/last error <time[^>]*>1m ago<\/time>: DBS throttled the request \(Throttling\.User\)/);
     expect(failing).toContain('1 plan needs attention');
@@ -189,7 +192,16 @@ describe('renderStatusPage: content', () => {
         { channels: [{ channel: 'slack-ops', delivered: 2, retrying: 0, failed: 1 }] },
         {
           failedNotifications: [
-            { id: 'p.t.2-finish.slack-ops', channel: 'slack-ops', failedReason: 'Slack answered 404 no_service', attemptsMade: 1, failedAt: NOW - 30_000, events: ['finished'], plans: ['orders-prod'], tasks: ['t'] },
+            {
+              id: 'p.t.2-finish.slack-ops',
+              channel: 'slack-ops',
+              failedReason: 'Slack answered 404 no_service',
+              attemptsMade: 1,
+              failedAt: NOW - 30_000,
+              events: ['finished'],
+              plans: ['orders-prod'],
+              tasks: ['t'],
+            },
           ],
           queues: { poll: depths(), notify: depths({ failed: 1 }) },
         },
@@ -200,7 +212,10 @@ describe('renderStatusPage: content', () => {
     expect(failed).toContain('after 1 attempt<');
     expect(failed).toContain('1 failed notification');
     const noToken = render(
-      model({ actionsEnabled: false }, { failedNotifications: [{ id: 'x', channel: 'c', failedReason: 'r', attemptsMade: 2, events: [], plans: [], tasks: [] }] }),
+      model(
+        { actionsEnabled: false },
+        { failedNotifications: [{ id: 'x', channel: 'c', failedReason: 'r', attemptsMade: 2, events: [], plans: [], tasks: [] }] },
+      ),
     );
     expect(noToken).not.toContain('class="retry"');
     expect(noToken).toContain('retry needs http.authToken');

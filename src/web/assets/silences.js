@@ -1,6 +1,5 @@
 // The status page's Silences and Ack actions (loaded only when actions are enabled).
 (() => {
-  
   function send(method, url, body, token) {
     var headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (token) headers.authorization = 'Bearer ' + token;
@@ -16,19 +15,37 @@
         sessionStorage.setItem('dbswatch-token', entered);
         return send(method, url, body, entered);
       })
-      .then((res) => res.json().catch(() => ({})).then((b) => {
-          if (result) { result.textContent = (b && (b.message || b.status)) || ('HTTP ' + res.status); result.className = res.ok ? 'ok' : 'bad'; }
-        }));
+      .then((res) =>
+        res
+          .json()
+          .catch(() => ({}))
+          .then((b) => {
+            if (result) {
+              result.textContent = (b && (b.message || b.status)) || 'HTTP ' + res.status;
+              result.className = res.ok ? 'ok' : 'bad';
+            }
+          }),
+      );
   }
-  var list = (v) => v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  var list = (v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   document.addEventListener('submit', (event) => {
     var form = event.target;
     if (form?.id !== 'silence-form') return;
     event.preventDefault();
     var body = { for: form.elements['for'].value, reason: form.elements.reason.value };
-    var plans = list(form.elements.plans.value); if (plans) body.plans = plans;
-    var events = list(form.elements.events.value); if (events) body.events = events;
-    act('POST', 'api/silences', body).then(() => { form.reset(); });
+    var plans = list(form.elements.plans.value);
+    if (plans) body.plans = plans;
+    var events = list(form.elements.events.value);
+    if (events) body.events = events;
+    act('POST', 'api/silences', body).then(() => {
+      form.reset();
+    });
   });
   document.addEventListener('click', (event) => {
     var el = event.target?.closest ? event.target.closest('button.unsilence, button.ack') : null;
