@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_PLAN_ID } from '../../dev/simulator/scenarios.js';
+import { freePort } from '../helpers/private-redis.js';
 import { childEnv, killAll, startTsx, writeConfig } from '../helpers/processes.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -138,11 +139,13 @@ http: { port: 0 }
 
   it('never logs a config secret, even when a channel fails', async () => {
     const prefix = uniquePrefix('cli-secrets');
+    // A port nothing listens on (not port 9: fetch refuses its "bad ports" before connecting at all).
+    const closed = await freePort();
     const configPath = writeConfig(`
 redis: { url: "${redisUrl()}", prefix: "${prefix}" }
 channels:
-  hook: { type: slack, webhookUrl: "http://127.0.0.1:9/services/${SECRET_TOKEN}" }
-  mail: { type: email, smtpUrl: "smtp://dbswatch:${SMTP_PASSWORD}@127.0.0.1:9", from: "d@example.com", to: [a@example.com] }
+  hook: { type: slack, webhookUrl: "http://127.0.0.1:${closed}/services/${SECRET_TOKEN}" }
+  mail: { type: email, smtpUrl: "smtp://dbswatch:${SMTP_PASSWORD}@127.0.0.1:${closed}", from: "d@example.com", to: [a@example.com] }
 http: { port: 0 }
 `);
     try {
