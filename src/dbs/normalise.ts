@@ -37,17 +37,7 @@ const MAX_WARNED_STATUSES = 100;
 /** Normalises one raw task; throws an invalid-response `DbsApiError` when it has no id or status. */
 export function normaliseTask(raw: unknown, context: NormaliseContext): DownloadTask {
   const warn = context.warn ?? noWarn;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw invalidResponse('a BackupSetDownloadTaskDetail item is not an object');
-  }
-  const item = raw as Record<string, unknown>;
-
-  const taskId = text(item.BackupSetDownloadTaskId, MAX_ID_LENGTH + 1);
-  if (!taskId) throw invalidResponse('a task has no BackupSetDownloadTaskId');
-  if (taskId.length > MAX_ID_LENGTH) throw invalidResponse(`a BackupSetDownloadTaskId is longer than ${MAX_ID_LENGTH} characters`);
-
-  const status = normaliseStatus(item.BackupSetDownloadStatus);
-  if (!status) throw invalidResponse(`task ${taskId} has no BackupSetDownloadStatus`);
+  const { item, taskId, status } = identify(raw);
   if (!isKnownStatus(status) && !warnedStatuses.has(status) && warnedStatuses.size < MAX_WARNED_STATUSES) {
     warnedStatuses.add(status);
     warn('DBS sent an unknown download status; keeping it as-is', { status, taskId, known: KNOWN_STATUSES });
@@ -102,12 +92,8 @@ function urlField(item: Record<string, unknown>, field: string, warn: Warn, task
   return normaliseDownloadUrl(value, (message, fields) => warn(message, { ...fields, field, taskId }));
 }
 
-/**
- * The few fields a poll needs for every task — id, status, creation time —
- * without normalising the rest (`normaliseTask` does that, for the tasks a
- * notification needs). Same checks on id and status as `normaliseTask`.
- */
-export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number } {
+/** The checks every raw task passes first: an object with an id (bounded) and a status; else an invalid response. */
+function identify(raw: unknown): { item: Record<string, unknown>; taskId: string; status: TaskStatus } {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw invalidResponse('a BackupSetDownloadTaskDetail item is not an object');
   }
@@ -117,6 +103,16 @@ export function observeTask(raw: unknown): { taskId: string; status: TaskStatus;
   if (taskId.length > MAX_ID_LENGTH) throw invalidResponse(`a BackupSetDownloadTaskId is longer than ${MAX_ID_LENGTH} characters`);
   const status = normaliseStatus(item.BackupSetDownloadStatus);
   if (!status) throw invalidResponse(`task ${taskId} has no BackupSetDownloadStatus`);
+  return { item, taskId, status };
+}
+
+/**
+ * The few fields a poll needs for every task — id, status, creation time —
+ * without normalising the rest (`normaliseTask` does that, for the tasks a
+ * notification needs). Same checks on id and status as `normaliseTask`.
+ */
+export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number } {
+  const { item, taskId, status } = identify(raw);
   const created = toNumber(item.BackupSetDownloadCreateTime);
   const createdAt = epochMs(created === 'invalid' ? undefined : created);
   return createdAt === undefined ? { taskId, status } : { taskId, status, createdAt };
