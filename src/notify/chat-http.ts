@@ -99,15 +99,17 @@ export function networkReason(error: unknown): string {
 export function createHttpChannel<M extends RenderedMessage>(
   config: ChatChannelConfig,
   platform: HttpPlatform<M>,
-  render: (ns: readonly Notification[]) => M[],
+  render: (ns: readonly Notification[], presentation: Presentation) => M[],
   renderWatchdog: (notice: WatchdogNotice, presentation: Presentation) => M[],
 ): Channel<M> {
+  // Every message in the channel's language and time zone (channel `locale`, `timezone`).
+  const presentation: Presentation = { timezone: config.timezone, locale: config.locale };
   const rules = config.rateLimitBackoff !== undefined ? { ...platform, rateLimitWaitMs: config.rateLimitBackoff } : platform;
   return {
     kind: platform.kind,
     name: config.name,
-    render,
-    renderWatchdog: (notice) => renderWatchdog(notice, { timezone: config.timezone, locale: config.locale }),
+    render: (ns) => render(ns, presentation),
+    renderWatchdog: (notice) => renderWatchdog(notice, presentation),
     async send(message: M): Promise<void> {
       const request = platform.request(message, Date.now());
       let answer: HttpAnswer;

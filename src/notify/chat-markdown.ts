@@ -5,8 +5,10 @@
  * `chatMarkdownText`; only http(s) download URLs become links.
  */
 import { chatMarkdownText, markdownLinkUrl, truncateBytes, utf8Bytes } from '../text/escape.js';
+import { DEFAULT_PRESENTATION, type Presentation } from '../text/format.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
+import { messagesFor } from './i18n.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
 
 /** How much of each piece of API text a message shows (characters of raw text). */
@@ -18,6 +20,8 @@ export interface MarkdownOptions {
   readonly inlineLinks: boolean;
   /** Budget of the whole text in UTF-8 bytes. */
   readonly maxBytes: number;
+  /** The channel's language and time zone. Default: English, UTC. */
+  readonly presentation?: Presentation;
 }
 
 /** A single message's markdown, its title and its links (for button platforms). */
@@ -35,7 +39,7 @@ function mdLink(label: string, url: string, maxUrl: number): string | undefined 
 
 /** One notification → a markdown text that fits `maxBytes`, plus its links (for button platforms). */
 export function markdownSingle(n: Notification, options: MarkdownOptions): MarkdownSingle {
-  const f = messageFacts(n);
+  const f = messageFacts(n, options.presentation);
   const maxUrl = Math.floor(options.maxBytes / 4);
   const links = f.links.filter((l) => l.url.length <= maxUrl);
   // Built at shrinking scales until it fits: CJK text is 3 bytes a character and escaping can grow
@@ -44,7 +48,7 @@ export function markdownSingle(n: Notification, options: MarkdownOptions): Markd
     const cap = (max: number) => Math.max(8, Math.floor(max * scale));
     const lines: string[] = [
       `### ${f.emoji} ${f.title}`,
-      `**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}** in plan **${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`,
+      f.inSource(`**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}**`, `**${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`),
       '',
     ];
     for (const fact of f.facts) lines.push(`- **${fact.label}:** ${chatMarkdownText(fact.value, cap(TEXT_CAPS.fact))}`);
@@ -59,7 +63,7 @@ export function markdownSingle(n: Notification, options: MarkdownOptions): Markd
         .split('\n')
         .map((line) => `> ${line}`)
         .join('\n');
-      lines.push('', '**Error**', '', quoted);
+      lines.push('', `**${f.errorLabel}**`, '', quoted);
     }
     lines.push('', `###### ${chatMarkdownText(f.footer, cap(TEXT_CAPS.id))}`);
     return lines.join('\n');
@@ -89,22 +93,30 @@ export interface MarkdownDigest {
 }
 
 /** Many notifications → as few markdown texts as fit `maxBytes` each (≤ DIGEST_LINES_PER_MESSAGE lines). */
-export function markdownDigest(ns: readonly Notification[], maxBytes: number): MarkdownDigest[] {
-  const summary = digestSummary(ns);
+export function markdownDigest(ns: readonly Notification[], maxBytes: number, presentation: Presentation = DEFAULT_PRESENTATION): MarkdownDigest[] {
+  const m = messagesFor(presentation.locale);
+  const summary = digestSummary(ns, m);
   const maxUrl = Math.floor(maxBytes / 4);
-  const lines = ns.map((n) => ({ n, line: markdownDigestLine(digestEntry(n), maxUrl) }));
+  const lines = ns.map((n) => ({ n, line: markdownDigestLine(digestEntry(n, m), maxUrl) }));
   // Header + counts + footer: well under 400 bytes.
   const overhead = 400 + utf8Bytes(summary);
   const chunks = packDigest(lines, (chunk) => overhead + chunk.reduce((sum, l) => sum + utf8Bytes(l.line) + 1, 0) <= maxBytes, DIGEST_LINES_PER_MESSAGE);
   return chunks.map((chunk, index) => {
-    const part = partLabel(index, chunks.length);
+    const part = partLabel(index, chunks.length, m);
     const text = [
       `### 📦 ${summary}${part}`,
-      chunks.length > 1 ? `This part: ${digestSummary(chunk.map((c) => c.n))}` : 'One line per download task.',
+      chunks.length > 1
+        ? m.thisPart(
+            digestSummary(
+              chunk.map((c) => c.n),
+              m,
+            ),
+          )
+        : m.onePerLine,
       '',
       ...chunk.map((c) => c.line),
       '',
-      '###### dbswatch digest: several tasks changed in one poll',
+      `###### ${m.digestContext}`,
     ].join('\n');
     return { ids: chunk.map((c) => c.n.id), title: `📦 ${summary}${part}`, text };
   });

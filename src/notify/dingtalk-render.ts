@@ -5,6 +5,8 @@
  * (markdown: `title` + `text`; actionCard: `title`, `text`, `btnOrientation`,
  * `btns[{title, actionURL}]`). Markdown and escaping: chat-markdown.ts.
  */
+
+import type { Presentation } from '../text/format.js';
 import type { RenderedMessage } from './channel.js';
 import { markdownDigest, markdownSingle } from './chat-markdown.js';
 import type { Notification } from './event.js';
@@ -39,19 +41,25 @@ export interface DingtalkMessage extends RenderedMessage {
 export interface DingtalkRenderOptions {
   /** Default: actionCard (used when the message has links; otherwise markdown). */
   readonly messageType?: 'actionCard' | 'markdown';
+  /** The channel's language and time zone. Default: English, UTC. */
+  readonly presentation?: Presentation;
 }
 
 export function renderDingtalk(ns: readonly Notification[], options: DingtalkRenderOptions = {}): DingtalkMessage[] {
   if (ns.length === 0) return [];
   if (ns.length > 1) {
-    return markdownDigest(ns, DINGTALK_LIMITS.textBytes).map((d) => ({
+    return markdownDigest(ns, DINGTALK_LIMITS.textBytes, options.presentation).map((d) => ({
       ids: d.ids,
       body: { msgtype: 'markdown', markdown: { title: d.title, text: d.text } },
     }));
   }
   const n = ns[0] as Notification;
   const cards = (options.messageType ?? 'actionCard') === 'actionCard';
-  const single = markdownSingle(n, { inlineLinks: !cards, maxBytes: DINGTALK_LIMITS.textBytes });
+  const single = markdownSingle(n, {
+    inlineLinks: !cards,
+    maxBytes: DINGTALK_LIMITS.textBytes,
+    ...(options.presentation ? { presentation: options.presentation } : {}),
+  });
   if (cards && single.links.length > 0) {
     const btns = single.links.slice(0, DINGTALK_LIMITS.buttons).map((l) => ({ title: l.label, actionURL: l.url }));
     return [{ ids: [n.id], body: { msgtype: 'actionCard', actionCard: { title: single.title, text: single.text, btnOrientation: '0', btns } } }];

@@ -55,5 +55,10 @@ export function dingtalkPlatform(config: DingtalkChannelConfig): HttpPlatform<Di
 }
 
 export function createDingtalkChannel(config: DingtalkChannelConfig): Channel<DingtalkMessage> {
-  return createHttpChannel(config, dingtalkPlatform(config), (ns) => renderDingtalk(ns, { messageType: config.messageType }), renderDingtalkWatchdog);
+  return createHttpChannel(
+    config,
+    dingtalkPlatform(config),
+    (ns, presentation) => renderDingtalk(ns, { messageType: config.messageType, presentation }),
+    renderDingtalkWatchdog,
+  );
 }

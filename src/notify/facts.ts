@@ -10,8 +10,11 @@
 import { jobTypeLabel } from '../dbs/task.js';
 import { assertNever } from '../errors.js';
 import { safeHttpUrl } from '../text/escape.js';
-import { formatBytes, formatTimestamp, statusWord, taskDuration } from '../text/format.js';
+import { DEFAULT_PRESENTATION, formatBytes, formatTimestamp, type Presentation, statusWord, taskDuration } from '../text/format.js';
+import { advancedRows, sourceWord } from './advanced.js';
 import type { Notification } from './event.js';
+import { type Messages, messagesFor } from './i18n.js';
+import { linkValidity, missingLinkNote } from './link-text.js';
 
 /** A labelled value. `value` is API text (escape it). */
 export interface Fact {
@@ -42,6 +45,10 @@ export interface MessageFacts {
   readonly error?: string;
   /** `dbswatch · detected … · notification …` (contains the id: API-derived, escape it). */
   readonly footer: string;
+  /** "<task> in plan <plan>" in the channel's language; give it the escaped, marked-up task and plan. */
+  inSource(task: string, plan: string): string;
+  /** The label of the error block. */
+  readonly errorLabel: string;
 }
 
 export function emojiOf(n: Notification): string {
@@ -61,18 +68,18 @@ export function emojiOf(n: Notification): string {
   }
 }
 
-export function titleOf(n: Notification): string {
+export function titleOf(n: Notification, m: Messages = messagesFor('en')): string {
   switch (n.event) {
     case 'finished':
-      return 'Download ready';
+      return m.title.finished;
     case 'failed':
-      return 'Download failed';
+      return m.title.failed;
     case 'progress':
-      return `Download ${statusWord(n.task.status)}`;
+      return m.title.progress(statusWord(n.task.status));
     case 'expired':
-      return 'Download expired';
+      return m.title.expired;
     case 'expiring':
-      return 'Download expiring soon';
+      return m.title.expiring;
     default:
       return assertNever(n.event, 'event');
   }
@@ -83,52 +90,64 @@ export function taskNameOf(n: Notification): string {
 }
 
 /** The links of a manual download, public first; none for automatic downloads or non-http(s) values. */
-export function linksOf(n: Notification): Link[] {
+export function linksOf(n: Notification, m: Messages = messagesFor('en')): Link[] {
   if (n.task.downloadWay === 'auto') return [];
   const links: Link[] = [];
   const internet = safeHttpUrl(n.task.internetUrl);
-  if (internet) links.push({ label: 'Download (public URL)', url: internet });
+  if (internet) links.push({ label: m.downloadPublic, url: internet });
   const intranet = safeHttpUrl(n.task.intranetUrl);
-  if (intranet) links.push({ label: 'Download (intranet / VPC URL)', url: intranet });
+  if (intranet) links.push({ label: m.downloadIntranet, url: intranet });
   return links;
 }
 
-export function messageFacts(n: Notification): MessageFacts {
+/** The facts in the channel's language and time zone (`presentation`, default English/UTC). */
+export function messageFacts(n: Notification, presentation: Presentation = DEFAULT_PRESENTATION): MessageFacts {
+  const m = messagesFor(presentation.locale);
+  const p = presentation;
   const task = n.task;
   const facts: Fact[] = [
-    { label: 'Plan', value: `${n.plan.name} (${n.plan.id})` },
-    { label: 'Task', value: `${taskNameOf(n)} (${task.taskId})` },
+    { label: sourceWord(n) === 'instance' ? m.instance : m.field.plan, value: `${n.plan.name} (${n.plan.id})` },
+    { label: m.field.task, value: `${taskNameOf(n)} (${task.taskId})` },
   ];
   const add = (label: string, value: string | undefined) => {
     if (value) facts.push({ label, value });
   };
-  add('Database', task.dbType);
-  add('Backup', jobTypeLabel(task.jobType));
-  add('Format', task.dataFormat);
-  add('Size', formatBytes(task.dataSize));
-  add('Created', formatTimestamp(task.createdAt));
-  add('Finished', formatTimestamp(task.finishedAt));
-  add('Duration', taskDuration(task.createdAt, task.finishedAt));
-  if (n.event === 'progress' && n.previousStatus) add('Status', `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`);
+  add(m.field.database, task.dbType);
+  const jobType = jobTypeLabel(task.jobType);
+  add(m.field.backup, jobType === undefined ? undefined : m.jobType(jobType));
+  add(m.field.format, task.dataFormat);
+  // BackupSetDataSize is the backup set's size, not the download's.
+  add(m.field.size, formatBytes(task.dataSize));
+  add(m.field.created, formatTimestamp(task.createdAt, p));
+  add(m.field.finished, formatTimestamp(task.finishedAt, p));
+  add(m.field.duration, taskDuration(task.createdAt, task.finishedAt, p));
+  if (n.event === 'progress' && n.previousStatus) add(m.field.status, `${statusWord(n.previousStatus)} → ${statusWord(task.status)}`);
+  for (const row of advancedRows(n)) add(row.label, row.text);
+  const links = linksOf(n, m);
+  // Pre-signed links expire: say when (issue 13), or why there is none.
+  add(m.download, links[0] ? linkValidity(links[0].url, m, p) : missingLinkNote(n, m, p));
 
   let destination: string | undefined;
   if (task.downloadWay === 'auto') {
     const parts: string[] = [];
-    if (task.gatewayId !== undefined) parts.push(`backup gateway ${task.gatewayId}`);
-    if (task.downloadDir) parts.push(`directory ${task.downloadDir}`);
-    if (parts.length) destination = `${n.event === 'finished' ? 'Pushed to' : 'Destination:'} ${parts.join(', ')}`;
+    if (task.gatewayId !== undefined) parts.push(m.gatewayPart(String(task.gatewayId)));
+    if (task.downloadDir) parts.push(m.directoryPart(task.downloadDir));
+    if (parts.length) destination = `${n.event === 'finished' ? m.pushedTo : m.destination} ${parts.join(', ')}`;
   }
-  const detected = formatTimestamp(n.detectedAt);
+  const detected = formatTimestamp(n.detectedAt, p);
   return {
     emoji: emojiOf(n),
-    title: titleOf(n),
+    title: titleOf(n, m),
     task: taskNameOf(n),
     plan: n.plan.name,
     facts,
-    links: linksOf(n),
+    links,
     ...(destination ? { destination } : {}),
-    ...(n.event === 'failed' ? { error: task.errorMessage ?? 'DBS gave no error message' } : {}),
-    footer: `dbswatch${detected ? ` · detected ${detected}` : ''} · notification ${n.id}`,
+    ...(n.event === 'failed' ? { error: task.errorMessage ?? m.dbsNoErrorMessage } : {}),
+    // `notification <id>` stays untranslated: tools (and tests) read the id from it.
+    footer: `dbswatch${detected ? ` · ${m.detectedAt(detected)}` : ''} · notification ${n.id}`,
+    inSource: sourceWord(n) === 'instance' ? m.inInstance : m.inPlan,
+    errorLabel: m.field.error,
   };
 }
 
@@ -145,7 +164,7 @@ export interface DigestEntry {
   readonly url?: string;
 }
 
-export function digestEntry(n: Notification): DigestEntry {
+export function digestEntry(n: Notification, m: Messages = messagesFor('en')): DigestEntry {
   const size = formatBytes(n.task.dataSize);
   const detail = n.event === 'progress' ? statusWord(n.task.status) : n.event === 'finished' ? size : undefined;
   const url = n.event === 'finished' ? linksOf(n)[0]?.url : undefined;
@@ -155,7 +174,7 @@ export function digestEntry(n: Notification): DigestEntry {
     task: taskNameOf(n),
     plan: n.plan.name,
     ...(detail ? { detail } : {}),
-    ...(n.event === 'failed' ? { error: n.task.errorMessage ?? 'no error message' } : {}),
+    ...(n.event === 'failed' ? { error: n.task.errorMessage ?? m.noErrorMessage } : {}),
     ...(url ? { url } : {}),
   };
 }
@@ -182,6 +201,6 @@ export function packDigest<T>(items: readonly T[], fits: (chunk: readonly T[]) =
 }
 
 /** `(part 2 of 3)` when a digest had to be split. */
-export function partLabel(index: number, count: number): string {
-  return count > 1 ? ` (part ${index + 1} of ${count})` : '';
+export function partLabel(index: number, count: number, m: Messages = messagesFor('en')): string {
+  return count > 1 ? m.part(index + 1, count) : '';
 }

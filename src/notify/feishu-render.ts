@@ -13,10 +13,12 @@
  */
 
 import { chatMarkdownText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
+import { DEFAULT_PRESENTATION, type Presentation } from '../text/format.js';
 import type { RenderedMessage } from './channel.js';
 import { TEXT_CAPS } from './chat-markdown.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
+import { messagesFor } from './i18n.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
 
 /** Request body limit (20 KB) minus room for the signature fields. */
@@ -57,12 +59,12 @@ function message(ids: readonly string[], card: FeishuCard): FeishuMessage {
   return { ids, body: { msg_type: 'interactive', card } };
 }
 
-export function renderFeishuSingle(n: Notification): FeishuMessage {
-  const f = messageFacts(n);
+export function renderFeishuSingle(n: Notification, presentation: Presentation = DEFAULT_PRESENTATION): FeishuMessage {
+  const f = messageFacts(n, presentation);
   const build = (scale: number): FeishuMessage => {
     const cap = (max: number) => Math.max(8, Math.floor(max * scale));
     const elements: FeishuElement[] = [
-      { tag: 'div', text: md(`**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}** in plan **${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`) },
+      { tag: 'div', text: md(f.inSource(`**${chatMarkdownText(f.task, cap(TEXT_CAPS.name))}**`, `**${chatMarkdownText(f.plan, cap(TEXT_CAPS.name))}**`)) },
       { tag: 'div', fields: f.facts.map((fact) => ({ is_short: true, text: md(`**${fact.label}**\n${chatMarkdownText(fact.value, cap(TEXT_CAPS.fact))}`) })) },
     ];
     if (f.destination) elements.push({ tag: 'div', text: md(chatMarkdownText(f.destination, cap(TEXT_CAPS.fact))) });
@@ -73,14 +75,15 @@ export function renderFeishuSingle(n: Notification): FeishuMessage {
         actions: links.map((l, i) => ({ tag: 'button', text: plain(l.label), url: l.url, type: i === 0 ? 'primary' : 'default' })),
       });
     }
-    if (f.error !== undefined) elements.push({ tag: 'div', text: md(`**Error**\n${chatMarkdownText(f.error, cap(TEXT_CAPS.error), { multiline: true })}`) });
+    if (f.error !== undefined)
+      elements.push({ tag: 'div', text: md(`**${f.errorLabel}**\n${chatMarkdownText(f.error, cap(TEXT_CAPS.error), { multiline: true })}`) });
     elements.push({ tag: 'note', elements: [plain(truncate(f.footer, cap(400)))] });
     const header = { title: plain(truncate(`${f.emoji} ${f.title}`, FEISHU_LIMITS.headerText)), template: template(n) };
     return message([n.id], { config: { wide_screen_mode: true }, header, elements });
   };
-  let m = build(1);
-  for (let scale = 0.5; utf8Bytes(JSON.stringify(m.body)) > FEISHU_LIMITS.bodyBytes && scale > 0.01; scale /= 2) m = build(scale);
-  return m;
+  let built = build(1);
+  for (let scale = 0.5; utf8Bytes(JSON.stringify(built.body)) > FEISHU_LIMITS.bodyBytes && scale > 0.01; scale /= 2) built = build(scale);
+  return built;
 }
 
 function digestLine(e: DigestEntry): string {
@@ -92,9 +95,10 @@ function digestLine(e: DigestEntry): string {
   return parts.join(' · ');
 }
 
-export function renderFeishuDigest(ns: readonly Notification[]): FeishuMessage[] {
-  const summary = digestSummary(ns);
-  const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n)) }));
+export function renderFeishuDigest(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): FeishuMessage[] {
+  const m = messagesFor(presentation.locale);
+  const summary = digestSummary(ns, m);
+  const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n, m)) }));
   // Each line costs its JSON-escaped size (+1 for the joining newline); the card around them is under 600 bytes.
   const cost = new Map(lines.map((l) => [l, utf8Bytes(JSON.stringify(l.line)) - 1]));
   const fits = (chunk: readonly (typeof lines)[number][]) => 600 + chunk.reduce((sum, l) => sum + (cost.get(l) ?? 0), 0) <= FEISHU_LIMITS.bodyBytes;
@@ -102,13 +106,25 @@ export function renderFeishuDigest(ns: readonly Notification[]): FeishuMessage[]
   return chunks.map((chunk, index) => {
     const anyFailed = chunk.some((c) => c.n.event === 'failed');
     const header = {
-      title: plain(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, FEISHU_LIMITS.headerText)),
+      title: plain(truncate(`📦 ${summary}${partLabel(index, chunks.length, m)}`, FEISHU_LIMITS.headerText)),
       template: anyFailed ? ('red' as const) : ('green' as const),
     };
     const elements: FeishuElement[] = [
-      { tag: 'div', text: md(chunks.length > 1 ? `This part: ${digestSummary(chunk.map((c) => c.n))}` : 'One line per download task.') },
+      {
+        tag: 'div',
+        text: md(
+          chunks.length > 1
+            ? m.thisPart(
+                digestSummary(
+                  chunk.map((c) => c.n),
+                  m,
+                ),
+              )
+            : m.onePerLine,
+        ),
+      },
       { tag: 'div', text: md(chunk.map((c) => c.line).join('\n')) },
-      { tag: 'note', elements: [plain('dbswatch digest: several tasks changed in one poll')] },
+      { tag: 'note', elements: [plain(m.digestContext)] },
     ];
     return message(
       chunk.map((c) => c.n.id),
@@ -117,8 +133,8 @@ export function renderFeishuDigest(ns: readonly Notification[]): FeishuMessage[]
   });
 }
 
-export function renderFeishu(ns: readonly Notification[]): FeishuMessage[] {
+export function renderFeishu(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): FeishuMessage[] {
   if (ns.length === 0) return [];
-  if (ns.length === 1) return [renderFeishuSingle(ns[0] as Notification)];
-  return renderFeishuDigest(ns);
+  if (ns.length === 1) return [renderFeishuSingle(ns[0] as Notification, presentation)];
+  return renderFeishuDigest(ns, presentation);
 }

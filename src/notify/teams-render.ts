@@ -13,10 +13,12 @@
  */
 
 import { adaptiveText, markdownLinkUrl, oneLine, truncate, utf8Bytes } from '../text/escape.js';
+import { DEFAULT_PRESENTATION, type Presentation } from '../text/format.js';
 import type { RenderedMessage } from './channel.js';
 import { TEXT_CAPS } from './chat-markdown.js';
 import type { Notification } from './event.js';
 import { type DigestEntry, digestEntry, messageFacts, packDigest, partLabel } from './facts.js';
+import { messagesFor } from './i18n.js';
 import { DIGEST_LINES_PER_MESSAGE, digestSummary } from './slack-render.js';
 
 /** 28 KB per message, with room for the envelope. */
@@ -64,18 +66,22 @@ function color(n: Pick<Notification, 'event'>): 'Good' | 'Attention' | 'Accent' 
   return n.event === 'finished' ? 'Good' : n.event === 'failed' ? 'Attention' : 'Accent';
 }
 
-export function renderTeamsSingle(n: Notification): TeamsMessage {
-  const f = messageFacts(n);
+export function renderTeamsSingle(n: Notification, presentation: Presentation = DEFAULT_PRESENTATION): TeamsMessage {
+  const f = messageFacts(n, presentation);
   const build = (scale: number): TeamsMessage => {
     const cap = (max: number) => Math.max(8, Math.floor(max * scale));
     const body: AdaptiveElement[] = [
       { type: 'TextBlock', text: `${f.emoji} ${f.title}`, size: 'Large', weight: 'Bolder', color: color(n), wrap: true },
-      { type: 'TextBlock', text: `**${adaptiveText(f.task, cap(TEXT_CAPS.name))}** in plan **${adaptiveText(f.plan, cap(TEXT_CAPS.name))}**`, wrap: true },
+      {
+        type: 'TextBlock',
+        text: f.inSource(`**${adaptiveText(f.task, cap(TEXT_CAPS.name))}**`, `**${adaptiveText(f.plan, cap(TEXT_CAPS.name))}**`),
+        wrap: true,
+      },
       { type: 'FactSet', facts: f.facts.map((fact) => ({ title: fact.label, value: adaptiveText(fact.value, cap(TEXT_CAPS.fact)) })) },
     ];
     if (f.destination) body.push({ type: 'TextBlock', text: adaptiveText(f.destination, cap(TEXT_CAPS.fact)), wrap: true });
     if (f.error !== undefined) {
-      body.push({ type: 'TextBlock', text: 'Error', weight: 'Bolder', color: 'Attention', wrap: true });
+      body.push({ type: 'TextBlock', text: f.errorLabel, weight: 'Bolder', color: 'Attention', wrap: true });
       body.push({ type: 'TextBlock', text: adaptiveText(f.error, cap(TEXT_CAPS.error), { multiline: true }), wrap: true });
     }
     body.push({ type: 'TextBlock', text: adaptiveText(f.footer, cap(400)), size: 'Small', isSubtle: true, wrap: true });
@@ -89,9 +95,9 @@ export function renderTeamsSingle(n: Notification): TeamsMessage {
     };
     return envelope([n.id], card);
   };
-  let m = build(1);
-  for (let scale = 0.5; utf8Bytes(JSON.stringify(m.body)) > TEAMS_LIMITS.messageBytes && scale > 0.01; scale /= 2) m = build(scale);
-  return m;
+  let built = build(1);
+  for (let scale = 0.5; utf8Bytes(JSON.stringify(built.body)) > TEAMS_LIMITS.messageBytes && scale > 0.01; scale /= 2) built = build(scale);
+  return built;
 }
 
 function digestLine(e: DigestEntry): string {
@@ -102,9 +108,10 @@ function digestLine(e: DigestEntry): string {
   return parts.join(' · ');
 }
 
-export function renderTeamsDigest(ns: readonly Notification[]): TeamsMessage[] {
-  const summary = digestSummary(ns);
-  const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n)) }));
+export function renderTeamsDigest(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): TeamsMessage[] {
+  const m = messagesFor(presentation.locale);
+  const summary = digestSummary(ns, m);
+  const lines = ns.map((n) => ({ n, line: digestLine(digestEntry(n, m)) }));
   // Each line is one TextBlock: its JSON-escaped text plus ~60 bytes around it; the card around them is under 800.
   const cost = new Map(lines.map((l) => [l, utf8Bytes(JSON.stringify(l.line)) + 60]));
   const fits = (chunk: readonly (typeof lines)[number][]) => 800 + chunk.reduce((sum, l) => sum + (cost.get(l) ?? 0), 0) <= TEAMS_LIMITS.messageBytes;
@@ -114,15 +121,27 @@ export function renderTeamsDigest(ns: readonly Notification[]): TeamsMessage[] {
     const body: AdaptiveElement[] = [
       {
         type: 'TextBlock',
-        text: oneLine(truncate(`📦 ${summary}${partLabel(index, chunks.length)}`, 150)),
+        text: oneLine(truncate(`📦 ${summary}${partLabel(index, chunks.length, m)}`, 150)),
         size: 'Large',
         weight: 'Bolder',
         color: anyFailed ? 'Attention' : 'Good',
         wrap: true,
       },
-      { type: 'TextBlock', text: chunks.length > 1 ? `This part: ${digestSummary(chunk.map((c) => c.n))}` : 'One line per download task.', wrap: true },
+      {
+        type: 'TextBlock',
+        text:
+          chunks.length > 1
+            ? m.thisPart(
+                digestSummary(
+                  chunk.map((c) => c.n),
+                  m,
+                ),
+              )
+            : m.onePerLine,
+        wrap: true,
+      },
       ...chunk.map((c) => ({ type: 'TextBlock' as const, text: c.line, wrap: true as const })),
-      { type: 'TextBlock', text: 'dbswatch digest: several tasks changed in one poll', size: 'Small', isSubtle: true, wrap: true },
+      { type: 'TextBlock', text: m.digestContext, size: 'Small', isSubtle: true, wrap: true },
     ];
     return envelope(
       chunk.map((c) => c.n.id),
@@ -131,8 +150,8 @@ export function renderTeamsDigest(ns: readonly Notification[]): TeamsMessage[] {
   });
 }
 
-export function renderTeams(ns: readonly Notification[]): TeamsMessage[] {
+export function renderTeams(ns: readonly Notification[], presentation: Presentation = DEFAULT_PRESENTATION): TeamsMessage[] {
   if (ns.length === 0) return [];
-  if (ns.length === 1) return [renderTeamsSingle(ns[0] as Notification)];
-  return renderTeamsDigest(ns);
+  if (ns.length === 1) return [renderTeamsSingle(ns[0] as Notification, presentation)];
+  return renderTeamsDigest(ns, presentation);
 }

@@ -127,7 +127,7 @@ const CHAT = PLATFORMS.filter((p) => p !== 'webhook');
 // C0/C1 controls (LF allowed), DEL, bidi embeddings/overrides/isolates.
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** Our own links: the only `[…](…)` and the only `://` a message may hold. */
-const OUR_LINK = /\[(download|Download \(public URL\)|Download \(intranet \/ VPC URL\))\]\(https?:\/\/[^\s)]+\)/g;
+const OUR_LINK = /\[(download|Download \(public URL\)|Download \(intranet \/ VPC\))\]\(https?:\/\/[^\s)]+\)/g;
 
 /** Everything that makes a chat message inert, per markup. */
 function expectInert(platform: keyof typeof VIEWS, where: string, m: RenderedMessage): void {
@@ -323,7 +323,7 @@ describe('chat renderers: platform specifics', () => {
     expect(attachment?.content).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
     expect(attachment?.content.actions).toEqual([
       { type: 'Action.OpenUrl', title: 'Download (public URL)', url: n.task.internetUrl },
-      { type: 'Action.OpenUrl', title: 'Download (intranet / VPC URL)', url: n.task.intranetUrl },
+      { type: 'Action.OpenUrl', title: 'Download (intranet / VPC)', url: n.task.intranetUrl },
     ]);
   });
 });
