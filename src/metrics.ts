@@ -74,6 +74,8 @@ buildInfo.set({ version: VERSION, node: process.version }, 1);
 /** Known label values, so every counter has its series (at 0) from the first scrape: `increase()` then sees the first event. */
 export const POLL_RESULTS = ['ok', 'failed', 'conflict', 'skipped'] as const;
 export const DBS_OUTCOMES = ['ok', 'throttled', 'retryable', 'permanent', 'invalid'] as const;
+/** What a poll reads: a backup plan or an instance's advanced downloads (the `source` label). */
+export const SOURCE_KINDS = ['plan', 'instance'] as const;
 export const NOTIFY_RESULTS = ['sent', 'retry', 'rate_limited', 'failed', 'duplicate', 'outcome_unknown', 'silenced', 'reminder_skipped'] as const;
 
 export const planUp = new Gauge({
@@ -104,9 +106,9 @@ export const configReloadTimestamp = new Gauge({
 
 /** Creates every known series at zero (counters) and marks the config as loaded. Call at start and after a reload. */
 export function initMetrics(config: Config, now = Date.now()): void {
-  for (const result of POLL_RESULTS) pollsTotal.inc({ result }, 0);
+  for (const source of SOURCE_KINDS) for (const result of POLL_RESULTS) pollsTotal.inc({ result, source }, 0);
   for (const outcome of DBS_OUTCOMES) dbsRequestsTotal.inc({ outcome }, 0);
-  for (const event of EVENT_KINDS) transitionsTotal.inc({ event }, 0);
+  for (const source of SOURCE_KINDS) for (const event of EVENT_KINDS) transitionsTotal.inc({ event, source }, 0);
   for (const channel of Object.values(config.channels)) {
     for (const result of NOTIFY_RESULTS) notificationsTotal.inc({ channel_type: channel.type, channel: channel.name, result }, 0);
   }

@@ -9,14 +9,17 @@
  * compare-and-set), only a pile-up is not.
  *
  * The guard is a `SET NX PX` key renewed while the poll runs, so a worker that
- * dies leaves it for at most `POLL_GUARD_TTL_MS` (as long as BullMQ takes to
- * notice the stalled job anyway).
+ * dies leaves it for at most `POLL_GUARD_TTL_MS`. Kept short on purpose: while
+ * it lingers the plan is not polled at all, and a failure DBS shows only for a
+ * while (a user retries it) could go unseen — the chaos suite caught exactly
+ * that with a 60 s guard after a SIGKILL. A renewal that fails lets one poll
+ * overlap, which is safe (state is compare-and-set).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redisKeys } from './keys.js';
 
-export const POLL_GUARD_TTL_MS = 60_000;
+export const POLL_GUARD_TTL_MS = 10_000;
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

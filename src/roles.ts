@@ -310,7 +310,8 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
     // A Redis that comes back empty (restarted without persistence, failed over to an
     // empty replica) has lost every Job Scheduler: nothing would ever poll again.
     // Reconciling is idempotent, so do it again on every reconnect.
-    let readyBefore = false;
+    // Start-up already waited for Redis, so its first `ready` may be gone: count it as seen then.
+    let readyBefore = redis.status === 'ready';
     redis.on('ready', () => {
       if (!readyBefore) {
         readyBefore = true;

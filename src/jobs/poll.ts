@@ -315,7 +315,7 @@ export function createPollProcessor(deps: PollDeps) {
     // Scheduled polls of one plan never pile up (src/poll-guard.ts).
     const release = job.repeatJobKey ? await takePollGuard(deps.redis, deps.prefix, planId) : async () => {};
     if (!release) {
-      pollsTotal.inc({ result: 'skipped' });
+      pollsTotal.inc({ result: 'skipped', source: sourceKindOf(planId) });
       log.info('the previous scheduled poll of this plan is still running; this tick is skipped');
       return { result: 'busy', transitions: 0 };
     }

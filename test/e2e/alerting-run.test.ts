@@ -76,9 +76,9 @@ http: { port: ${port}, authToken: "${TOKEN}" }
     const body = await metrics();
     expect(body).toContain('dbswatch_notifications_total{channel_type="slack",channel="ops",result="failed"} 0');
     expect(body).toContain('dbswatch_notifications_total{channel_type="slack",channel="ops",result="silenced"} 0');
-    expect(body).toContain('dbswatch_polls_total{result="failed"} 0');
+    expect(body).toContain('dbswatch_polls_total{result="failed",source="plan"} 0');
     expect(body).toContain('dbswatch_dbs_requests_total{outcome="permanent"} 0');
-    expect(body).toContain('dbswatch_transitions_total{event="failed"} 0');
+    expect(body).toContain('dbswatch_transitions_total{event="failed",source="plan"} 0');
     expect(body).toMatch(new RegExp(`dbswatch_plan_up\\{plan="${QUIET}"\\} [01]`));
     expect(body).toMatch(new RegExp(`dbswatch_plan_last_success_timestamp_seconds\\{plan="${LOUD}"\\} \\d`));
     expect(body).toContain('dbswatch_config_last_reload_successful 1');

@@ -64,7 +64,7 @@ function configYaml(redisUrl: string, sim: RunningSimulator, slack: SlackSink, s
     .join('\n');
   return `
 redis: { url: "${redisUrl}", prefix: "${PREFIX}" }
-dbs: { endpoint: "${sim.endpoint}", protocol: http, pageSize: 30, requestsPerSecond: 50, timeout: 2s }
+dbs: { endpoint: "${sim.endpoint}", protocol: http, pageSize: 30, requestsPerSecond: 50, timeout: 2s, fullSweepEvery: 10s }
 defaults: { interval: 5s }
 plans:
 ${PLANS.map((id, i) => `  - { id: ${id}, name: "${id}-db", notify: [${channelsOf(i).join(', ')}] }`).join('\n')}
@@ -302,6 +302,8 @@ describe('chaos: three dbswatch processes, every fault, one ledger', () => {
     expect(result.unreadable, 'every message names its notification ids').toBe(0);
     expect(result.misrouted, 'every message went to its channel').toEqual([]);
     expect(result.duplicates, 'no notification delivered twice').toEqual([]);
+    // Named on failure: which notifications went missing or appeared from nowhere.
+    if (result.losses.length || result.extras.length) console.log(JSON.stringify({ losses: result.losses, extras: result.extras }));
     expect(result.extras, 'nothing delivered that the ledger never had (no partial reads)').toEqual([]);
     expect(result.losses, 'every notifiable transition delivered').toEqual([]);
     expect(result.delivered).toBe(result.expected);

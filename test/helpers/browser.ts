@@ -13,6 +13,11 @@ import { type Browser, chromium } from 'playwright-core';
 
 /** Flags that would weaken what the tests check (same-origin policy, mixed content): never passed. */
 const WEAKENING = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+/**
+ * Flags of the packaged build meant for one-shot serverless use: with `--single-process` (and
+ * `--no-zygote`) closing a browser context can take the whole browser down, and the tests open several.
+ */
+const ONE_SHOT = new Set(['--single-process', '--no-zygote']);
 
 const SYSTEM_ARGS = [
   '--headless',
@@ -37,7 +42,11 @@ export async function launchChromium(env: NodeJS.ProcessEnv = process.env): Prom
     try {
       const { default: packaged } = await import('@sparticuz/chromium');
       const executablePath = await packaged.executablePath();
-      const args = [...packaged.args.filter((arg) => !WEAKENING.has(arg)), '--disable-background-networking', '--disable-component-update'];
+      const args = [
+        ...packaged.args.filter((arg) => !WEAKENING.has(arg) && !ONE_SHOT.has(arg)),
+        '--disable-background-networking',
+        '--disable-component-update',
+      ];
       const browser = await chromium.launch({ executablePath, args });
       return { browser, source: `@sparticuz/chromium ${browser.version()}` };
     } catch (error) {

@@ -76,7 +76,8 @@ describe('deploy/prometheus/dbswatch-rules.yml', () => {
     const text = await registry.metrics();
     expect(text).toContain('dbswatch_notifications_total{channel_type="email",channel="mail",result="failed"} 0');
     expect(text).toContain('dbswatch_notifications_total{channel_type="slack",channel="ops",result="silenced"} 0');
-    expect(text).toContain('dbswatch_polls_total{result="failed"} 0');
+    expect(text).toContain('dbswatch_polls_total{result="failed",source="plan"} 0');
+    expect(text).toContain('dbswatch_polls_total{result="failed",source="instance"} 0');
     expect(text).toMatch(/dbswatch_plan_last_success_timestamp_seconds\{plan="plan-b"\} 0/);
     expect(text).toContain('dbswatch_config_last_reload_successful 1');
   });
