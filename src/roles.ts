@@ -14,7 +14,6 @@ import { type Config, loadConfig } from './config.js';
 import { DbsClients, DEFAULT_ACCOUNT } from './dbs/accounts.js';
 import type { CredentialLike } from './dbs/client.js';
 import { dbsTaskSource, sweepOfTasks } from './dbs/pager.js';
-import type { DownloadTask } from './dbs/task.js';
 import { dbs2021ClientFactory } from './dbs2021/factory.js';
 import { createInstanceTaskSource, createLinkMinter } from './dbs2021/source.js';
 import { type HttpServer, startHttpServer } from './http.js';
@@ -241,7 +240,6 @@ export async function startRole(options: RoleOptions): Promise<RunningRole> {
           sourceKindOf(planId) === 'instance'
             ? sweepOfTasks(planId, await instanceSource.listAll(planId))
             : dbsTaskSource(dbsClients.forPlan(plan), pagerOptions).sweep(planId, sweepOptions),
-        taskOf: (record) => record.raw as DownloadTask,
       },
       store: new RedisStateStore(redis, prefix),
       notifyQueue: queues.notify,

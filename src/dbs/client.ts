@@ -75,10 +75,29 @@ export interface BackupPlanQuery {
   readonly resourceGroupId?: string;
 }
 
+/** One page of a plan's download tasks with the envelope checked and the items left as DBS sent them. */
+export interface RawDownloadTaskPage {
+  /** 0-based. */
+  readonly pageNum: number;
+  readonly pageSize: number;
+  /** Absent when DBS did not send it. */
+  readonly totalPages?: number;
+  /** Absent when DBS did not send it. */
+  readonly totalElements?: number;
+  /** Raw `BackupSetDownloadTaskDetail` items: `observeTask` reads id and status, `normaliseTask` the rest. */
+  readonly items: readonly unknown[];
+}
+
 /** The DBS reads dbswatch makes; the port the pager and the poll worker depend on. */
 export interface DbsApi {
   describeDownloadTaskPage(query: DownloadTaskQuery): Promise<DownloadTaskPage>;
   describeBackupPlanPage(query: BackupPlanQuery): Promise<BackupPlanPage>;
+  /**
+   * The same page as `describeDownloadTaskPage`, items not normalised (lazy normalisation, issue 16: a poll
+   * reads id and status of every task and normalises only the few that changed). Optional: a reader
+   * without it is swept through the normalised pages.
+   */
+  describeRawDownloadTaskPage?(query: { planId: string; pageNum: number; pageSize: number }): Promise<RawDownloadTaskPage>;
 }
 
 /** Alias kept for readers of the brief: the client is just a `DbsApi`. */
@@ -213,6 +232,15 @@ export function createDbsClient(options: DbsClientOptions): DbsClient {
       });
     },
 
+    async describeRawDownloadTaskPage(query) {
+      const action = 'DescribeBackupSetDownloadTaskList';
+      const body = await call(action, { BackupPlanId: query.planId, PageNum: String(query.pageNum), PageSize: String(query.pageSize) });
+      return validated(action, () => {
+        const list = parseDownloadTaskListBody(body);
+        return pageOf(list, query.pageNum, query.pageSize, list.items);
+      });
+    },
+
     async describeBackupPlanPage(query) {
       const action = 'DescribeBackupPlanList';
       const params: Record<string, string> = { PageNum: String(query.pageNum), PageSize: String(query.pageSize) };
@@ -335,8 +363,8 @@ export function decodeDownloadTaskPage(body: unknown, query: DownloadTaskQuery, 
   return pageOf(list, 'pageNum' in query ? query.pageNum : 0, 'pageSize' in query ? query.pageSize : items.length, items);
 }
 
-function pageOf<T>(list: ListBody, pageNum: number, pageSize: number, items: T[]) {
-  const page: { pageNum: number; pageSize: number; totalPages?: number; totalElements?: number; items: T[] } = {
+function pageOf<Items>(list: ListBody, pageNum: number, pageSize: number, items: Items) {
+  const page: { pageNum: number; pageSize: number; totalPages?: number; totalElements?: number; items: Items } = {
     pageNum: list.pageNum ?? pageNum,
     pageSize: list.pageSize ?? pageSize,
     items,

@@ -107,15 +107,27 @@ function identify(raw: unknown): { item: Record<string, unknown>; taskId: string
 }
 
 /**
- * The few fields a poll needs for every task — id, status, creation time —
- * without normalising the rest (`normaliseTask` does that, for the tasks a
- * notification needs). Same checks on id and status as `normaliseTask`.
+ * The few fields a poll needs for every task — id, status, creation and
+ * finish time — and the item itself (`raw`, for `normaliseTask` when the task
+ * turns out to matter). Same checks on id and status as `normaliseTask`.
+ * Only defined fields are set, always in the same order (one object shape).
  */
-export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number } {
+export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw: unknown } {
   const { item, taskId, status } = identify(raw);
-  const created = toNumber(item.BackupSetDownloadCreateTime);
-  const createdAt = epochMs(created === 'invalid' ? undefined : created);
-  return createdAt === undefined ? { taskId, status } : { taskId, status, createdAt };
+  const record: { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw: unknown } = { taskId, status, raw };
+  const createdAt = epochMs(validNumber(item.BackupSetDownloadCreateTime));
+  if (createdAt !== undefined) record.createdAt = createdAt;
+  const finishedAt = epochMs(validNumber(item.BackupSetDownloadFinishTime));
+  if (finishedAt !== undefined) record.finishedAt = finishedAt;
+  return record;
+}
+
+/** `toNumber` without the warning case: an unreadable number is absent (`normaliseTask` warns about it). */
+function validNumber(value: unknown): number | undefined {
+  // The usual case first: DBS sends epoch ms as JSON numbers.
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  const n = toNumber(value);
+  return n === 'invalid' ? undefined : n;
 }
 
 /**

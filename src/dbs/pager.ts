@@ -14,7 +14,7 @@ import type { PlanConfig } from '../config.js';
 import { backoffDelay, DbswatchError, PERMANENT, RETRYABLE } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import type { DbsApi } from './client.js';
+import type { DbsApi, RawDownloadTaskPage } from './client.js';
 import { DbsApiError, invalidResponse } from './errors.js';
 import { normaliseTask, observeTask, type Warn } from './normalise.js';
 import type { DownloadTask, TaskStatus } from './task.js';
@@ -111,6 +111,8 @@ export interface TaskRecord {
   readonly status: TaskStatus;
   /** Epoch ms; absent when DBS sent none (the list order then cannot be verified). */
   readonly createdAt?: number;
+  /** Epoch ms; absent when DBS sent none (what the once-per-terminal-state rule compares, announced.ts). */
+  readonly finishedAt?: number;
   /** The item as the page reader returned it: a raw BackupSetDownloadTaskDetail, or a task already normalised. */
   readonly raw: unknown;
 }
@@ -125,6 +127,8 @@ export interface TaskSweep {
   readonly requests: number;
   /** Pages read in the final pass. */
   readonly pages: number;
+  /** The normalised task behind one of `records` (normalised now when the reader returned it raw). */
+  taskOf(record: TaskRecord): DownloadTask;
 }
 
 /** Paging knobs of a sweep: those of a complete read, plus an optional stop rule (see tracking/sweep.ts). */
@@ -132,21 +136,14 @@ export interface SweepOptions extends PagerOptions {
   readonly stopAfterPage?: () => (page: readonly TaskRecord[]) => boolean;
 }
 
-/** Where a poll gets its tasks: a sweep of records and, for the few that are news, the normalised task. */
+/** Where a poll gets its tasks: a sweep of records and, for the few that are news, the normalised task (`TaskSweep.taskOf`). */
 export interface TaskSweeper {
   /** `plan` (when the caller knows it) picks the account the plan lives in (issue 13). */
   sweep(planId: string, options?: { readonly stopAfterPage?: SweepOptions['stopAfterPage'] }, plan?: PlanConfig): Promise<TaskSweep>;
-  /** The normalised task behind a record (normalising it now if the reader returned it raw). */
-  taskOf(record: TaskRecord, planId: string): DownloadTask;
 }
 
-/** One page of raw items (the envelope checked, the items not normalised). */
-export type RawTaskPageReader = (query: { planId: string; pageNum: number; pageSize: number }) => Promise<{
-  readonly pageNum: number;
-  readonly totalPages: number;
-  readonly totalElements: number;
-  readonly items: readonly unknown[];
-}>;
+/** One page of raw items (the envelope checked, the items not normalised): `DbsApi.describeRawDownloadTaskPage`. */
+export type RawTaskPageReader = (query: { planId: string; pageNum: number; pageSize: number }) => Promise<RawDownloadTaskPage>;
 
 /**
  * Sweeps a plan through a `DbsApi`, whose pages come normalised: each record
@@ -158,13 +155,7 @@ export async function sweepDownloadTasks(api: DbsApi, planId: string, options: S
     async (query) => {
       const page = await api.describeDownloadTaskPage(query);
       const items: TaskRecord[] = new Array(page.items.length);
-      for (let i = 0; i < items.length; i++) {
-        const task = page.items[i] as DownloadTask;
-        items[i] =
-          task.createdAt === undefined
-            ? { taskId: task.taskId, status: task.status, raw: task }
-            : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task };
-      }
+      for (let i = 0; i < items.length; i++) items[i] = recordOf(page.items[i] as DownloadTask);
       return {
         pageNum: page.pageNum,
         pageSize: page.pageSize,
@@ -175,70 +166,74 @@ export async function sweepDownloadTasks(api: DbsApi, planId: string, options: S
     },
     planId,
     options,
+    normalisedAlready,
   );
 }
 
-/** Sweeps a plan from raw pages: only id, status and creation time are read per task (`observeTask`). */
-export async function sweepRawDownloadTasks(readPage: RawTaskPageReader, planId: string, options: SweepOptions): Promise<TaskSweep> {
+/** Sweeps a plan from raw pages: only id, status, creation and finish time are read per task (`observeTask`). */
+export async function sweepRawDownloadTasks(readPage: RawTaskPageReader, planId: string, options: SweepOptions & { readonly warn?: Warn }): Promise<TaskSweep> {
+  const warn = options.warn;
+  const context = warn ? { planId, warn: (message: string, fields?: object) => warn(message, { ...fields, planId }) } : { planId };
   return sweepPages(
     async (query) => {
       const page = await readPage(query);
       const items: TaskRecord[] = new Array(page.items.length);
-      for (let i = 0; i < items.length; i++) {
-        const raw = page.items[i];
-        items[i] = { ...observeTask(raw), raw };
-      }
-      return { pageNum: page.pageNum, totalPages: page.totalPages, totalElements: page.totalElements, items };
+      for (let i = 0; i < items.length; i++) items[i] = observeTask(page.items[i]);
+      return { ...page, items };
     },
     planId,
     options,
+    (record) => normaliseTask(record.raw, context),
   );
+}
+
+const normalisedAlready = (record: TaskRecord): DownloadTask => record.raw as DownloadTask;
+
+/** A normalised task as a record (only defined fields: records share one shape per field set). */
+function recordOf(task: DownloadTask): TaskRecord {
+  const record: { -readonly [K in keyof TaskRecord]: TaskRecord[K] } = { taskId: task.taskId, status: task.status, raw: task };
+  if (task.createdAt !== undefined) record.createdAt = task.createdAt;
+  if (task.finishedAt !== undefined) record.finishedAt = task.finishedAt;
+  return record;
 }
 
 async function sweepPages(
   readPage: (query: { planId: string; pageNum: number; pageSize: number }) => ReturnType<PageReader<TaskRecord>>,
   planId: string,
   options: SweepOptions,
+  taskOf: (record: TaskRecord) => DownloadTask,
 ): Promise<TaskSweep> {
   const result = await readCompleteList<TaskRecord>((pageNum) => readPage({ planId, pageNum, pageSize: options.pageSize }), {
     ...options,
     keyOf: (record) => record.taskId,
     what: `download tasks of plan ${planId}`,
   });
-  return { planId, records: result.items, complete: result.complete, requests: result.requests, pages: result.pages };
+  return { planId, records: result.items, complete: result.complete, requests: result.requests, pages: result.pages, taskOf };
 }
 
-/** The production task source over a `DbsApi`: `listAll` (complete, normalised) and incremental-capable `sweep`. */
+/**
+ * The production task source over a `DbsApi`: `listAll` (complete, normalised) and incremental-capable
+ * `sweep`. A client with raw pages (`describeRawDownloadTaskPage`, the real one) is swept lazily: every
+ * task costs an id, a status and two times, and the sweep's `taskOf` normalises the few a poll needs.
+ */
 export function dbsTaskSource(api: DbsApi, options: () => PagerOptions): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
+  const withStopRule = (sweepOptions?: { readonly stopAfterPage?: SweepOptions['stopAfterPage'] }): SweepOptions =>
+    sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options();
+  const readRaw = api.describeRawDownloadTaskPage?.bind(api);
   return {
     listAll: async (planId) => (await listAllDownloadTasks(api, planId, options())).tasks,
-    sweep: (planId, sweepOptions) =>
-      sweepDownloadTasks(api, planId, sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options()),
-    taskOf: (record) => record.raw as DownloadTask,
+    sweep: (planId, sweepOptions) => {
+      if (!readRaw) return sweepDownloadTasks(api, planId, withStopRule(sweepOptions));
+      const pagerOptions = withStopRule(sweepOptions);
+      const log = pagerOptions.log;
+      return sweepRawDownloadTasks(readRaw, planId, log ? { ...pagerOptions, warn: (message, fields) => log.warn(fields ?? {}, message) } : pagerOptions);
+    },
   };
 }
 
 /** A complete read of already-normalised tasks (a source that can only list everything) as a sweep. */
 export function sweepOfTasks(planId: string, tasks: readonly DownloadTask[]): TaskSweep {
-  const records = tasks.map(
-    (task): TaskRecord =>
-      task.createdAt === undefined
-        ? { taskId: task.taskId, status: task.status, raw: task }
-        : { taskId: task.taskId, status: task.status, createdAt: task.createdAt, raw: task },
-  );
-  return { planId, records, complete: true, requests: 0, pages: 0 };
-}
-
-/** A task source over raw pages: records are cheap, and `taskOf` normalises on demand. */
-export function rawTaskSource(readPage: RawTaskPageReader, options: () => PagerOptions & { readonly warn?: Warn }): TaskSweeper {
-  return {
-    sweep: (planId, sweepOptions) =>
-      sweepRawDownloadTasks(readPage, planId, sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options()),
-    taskOf: (record, planId) => {
-      const warn = options().warn;
-      return normaliseTask(record.raw, warn ? { planId, warn } : { planId });
-    },
-  };
+  return { planId, records: tasks.map(recordOf), complete: true, requests: 0, pages: 0, taskOf: normalisedAlready };
 }
 
 /** Thrown inside one pass when the list moved under us; the caller re-reads. */

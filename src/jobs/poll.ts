@@ -106,12 +106,19 @@ async function readTasks(
   plan: PlanConfig,
   kind: SweepKind,
   previous: ReadonlyMap<string, TrackedTask>,
-): Promise<TaskSweep & { taskOf(record: TaskRecord): DownloadTask }> {
-  if ('sweep' in source) {
-    const result = await source.sweep(planId, kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {}, plan);
-    return { ...result, taskOf: (record) => source.taskOf(record, planId) };
-  }
-  return { ...sweepOfTasks(planId, await source.listAll(planId, plan)), taskOf: (record) => record.raw as DownloadTask };
+): Promise<TaskSweep> {
+  const result =
+    'sweep' in source
+      ? await source.sweep(planId, kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {}, plan)
+      : sweepOfTasks(planId, await source.listAll(planId, plan));
+  // A task the diff normalised (a new status) is normalised once, however many steps of this poll need it.
+  const normalised = new Map<TaskRecord, DownloadTask>();
+  const taskOf = (record: TaskRecord): DownloadTask => {
+    let task = normalised.get(record);
+    if (!task) normalised.set(record, (task = result.taskOf(record)));
+    return task;
+  };
+  return { ...result, taskOf };
 }
 
 /** One poll of one plan. Throws on failure; state is then untouched. */
@@ -163,7 +170,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     const at = now();
     // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
     const held = new Set([...result.upserts].filter(([, record]) => (record.held ?? 0) > 0).map(([taskId]) => taskId));
-    const announced = applyAnnouncedRule(previous.announced ?? new Map(), terminalFacts(read), result.transitions, result.removals, {
+    const announced = applyAnnouncedRule(previous.announced ?? new Map(), terminalFacts(read.records), result.transitions, result.removals, {
       at,
       keepAfterGoneMs: config.notify.keepDelivered,
       held,
@@ -238,11 +245,11 @@ function observe(record: TaskRecord, previous: TrackedTask | undefined, read: { 
 }
 
 /** Status and finish time of the listed tasks in a terminal status (what the announced rule compares). */
-function terminalFacts(read: { readonly records: readonly TaskRecord[]; taskOf(record: TaskRecord): DownloadTask }): AnnouncedInput[] {
+function terminalFacts(records: readonly TaskRecord[]): AnnouncedInput[] {
   const out: AnnouncedInput[] = [];
-  for (const record of read.records) {
+  for (const record of records) {
     if (!isTerminal(record.status)) continue;
-    const finishedAt = read.taskOf(record).finishedAt;
+    const finishedAt = record.finishedAt;
     out.push(finishedAt === undefined ? { taskId: record.taskId, status: record.status } : { taskId: record.taskId, status: record.status, finishedAt });
   }
   return out;

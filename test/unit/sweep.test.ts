@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import type { DbsApi, DownloadTaskPage, DownloadTaskQuery } from '../../src/dbs/client.js';
 import { observeTask } from '../../src/dbs/normalise.js';
-import { dbsTaskSource, type RawTaskPageReader, rawTaskSource, sweepDownloadTasks } from '../../src/dbs/pager.js';
+import { dbsTaskSource, type RawTaskPageReader, sweepDownloadTasks, sweepRawDownloadTasks } from '../../src/dbs/pager.js';
 import type { DownloadTask } from '../../src/dbs/task.js';
 import { diff, type TrackedTask } from '../../src/tracking/diff.js';
 import { chooseSweep, incrementalStopRule, isSettled, listOrderOf, type SweepChoiceInput } from '../../src/tracking/sweep.js';
@@ -197,36 +197,38 @@ describe('sweeps through the pager', () => {
     expect(result).toMatchObject({ complete: true, requests: 10 });
   });
 
-  it('dbsTaskSource hands back the normalised task a page carried', async () => {
+  it('dbsTaskSource over a reader of normalised pages hands back the task a page carried', async () => {
     const source = dbsTaskSource(memoryApi(tasks), () => ({ pageSize: 30 }));
-    const { records } = await source.sweep('p');
-    expect(source.taskOf(records[5] as (typeof records)[number], 'p')).toBe(tasks[5]);
+    const sweep = await source.sweep('p');
+    expect(sweep.taskOf(sweep.records[5] as (typeof sweep.records)[number])).toBe(tasks[5]);
   });
 
-  it('rawTaskSource reads only id, status and creation time per item, and normalises on demand', async () => {
+  it('a raw sweep reads only id, status, creation and finish time per item, and normalises on demand', async () => {
     const raw = [
       {
         BackupSetDownloadTaskId: 'r2',
         BackupSetDownloadStatus: 'FINISH',
         BackupSetDownloadCreateTime: '1700000001000',
+        BackupSetDownloadFinishTime: 1_700_000_002_000,
         BackupSetDownloadInternetUrl: '"//bucket.example/r2.zip?Signature=s"',
       },
       { BackupSetDownloadTaskId: 'r1', BackupSetDownloadStatus: 'running', BackupSetDownloadCreateTime: 1_700_000_000 },
     ];
-    const readPage: RawTaskPageReader = async () => ({ pageNum: 0, totalPages: 1, totalElements: 2, items: raw });
-    const source = rawTaskSource(readPage, () => ({ pageSize: 100 }));
-    const { records, complete } = await source.sweep('p');
+    const readPage: RawTaskPageReader = async () => ({ pageNum: 0, pageSize: 100, totalPages: 1, totalElements: 2, items: raw });
+    const sweep = await sweepRawDownloadTasks(readPage, 'p', { pageSize: 100 });
+    const { records, complete } = sweep;
     expect(complete).toBe(true);
     expect(records).toEqual([
-      { taskId: 'r2', status: 'finish', createdAt: 1_700_000_001_000, raw: raw[0] },
+      { taskId: 'r2', status: 'finish', createdAt: 1_700_000_001_000, finishedAt: 1_700_000_002_000, raw: raw[0] },
       { taskId: 'r1', status: 'running', createdAt: 1_700_000_000_000, raw: raw[1] },
     ]);
-    expect(source.taskOf(records[0] as (typeof records)[number], 'p')).toEqual({
+    expect(sweep.taskOf(records[0] as (typeof records)[number])).toEqual({
       taskId: 'r2',
       planId: 'p',
       status: 'finish',
       internetUrl: 'https://bucket.example/r2.zip?Signature=s',
       createdAt: 1_700_000_001_000,
+      finishedAt: 1_700_000_002_000,
     });
   });
 
