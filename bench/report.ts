@@ -17,7 +17,7 @@ const FULL_PHASES: PollPhase[] = ['raw', 'client', 'first', 'steady'];
 /** Sizes with this many pages per plan or more are the long-history case. */
 const LONG_HISTORY_PAGES = 20;
 /** Labels of the poll's own Redis traffic (everything but the rate limiter and BullMQ's job handling). */
-const POLL_LABELS = ['state.load', 'state.commit', 'notify.enqueue', 'history', 'resolve', 'state.failure'];
+const POLL_LABELS = ['state.load', 'state.announced', 'state.commit', 'notify.enqueue', 'history', 'resolve', 'state.failure'];
 
 const MB = 1e6;
 

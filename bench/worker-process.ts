@@ -171,6 +171,7 @@ function wire(init: PollInit | NotifyInit, yaml: string, keepDetectedAt: boolean
     source,
     store: {
       load: labelled('state.load', (planId: string) => store.load(planId)),
+      announced: labelled('state.announced', (planId: string, taskIds: readonly string[] | 'all') => store.announced(planId, taskIds)),
       commit: labelled('state.commit', (planId: string, input: Parameters<RedisStateStore['commit']>[1]) => store.commit(planId, input)),
       recordFailure: labelled('state.failure', (planId: string, message: string, at: number) => store.recordFailure(planId, message, at)),
       meta: (planIds) => store.meta(planIds),

@@ -22,11 +22,11 @@ import { buildNotifyJobs } from '../notify/routing.js';
 import { takePollGuard } from '../poll-guard.js';
 import { notifyJobOptions, QUEUE_NAMES } from '../queues.js';
 import { DISCOVER_JOB_NAME } from '../scheduler.js';
-import { type AnnouncedInput, applyAnnouncedRule } from '../tracking/announced.js';
+import { type AnnouncedInput, type AnnouncedRecord, applyAnnouncedRule } from '../tracking/announced.js';
 import { diff, isTerminal, type ObservedTask, type TrackedTask, type Transition } from '../tracking/diff.js';
 import type { HistoryRecorder } from '../tracking/history.js';
 import { sourceKindOf } from '../tracking/source.js';
-import type { StateStore } from '../tracking/state.js';
+import { ANNOUNCED_GC_EVERY_MS, type StateStore } from '../tracking/state.js';
 import { chooseSweep, incrementalStopRule, listOrderOf, type SweepKind, type SweepReason } from '../tracking/sweep.js';
 import { jitteredBackoff } from './backoff.js';
 import type { NotifyJobData } from './payloads.js';
@@ -169,8 +169,16 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     }
     const at = now();
     // Once per task and terminal state (a forgotten task coming back, finish → running → finish): see announced.ts.
+    // Only tasks whose tracking record changed can change what is remembered, so only their records are read —
+    // plus, once a day on a full sweep, the whole hash to drop what expired (state.ts, ANNOUNCED_GC_EVERY_MS).
     const held = new Set([...result.upserts].filter(([, record]) => (record.held ?? 0) > 0).map(([taskId]) => taskId));
-    const announced = applyAnnouncedRule(previous.announced ?? new Map(), terminalFacts(read.records), result.transitions, result.removals, {
+    const changed = read.records.filter((record) => result.upserts.has(record.taskId));
+    const dropExpired = kind === 'full' && (previous.announcedGcAt === undefined || at - previous.announcedGcAt >= ANNOUNCED_GC_EVERY_MS);
+    const wanted = dropExpired ? 'all' : [...new Set([...changed.map((r) => r.taskId), ...result.transitions.map((t) => t.taskId), ...result.removals])];
+    // Nothing is remembered before the first commit, and a quiet poll needs no record.
+    const remembered =
+      previous.version === 0 || (wanted !== 'all' && wanted.length === 0) ? new Map<string, AnnouncedRecord>() : await deps.store.announced(planId, wanted);
+    const announced = applyAnnouncedRule(remembered, terminalFacts(changed), result.transitions, result.removals, {
       at,
       keepAfterGoneMs: config.notify.keepDelivered,
       held,
@@ -212,6 +220,7 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
       at,
       byStatus: kind === 'full' ? countByStatus(read.records) : countTracked(previous.tasks, result.upserts),
       ...(listOrder ? { fullSweep: { at: at0, listOrder } } : {}),
+      ...(dropExpired ? { announcedGcAt: at } : {}),
     });
     if (committed.ok) {
       if (kind === 'full') fullySwept.add(sweptKey);

@@ -3,11 +3,15 @@
  *   `<prefix>:plan:<id>:tasks` — hash taskId → `seq|missed|status` (see diff.ts)
  *   `<prefix>:plan:<id>:meta`  — hash: version, baseline, lastPollAt, lastSuccessAt,
  *                               taskCount, lastError, lastErrorAt, byStatus (JSON),
- *                               lastFullSweepAt, listOrder (see sweep.ts)
+ *                               lastFullSweepAt, listOrder (see sweep.ts), announcedGcAt
  *   `<prefix>:plan:<id>:announced` — hash taskId → `finishedAt|goneAt|status`: the last terminal
  *                               state each task was seen in (see announced.ts), kept after the task is forgotten
  * Reads are one Lua call; the commit is one Lua compare-and-set on `version`, so
  * a poll that read a state another poll has since replaced commits nothing.
+ * The announced hash is as big as the tasks hash but rarely needed: a poll
+ * reads only the records of the tasks that changed (`announced(planId, ids)`,
+ * none on a quiet poll) and the whole hash only to drop expired records, at
+ * most once per `ANNOUNCED_GC_EVERY_MS` and on a full sweep.
  * Round trips per poll do not depend on the number of tasks — up to
  * `INLINE_LIMIT` records. Bigger plans (automatic download makes one task per
  * incremental file) are read with HSCAN and committed through staging hashes
@@ -28,8 +32,8 @@ export interface PlanState {
   readonly version: number;
   readonly baselineDone: boolean;
   readonly tasks: ReadonlyMap<string, TrackedTask>;
-  /** Last terminal state per task, also for forgotten tasks (announced.ts). Empty before the first commit. */
-  readonly announced?: ReadonlyMap<string, AnnouncedRecord>;
+  /** When expired records were last dropped from the announced hash (epoch ms); absent before the first time. */
+  readonly announcedGcAt?: number;
   /** Epoch ms of the last committed full sweep; absent before the first one. */
   readonly lastFullSweepAt?: number;
   /** The list order the last full sweep found; absent before the first one. */
@@ -65,6 +69,8 @@ export interface CommitInput {
   readonly byStatus: Readonly<Record<string, number>>;
   /** Set when this poll read the whole list: its time and the order it found. Default: an incremental sweep (neither written). */
   readonly fullSweep?: { readonly at: number; readonly listOrder: ListOrder };
+  /** Set when this poll read the whole announced hash and dropped its expired records. */
+  readonly announcedGcAt?: number;
 }
 
 export type CommitResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly reason: 'conflict' };
@@ -72,6 +78,8 @@ export type CommitResult = { readonly ok: true; readonly version: number } | { r
 /** The port the poll processor uses; `RedisStateStore` is the implementation. */
 export interface StateStore {
   load(planId: string): Promise<PlanState>;
+  /** The announced records of `taskIds` (those that exist), or of every task (`'all'`: for dropping expired ones). */
+  announced(planId: string, taskIds: readonly string[] | 'all'): Promise<Map<string, AnnouncedRecord>>;
   commit(planId: string, input: CommitInput): Promise<CommitResult>;
   recordFailure(planId: string, message: string, at: number): Promise<void>;
   meta(planIds: readonly string[]): Promise<PlanMeta[]>;
@@ -83,6 +91,12 @@ export interface StateStore {
 export const INLINE_LIMIT = 10_000;
 /** Records per chunk when reading or staging a big plan. */
 export const CHUNK = 5_000;
+/**
+ * How often a plan's whole announced hash is read to drop the records of tasks forgotten longer than
+ * `notify.keepDelivered` ago: once a day (on a full sweep) keeps that hash bounded at the price of one
+ * extra read per plan per day — instead of on every poll, where it doubled what a full sweep reads.
+ */
+export const ANNOUNCED_GC_EVERY_MS = 86_400_000;
 
 // Shared Lua: apply HSET pairs / HDEL fields from a flat list in slices (unpack() is bounded by Lua's C stack).
 const LUA_HELPERS = `
@@ -102,9 +116,12 @@ local function hdelList(key, list, from, to)
     i = stop + 1
   end
 end
-local function finish(metaKey, tasksKey, at, byStatus, current, fullSweepAt, listOrder)
+local function finish(metaKey, tasksKey, at, byStatus, current, fullSweepAt, listOrder, announcedGcAt)
   if fullSweepAt ~= nil and fullSweepAt ~= '' then
     redis.call('HSET', metaKey, 'lastFullSweepAt', fullSweepAt, 'listOrder', listOrder)
+  end
+  if announcedGcAt ~= nil and announcedGcAt ~= '' then
+    redis.call('HSET', metaKey, 'announcedGcAt', announcedGcAt)
   end
   local version = current + 1
   redis.call('HSET', metaKey, 'version', version, 'baseline', '1', 'lastPollAt', at, 'lastSuccessAt', at,
@@ -115,12 +132,12 @@ end
 `;
 
 // KEYS: meta, tasks, announced. ARGV: expectedVersion, at, byStatusJson, fullSweepAt ('' = an incremental
-// sweep), listOrder, then four lists, each a count followed by its items: task (field, value)*, task
-// removals, announced (field, value)*, announced removals.
+// sweep), listOrder, announcedGcAt ('' = not this poll), then four lists, each a count followed by its
+// items: task (field, value)*, task removals, announced (field, value)*, announced removals.
 const COMMIT_SCRIPT = `${LUA_HELPERS}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
-local i = 6
+local i = 7
 local n = tonumber(ARGV[i]) * 2
 hsetList(KEYS[2], ARGV, i + 1, i + n)
 i = i + n + 1
@@ -132,11 +149,12 @@ hsetList(KEYS[3], ARGV, i + 1, i + n)
 i = i + n + 1
 n = tonumber(ARGV[i])
 hdelList(KEYS[3], ARGV, i + 1, i + n)
-return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5])
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5], ARGV[6])
 `;
 
 // KEYS: meta, tasks, announced, staged task upserts (hash), staged task removals (set), staged announced
-// upserts (hash), staged announced removals (set). ARGV: expectedVersion, at, byStatusJson, fullSweepAt, listOrder.
+// upserts (hash), staged announced removals (set). ARGV: expectedVersion, at, byStatusJson, fullSweepAt, listOrder,
+// announcedGcAt.
 // Applies the staged changes atomically with the same compare-and-set, then drops the staging keys.
 const COMMIT_STAGED_SCRIPT = `${LUA_HELPERS}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -153,19 +171,17 @@ hsetList(KEYS[3], list, 1, #list)
 list = redis.call('SMEMBERS', KEYS[7])
 hdelList(KEYS[3], list, 1, #list)
 redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
-return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5])
+return finish(KEYS[1], KEYS[2], ARGV[2], ARGV[3], current, ARGV[4], ARGV[5], ARGV[6])
 `;
 
-// KEYS: meta, tasks, announced. ARGV: inline limit. One round trip for a plan up to the limit; beyond it
-// only the sizes (the caller then reads with HSCAN).
+// KEYS: meta, tasks. ARGV: inline limit. One round trip for a plan up to the limit; beyond it only the
+// size (the caller then reads with HSCAN).
 const LOAD_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'version', 'baseline', 'lastFullSweepAt', 'listOrder')
+local meta = redis.call('HMGET', KEYS[1], 'version', 'baseline', 'lastFullSweepAt', 'listOrder', 'announcedGcAt')
 local n = redis.call('HLEN', KEYS[2])
-local m = redis.call('HLEN', KEYS[3])
-local head = {meta[1] or '', meta[2] or '', meta[3] or '', meta[4] or '', n, m}
-if n + m > tonumber(ARGV[1]) then return head end
+local head = {meta[1] or '', meta[2] or '', meta[3] or '', meta[4] or '', meta[5] or '', n}
+if n > tonumber(ARGV[1]) then return head end
 head[7] = redis.call('HGETALL', KEYS[2])
-head[8] = redis.call('HGETALL', KEYS[3])
 return head
 `;
 
@@ -173,7 +189,7 @@ type Command = (...args: (string | number)[]) => Promise<unknown>;
 interface StateCommands {
   dbswatchCommitState: Command;
   dbswatchCommitStaged: Command;
-  dbswatchLoadState: Command;
+  dbswatchLoadPlanState: Command;
 }
 
 /** Flat [field, value, field, value…] → entries. */
@@ -192,7 +208,7 @@ export class RedisStateStore implements StateStore {
     if (!holder.dbswatchCommitStaged) {
       redis.defineCommand('dbswatchCommitState', { numberOfKeys: 3, lua: COMMIT_SCRIPT });
       redis.defineCommand('dbswatchCommitStaged', { numberOfKeys: 7, lua: COMMIT_STAGED_SCRIPT });
-      redis.defineCommand('dbswatchLoadState', { numberOfKeys: 3, lua: LOAD_SCRIPT });
+      redis.defineCommand('dbswatchLoadPlanState', { numberOfKeys: 2, lua: LOAD_SCRIPT });
     }
     this.cmd = redis as unknown as StateCommands;
   }
@@ -210,26 +226,42 @@ export class RedisStateStore implements StateStore {
   }
 
   async load(planId: string): Promise<PlanState> {
-    const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
+    const keys = [this.metaKey(planId), this.tasksKey(planId)];
     for (let attempt = 1; ; attempt++) {
-      const reply = (await this.cmd.dbswatchLoadState(...keys, INLINE_LIMIT)) as [string, string, string, string, number, number, string[]?, string[]?];
-      const [version, baseline, lastFullSweepAt, listOrder] = reply;
-      const state = (tasks: Iterable<[string, string]>, announced: Iterable<[string, string]>): PlanState => ({
+      const reply = (await this.cmd.dbswatchLoadPlanState(...keys, INLINE_LIMIT)) as [string, string, string, string, string, number, string[]?];
+      const [version, baseline, lastFullSweepAt, listOrder, announcedGcAt] = reply;
+      const state = (tasks: Iterable<[string, string]>): PlanState => ({
         version: Number(version || 0),
         baselineDone: baseline === '1',
         tasks: decodeAll(tasks, decodeTracked),
-        announced: decodeAll(announced, decodeAnnounced),
         ...(lastFullSweepAt ? { lastFullSweepAt: Number(lastFullSweepAt) } : {}),
         ...(listOrder === 'newest-first' || listOrder === 'unordered' ? { listOrder } : {}),
+        ...(announcedGcAt ? { announcedGcAt: Number(announcedGcAt) } : {}),
       });
-      if (reply[6] && reply[7]) return state(pairsOf(reply[6]), pairsOf(reply[7]));
+      if (reply[6]) return state(pairsOf(reply[6]));
       // A big plan: read in chunks, then make sure no commit happened meanwhile (a mixed read would
       // still be refused by the commit's compare-and-set, but its diff could enqueue odd transitions).
       const tasks = await this.scanAll(keys[1] as string);
-      const announced = await this.scanAll(keys[2] as string);
       const after = await this.redis.hget(keys[0] as string, 'version');
-      if ((after ?? '') === version || attempt >= 3) return state(tasks, announced);
+      if ((after ?? '') === version || attempt >= 3) return state(tasks);
     }
+  }
+
+  async announced(planId: string, taskIds: readonly string[] | 'all'): Promise<Map<string, AnnouncedRecord>> {
+    const key = this.announcedKey(planId);
+    if (taskIds === 'all') return decodeAll(await this.scanAll(key), decodeAnnounced);
+    const out = new Map<string, AnnouncedRecord>();
+    // HMGET in slices: a baseline of a big plan asks for every task.
+    for (let i = 0; i < taskIds.length; i += CHUNK) {
+      const ids = taskIds.slice(i, i + CHUNK);
+      const values = await this.redis.hmget(key, ...ids);
+      for (let j = 0; j < ids.length; j++) {
+        const value = values[j];
+        const record = value ? decodeAnnounced(value) : undefined;
+        if (record) out.set(ids[j] as string, record);
+      }
+    }
+    return out;
   }
 
   private async scanAll(key: string): Promise<Map<string, string>> {
@@ -248,7 +280,14 @@ export class RedisStateStore implements StateStore {
     const announcedRemovals = input.announcedRemovals ?? [];
     const size = input.upserts.size + input.removals.length + announcedUpserts.size + announcedRemovals.length;
     const keys = [this.metaKey(planId), this.tasksKey(planId), this.announcedKey(planId)];
-    const head = [input.expectedVersion, input.at, JSON.stringify(input.byStatus), input.fullSweep?.at ?? '', input.fullSweep?.listOrder ?? ''];
+    const head = [
+      input.expectedVersion,
+      input.at,
+      JSON.stringify(input.byStatus),
+      input.fullSweep?.at ?? '',
+      input.fullSweep?.listOrder ?? '',
+      input.announcedGcAt ?? '',
+    ];
     let version: number;
     if (size <= INLINE_LIMIT) {
       const args: (string | number)[] = [...keys, ...head, input.upserts.size];

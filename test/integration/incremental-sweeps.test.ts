@@ -61,11 +61,23 @@ describe('incremental sweeps', () => {
     queues.push(notifyQueue);
     const clock = { now: sim.world.now() };
     const store = new RedisStateStore(redis, prefix);
+    /** What each poll asked of the announced hash (the real store answers). */
+    const announcedReads: (readonly string[] | 'all')[] = [];
     const deps: PollDeps = {
       config: () => config,
       resolvePlan: planResolver(() => config, redis),
       source: dbsTaskSource(api, () => ({ pageSize: PAGE })),
-      store,
+      store: {
+        load: (planId) => store.load(planId),
+        announced: (planId, taskIds) => {
+          announcedReads.push(taskIds === 'all' ? 'all' : [...taskIds].sort());
+          return store.announced(planId, taskIds);
+        },
+        commit: (planId, input) => store.commit(planId, input),
+        recordFailure: (planId, message, at) => store.recordFailure(planId, message, at),
+        meta: (planIds) => store.meta(planIds),
+        forget: (planId) => store.forget(planId),
+      },
       notifyQueue,
       log: options.log ?? silentLogger,
       redis,
@@ -77,6 +89,7 @@ describe('incremental sweeps', () => {
       deps,
       clock,
       store,
+      announcedReads,
       /** One poll; returns its outcome and the requests the simulator answered for the plan. */
       async poll(planId: string): Promise<PollOutcome & { requests: number }> {
         sim.resetStats();
@@ -89,6 +102,52 @@ describe('incremental sweeps', () => {
       },
     };
   }
+
+  it('reads the announced records of changed tasks only, and the whole hash once a day on a full sweep to drop expired ones', async () => {
+    const planId = 'incrannc001';
+    const [running, leaving] = addPlan(planId, 40, 2) as [string, string];
+    const p = poller('incr-announced', [planId], { sweep: 'full' });
+    const key = `${p.store.announcedKey(planId)}`;
+
+    // The baseline: nothing was ever remembered, so nothing is read (the first full sweep marks the hash clean).
+    await p.poll(planId);
+    expect(p.announcedReads).toEqual([]);
+    expect((await p.store.load(planId)).announcedGcAt).toBe(p.clock.now);
+    expect(await redis.hlen(key)).toBe(40);
+
+    // A quiet full sweep of 42 tasks reads no announced record.
+    p.clock.now += MINUTE;
+    expect((await p.poll(planId)).transitions).toEqual([]);
+    expect(p.announcedReads).toEqual([]);
+
+    // Two tasks finish: only their records are read, and written.
+    sim.world.setStatus(running, 'finish');
+    sim.world.setStatus(leaving, 'finish');
+    p.clock.now += MINUTE;
+    expect((await p.poll(planId)).transitions.map((t) => t.taskId).sort()).toEqual([running, leaving].sort());
+    expect(p.announcedReads).toEqual([[running, leaving].sort()]);
+    expect(await redis.hlen(key)).toBe(42);
+
+    // One leaves the list: forgotten after forgetAfterMissedPolls (3) full sweeps, its record marked gone.
+    sim.world.removeTask(leaving);
+    p.announcedReads.length = 0;
+    for (let i = 0; i < 3; i++) {
+      p.clock.now += MINUTE;
+      await p.poll(planId);
+    }
+    expect((await p.store.load(planId)).tasks.has(leaving)).toBe(false);
+    expect(p.announcedReads).toEqual([[leaving]]);
+    expect(await redis.hget(key, leaving)).toMatch(new RegExp(`\\|${p.clock.now}\\|finish$`));
+
+    // A week (notify.keepDelivered) and a day later, the first full sweep reads the whole hash and drops it.
+    p.clock.now += 8 * 24 * HOUR;
+    p.announcedReads.length = 0;
+    await p.poll(planId);
+    expect(p.announcedReads).toEqual(['all']);
+    expect(await redis.hget(key, leaving)).toBeNull();
+    expect(await redis.hlen(key)).toBe(41);
+    expect((await p.store.load(planId)).announcedGcAt).toBe(p.clock.now);
+  });
 
   it('finds changes on the first pages on the next poll, reading only the top of the list', async () => {
     const planId = 'incrtop0001';
