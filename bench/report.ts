@@ -138,7 +138,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
       met: inexact.length === 0,
       detail:
         inexact.length === 0
-          ? `every full read (raw, client+pager, first, steady full) of every rep at every size: ${result.sizes.map((s) => `${s.plans}×${s.tasksPerPlan} → ${fmt(s.minRequests)}`).join(', ')}`
+          ? `every full read (raw, first, steady full; client+pager with --attribution) of every rep at every size: ${result.sizes.map((s) => `${s.plans}×${s.tasksPerPlan} → ${fmt(s.minRequests)}`).join(', ')}`
           : `off: ${inexact.map((s) => `${s.size} ${s.phase} ${fmt(s.apiRequests.median)} vs ${fmt(s.minRequests)}`).join('; ')}`,
     });
 
@@ -295,7 +295,7 @@ export function renderMarkdown(result: BenchResult): string {
         `(set high so the API, not the limiter, is measured; the limiter's Redis round trip per request is still paid). ` +
         `Steady full sweep (\`dbs.sweep: full\`): ${fmt(o.transitionFraction * 100)}% of each plan's tasks (the newest) finished since the first sweep. ` +
         `Steady incremental sweep (the default \`dbs.sweep: incremental\`): the next-newest ${fmt(o.transitionFraction * 100)}% finished since the full one. ` +
-        'Quiet incremental sweep: nothing changed. Long-history sizes skip the client+pager reference. Values: median (min–max).',
+        'Quiet incremental sweep: nothing changed. The client+pager reference runs only with `--attribution` (never for long histories). Values: median (min–max).',
     );
     lines.push('');
     lines.push(

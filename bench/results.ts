@@ -3,6 +3,8 @@ import type { RedisDelta } from './redis-server.js';
 
 export interface BenchOptions {
   quick: boolean;
+  /** Also run the client+pager reference read (`--attribution`). */
+  attribution?: boolean;
   sizes: Array<{ plans: number; tasksPerPlan: number }>;
   reps: number;
   concurrency: number;
@@ -75,7 +77,7 @@ export interface SizeResult {
   transitionsPerSweep: number;
   /** Transitions injected before the incremental sweep (the next-newest 1%). */
   transitionsIncremental: number;
-  /** Phases run (the client+pager reference is skipped for long-history sizes). */
+  /** Phases run (the client+pager reference only with `--attribution`, never for long-history sizes). */
   phases: PollPhase[];
   simulatorBuildMs: number;
   reps: PollRep[];

@@ -151,7 +151,9 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
     const kind: SweepKind = read.complete ? 'full' : 'incremental';
     // Lazy normalisation: the diff sees id and status; only tasks whose status changed (or whose event is
     // held) need the rest — an init's ErrMessage, a finish's links (issue 13's holds).
-    const observed = read.records.map((record) => observe(record, previous.tasks.get(record.taskId), read));
+    // A silent baseline raises no event, so nothing it lists needs more than id and status.
+    const announcing = previous.baselineDone || config.defaults.notifyOnFirstSight;
+    const observed = read.records.map((record) => observe(record, previous.tasks.get(record.taskId), announcing, read));
     const result = diff(previous.tasks, observed, {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
@@ -244,12 +246,12 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
 
 /**
  * What the diff needs of one listed task: id and status always; the ErrMessage and the "links not there
- * yet" mark only where they can matter — a status new to this task, or an event being held — so a steady
- * poll normalises nothing.
+ * yet" mark only where they can matter — a status new to this task, or an event being held, on a poll that
+ * announces (not a silent baseline) — so a steady poll and a baseline normalise nothing.
  */
-function observe(record: TaskRecord, previous: TrackedTask | undefined, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
+function observe(record: TaskRecord, previous: TrackedTask | undefined, announcing: boolean, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
   const settledAsBefore = previous !== undefined && previous.status === record.status && (previous.held ?? 0) === 0;
-  if (settledAsBefore || (record.status !== 'init' && record.status !== 'finish')) return { taskId: record.taskId, status: record.status };
+  if (!announcing || settledAsBefore || (record.status !== 'init' && record.status !== 'finish')) return { taskId: record.taskId, status: record.status };
   return withLinksPending(read.taskOf(record));
 }
 
