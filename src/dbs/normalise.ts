@@ -108,17 +108,22 @@ function identify(raw: unknown): { item: Record<string, unknown>; taskId: string
 
 /**
  * The few fields a poll needs for every task — id, status, creation and
- * finish time — and the item itself (`raw`, for `normaliseTask` when the task
- * turns out to matter). Same checks on id and status as `normaliseTask`.
- * Only defined fields are set, always in the same order (one object shape).
+ * finish time — and, unless `needsDetail` says the task is not news, the item
+ * itself (`raw`, for `normaliseTask` when the task turns out to matter). Same
+ * checks on id and status as `normaliseTask`. Only defined fields are set,
+ * always in the same order (few object shapes, no `delete`).
  */
-export function observeTask(raw: unknown): { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw: unknown } {
+export function observeTask(
+  raw: unknown,
+  needsDetail?: (taskId: string, status: TaskStatus) => boolean,
+): { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw?: unknown } {
   const { item, taskId, status } = identify(raw);
-  const record: { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw: unknown } = { taskId, status, raw };
+  const record: { taskId: string; status: TaskStatus; createdAt?: number; finishedAt?: number; raw?: unknown } = { taskId, status };
   const createdAt = epochMs(validNumber(item.BackupSetDownloadCreateTime));
   if (createdAt !== undefined) record.createdAt = createdAt;
   const finishedAt = epochMs(validNumber(item.BackupSetDownloadFinishTime));
   if (finishedAt !== undefined) record.finishedAt = finishedAt;
+  if (!needsDetail || needsDetail(taskId, status)) record.raw = raw;
   return record;
 }
 

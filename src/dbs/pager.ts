@@ -113,8 +113,11 @@ export interface TaskRecord {
   readonly createdAt?: number;
   /** Epoch ms; absent when DBS sent none (what the once-per-terminal-state rule compares, announced.ts). */
   readonly finishedAt?: number;
-  /** The item as the page reader returned it: a raw BackupSetDownloadTaskDetail, or a task already normalised. */
-  readonly raw: unknown;
+  /**
+   * The item as the page reader returned it: a raw BackupSetDownloadTaskDetail, or a task already
+   * normalised. Absent when the sweep was told the task's details are not needed (`SweepOptions.needsDetail`).
+   */
+  readonly raw?: unknown;
 }
 
 /** A read of one plan's list: all of it (`complete`), or its top when a stop rule ended it early. */
@@ -131,15 +134,26 @@ export interface TaskSweep {
   taskOf(record: TaskRecord): DownloadTask;
 }
 
-/** Paging knobs of a sweep: those of a complete read, plus an optional stop rule (see tracking/sweep.ts). */
-export interface SweepOptions extends PagerOptions {
+/** What a poll tells a sweep: when it may stop paging, and which listed tasks it may need normalised. */
+export interface SweepRequest {
+  /** Stop rule (see tracking/sweep.ts). Default: read every page. */
   readonly stopAfterPage?: () => (page: readonly TaskRecord[]) => boolean;
+  /**
+   * Whether the poll may need this task normalised (its status is news). A raw sweep keeps the raw item
+   * only of those: the rest of a page can be collected at once instead of living until the poll ends —
+   * on a plan of thousands of settled tasks that is most of what the poll would otherwise hold.
+   * Default: every task.
+   */
+  readonly needsDetail?: (taskId: string, status: TaskStatus) => boolean;
 }
+
+/** Paging knobs of a sweep: those of a complete read, plus what the poll asks (`SweepRequest`). */
+export interface SweepOptions extends PagerOptions, SweepRequest {}
 
 /** Where a poll gets its tasks: a sweep of records and, for the few that are news, the normalised task (`TaskSweep.taskOf`). */
 export interface TaskSweeper {
   /** `plan` (when the caller knows it) picks the account the plan lives in (issue 13). */
-  sweep(planId: string, options?: { readonly stopAfterPage?: SweepOptions['stopAfterPage'] }, plan?: PlanConfig): Promise<TaskSweep>;
+  sweep(planId: string, request?: SweepRequest, plan?: PlanConfig): Promise<TaskSweep>;
 }
 
 /** One page of raw items (the envelope checked, the items not normalised): `DbsApi.describeRawDownloadTaskPage`. */
@@ -172,18 +186,21 @@ export async function sweepDownloadTasks(api: DbsApi, planId: string, options: S
 
 /** Sweeps a plan from raw pages: only id, status, creation and finish time are read per task (`observeTask`). */
 export async function sweepRawDownloadTasks(readPage: RawTaskPageReader, planId: string, options: SweepOptions & { readonly warn?: Warn }): Promise<TaskSweep> {
-  const warn = options.warn;
+  const { warn, needsDetail } = options;
   const context = warn ? { planId, warn: (message: string, fields?: object) => warn(message, { ...fields, planId }) } : { planId };
   return sweepPages(
     async (query) => {
       const page = await readPage(query);
       const items: TaskRecord[] = new Array(page.items.length);
-      for (let i = 0; i < items.length; i++) items[i] = observeTask(page.items[i]);
+      for (let i = 0; i < items.length; i++) items[i] = observeTask(page.items[i], needsDetail);
       return { ...page, items };
     },
     planId,
     options,
-    (record) => normaliseTask(record.raw, context),
+    (record) => {
+      if (!('raw' in record)) throw new Error(`task ${record.taskId} of plan ${planId} was not kept for normalisation (needsDetail said no)`);
+      return normaliseTask(record.raw, context);
+    },
   );
 }
 
@@ -217,8 +234,7 @@ async function sweepPages(
  * task costs an id, a status and two times, and the sweep's `taskOf` normalises the few a poll needs.
  */
 export function dbsTaskSource(api: DbsApi, options: () => PagerOptions): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
-  const withStopRule = (sweepOptions?: { readonly stopAfterPage?: SweepOptions['stopAfterPage'] }): SweepOptions =>
-    sweepOptions?.stopAfterPage ? { ...options(), stopAfterPage: sweepOptions.stopAfterPage } : options();
+  const withStopRule = (request?: SweepRequest): SweepOptions => (request ? { ...options(), ...request } : options());
   const readRaw = api.describeRawDownloadTaskPage?.bind(api);
   return {
     listAll: async (planId) => (await listAllDownloadTasks(api, planId, options())).tasks,

@@ -13,7 +13,7 @@ import type { Observation } from '../alerting/watchdog.js';
 import type { WatchdogRunner } from '../alerting/watchdog-runner.js';
 import type { Config, PlanConfig } from '../config.js';
 import { sweepOfTasks, type TaskRecord, type TaskSweep, type TaskSweeper } from '../dbs/pager.js';
-import type { DownloadTask } from '../dbs/task.js';
+import type { DownloadTask, TaskStatus } from '../dbs/task.js';
 import { DbswatchError, retryPolicyOf } from '../errors.js';
 import { redisKeys } from '../keys.js';
 import type { Logger } from '../logger.js';
@@ -106,10 +106,11 @@ async function readTasks(
   plan: PlanConfig,
   kind: SweepKind,
   previous: ReadonlyMap<string, TrackedTask>,
+  needsDetail: (taskId: string, status: TaskStatus) => boolean,
 ): Promise<TaskSweep> {
   const result =
     'sweep' in source
-      ? await source.sweep(planId, kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {}, plan)
+      ? await source.sweep(planId, { ...(kind === 'incremental' ? { stopAfterPage: incrementalStopRule(previous) } : {}), needsDetail }, plan)
       : sweepOfTasks(planId, await source.listAll(planId, plan));
   // A task the diff normalised (a new status) is normalised once, however many steps of this poll need it.
   const normalised = new Map<TaskRecord, DownloadTask>();
@@ -146,13 +147,15 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
             fullSweepEveryMs: config.dbs.fullSweepEvery,
           })
         : { kind: 'full' as const, reason: 'configured-full' as const };
-    const read = await readTasks(deps.source, planId, plan, choice.kind, previous.tasks);
+    // A silent baseline raises no event, so nothing it lists needs more than id and status.
+    const announcing = previous.baselineDone || config.defaults.notifyOnFirstSight;
+    const read = await readTasks(deps.source, planId, plan, choice.kind, previous.tasks, (taskId, status) =>
+      isNews(previous.tasks.get(taskId), status, announcing),
+    );
     // A read that reached the last page is a full sweep, whatever was asked for.
     const kind: SweepKind = read.complete ? 'full' : 'incremental';
     // Lazy normalisation: the diff sees id and status; only tasks whose status changed (or whose event is
     // held) need the rest — an init's ErrMessage, a finish's links (issue 13's holds).
-    // A silent baseline raises no event, so nothing it lists needs more than id and status.
-    const announcing = previous.baselineDone || config.defaults.notifyOnFirstSight;
     const observed = read.records.map((record) => observe(record, previous.tasks.get(record.taskId), announcing, read));
     const result = diff(previous.tasks, observed, {
       baselineDone: previous.baselineDone,
@@ -245,13 +248,23 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
 }
 
 /**
+ * Whether a listed task's details can matter to this poll: its status is new to it, or its event is
+ * held — on a poll that announces (not a silent baseline). Everything else is settled history the
+ * poll only needs id and status of (lazy normalisation).
+ */
+function isNews(previous: TrackedTask | undefined, status: TaskStatus, announcing: boolean): boolean {
+  if (!announcing) return false;
+  return previous === undefined || previous.status !== status || (previous.held ?? 0) > 0;
+}
+
+/**
  * What the diff needs of one listed task: id and status always; the ErrMessage and the "links not there
- * yet" mark only where they can matter — a status new to this task, or an event being held, on a poll that
- * announces (not a silent baseline) — so a steady poll and a baseline normalise nothing.
+ * yet" mark only where they can matter — a task that is news (`isNews`) in `init` or `finish` — so a
+ * steady poll and a baseline normalise nothing.
  */
 function observe(record: TaskRecord, previous: TrackedTask | undefined, announcing: boolean, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
-  const settledAsBefore = previous !== undefined && previous.status === record.status && (previous.held ?? 0) === 0;
-  if (!announcing || settledAsBefore || (record.status !== 'init' && record.status !== 'finish')) return { taskId: record.taskId, status: record.status };
+  // The record itself is an ObservedTask (id and status): no copy per listed task.
+  if (!isNews(previous, record.status, announcing) || (record.status !== 'init' && record.status !== 'finish')) return record;
   return withLinksPending(read.taskOf(record));
 }
 

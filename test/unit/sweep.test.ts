@@ -232,6 +232,30 @@ describe('sweeps through the pager', () => {
     });
   });
 
+  it('a raw sweep keeps the item only of tasks the poll may need normalised', async () => {
+    const raw = [
+      { BackupSetDownloadTaskId: 'news', BackupSetDownloadStatus: 'finish', BackupSetDownloadFinishTime: 1_700_000_002_000 },
+      { BackupSetDownloadTaskId: 'old', BackupSetDownloadStatus: 'finish', BackupSetDownloadFinishTime: 1_700_000_001_000 },
+    ];
+    const readPage: RawTaskPageReader = async () => ({ pageNum: 0, pageSize: 100, totalPages: 1, totalElements: 2, items: raw });
+    const asked: string[] = [];
+    const sweep = await sweepRawDownloadTasks(readPage, 'p', {
+      pageSize: 100,
+      needsDetail: (taskId, status) => {
+        asked.push(`${taskId}:${status}`);
+        return taskId === 'news';
+      },
+    });
+    expect(asked).toEqual(['news:finish', 'old:finish']);
+    // The settled task is still listed with what the diff and the announced rule read, but holds no item.
+    expect(sweep.records).toEqual([
+      { taskId: 'news', status: 'finish', finishedAt: 1_700_000_002_000, raw: raw[0] },
+      { taskId: 'old', status: 'finish', finishedAt: 1_700_000_001_000 },
+    ]);
+    expect(sweep.taskOf(sweep.records[0] as (typeof sweep.records)[number])).toMatchObject({ taskId: 'news', planId: 'p' });
+    expect(() => sweep.taskOf(sweep.records[1] as (typeof sweep.records)[number])).toThrow(/task old of plan p was not kept/);
+  });
+
   it('observeTask fails like normaliseTask on an item without id or status', () => {
     expect(() => observeTask({ BackupSetDownloadStatus: 'finish' })).toThrow(/no BackupSetDownloadTaskId/);
     expect(() => observeTask({ BackupSetDownloadTaskId: 'x' })).toThrow(/task x has no BackupSetDownloadStatus/);
