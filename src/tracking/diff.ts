@@ -194,18 +194,20 @@ export function encodeTracked(task: TrackedTask): string {
   return `${task.seq}|${task.missed}${task.held !== undefined ? `,${task.held}` : ''}|${task.status}`;
 }
 
-/** Inverse of `encodeTracked`; returns undefined for a value it cannot read. */
+/** Inverse of `encodeTracked`; returns undefined for a value it cannot read. Runs for every tracked task of every poll: no split. */
 export function decodeTracked(value: string): TrackedTask | undefined {
   const first = value.indexOf('|');
   const second = value.indexOf('|', first + 1);
   if (first < 0 || second < 0) return undefined;
   const seq = Number(value.slice(0, first));
-  const [missedText = '', heldText] = value.slice(first + 1, second).split(',');
-  const missed = Number(missedText);
+  const comma = value.indexOf(',', first + 1);
+  const held = comma >= 0 && comma < second;
+  const missed = Number(value.slice(first + 1, held ? comma : second));
   const status = value.slice(second + 1);
   if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(missed) || missed < 0 || !status) return undefined;
-  if (heldText === undefined) return { seq, missed, status };
-  const held = Number(heldText);
-  if (!Number.isInteger(held) || held < 1) return undefined;
-  return { seq, missed, status, held };
+  if (!held) return { seq, missed, status };
+  const heldText = value.slice(comma + 1, second);
+  const heldPolls = Number(heldText);
+  if (heldText === '' || !Number.isInteger(heldPolls) || heldPolls < 1) return undefined;
+  return { seq, missed, status, held: heldPolls };
 }
