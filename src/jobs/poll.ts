@@ -149,14 +149,19 @@ export async function pollPlan(deps: PollDeps, planId: string, options: PollOpti
         : { kind: 'full' as const, reason: 'configured-full' as const };
     // A silent baseline raises no event, so nothing it lists needs more than id and status.
     const announcing = previous.baselineDone || config.defaults.notifyOnFirstSight;
-    const read = await readTasks(deps.source, planId, plan, choice.kind, previous.tasks, (taskId, status) =>
-      isNews(previous.tasks.get(taskId), status, announcing),
+    const read = await readTasks(
+      deps.source,
+      planId,
+      plan,
+      choice.kind,
+      previous.tasks,
+      announcing ? (taskId, status) => isNews(previous.tasks.get(taskId), status, true) : () => false,
     );
     // A read that reached the last page is a full sweep, whatever was asked for.
     const kind: SweepKind = read.complete ? 'full' : 'incremental';
     // Lazy normalisation: the diff sees id and status; only tasks whose status changed (or whose event is
     // held) need the rest — an init's ErrMessage, a finish's links (issue 13's holds).
-    const observed = read.records.map((record) => observe(record, previous.tasks.get(record.taskId), announcing, read));
+    const observed = announcing ? read.records.map((record) => observe(record, previous.tasks.get(record.taskId), read)) : read.records;
     const result = diff(previous.tasks, observed, {
       baselineDone: previous.baselineDone,
       notifyOnFirstSight: config.defaults.notifyOnFirstSight,
@@ -259,12 +264,13 @@ function isNews(previous: TrackedTask | undefined, status: TaskStatus, announcin
 
 /**
  * What the diff needs of one listed task: id and status always; the ErrMessage and the "links not there
- * yet" mark only where they can matter — a task that is news (`isNews`) in `init` or `finish` — so a
- * steady poll and a baseline normalise nothing.
+ * yet" mark only where they can matter — a task that is news (`isNews`) in `init` or `finish`, on a
+ * poll that announces (a silent baseline observes the records as they are) — so a steady poll and a
+ * baseline normalise nothing.
  */
-function observe(record: TaskRecord, previous: TrackedTask | undefined, announcing: boolean, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
+function observe(record: TaskRecord, previous: TrackedTask | undefined, read: { taskOf(record: TaskRecord): DownloadTask }): ObservedTask {
   // The record itself is an ObservedTask (id and status): no copy per listed task.
-  if (!isNews(previous, record.status, announcing) || (record.status !== 'init' && record.status !== 'finish')) return record;
+  if (!isNews(previous, record.status, true) || (record.status !== 'init' && record.status !== 'finish')) return record;
   return withLinksPending(read.taskOf(record));
 }
 
