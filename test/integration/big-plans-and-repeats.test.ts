@@ -94,6 +94,23 @@ describe('big plans and repeated terminal states', () => {
     expect(await redis.keys(`${prefix}:plan:stale0001:staging*`)).toEqual([]);
   });
 
+  it('loads a plan whose task ids or statuses hold newlines exactly (the one-string read falls back to HSCAN)', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    const upserts = new Map([
+      ['plain', { status: 'finish', seq: 2, missed: 0 }],
+      ['line\nbreak', { status: 'running', seq: 1, missed: 1 }],
+      ['odd', { status: 'we\nird', seq: 3, missed: 0, held: 2 }],
+    ] as const);
+    expect(await store.commit('newline01', { expectedVersion: 0, upserts, removals: [], at: 1, byStatus: {} })).toEqual({ ok: true, version: 1 });
+    const loaded = await store.load('newline01');
+    expect(loaded.version).toBe(1);
+    expect(new Map(loaded.tasks)).toEqual(new Map(upserts));
+    // And the usual plan, read as one string, decodes the same.
+    const usual = new Map([...upserts].filter(([id]) => id === 'plain'));
+    await store.commit('newline02', { expectedVersion: 0, upserts: usual, removals: [], at: 1, byStatus: {} });
+    expect(new Map((await store.load('newline02')).tasks)).toEqual(usual);
+  });
+
   it('baselines and steady-polls a 200,000-task plan, and finds the transitions in it', async () => {
     const planId = 'huge000001';
     sim.world.addPlan({ planId });
