@@ -234,13 +234,13 @@ async function sweepPages(
  * task costs an id, a status and two times, and the sweep's `taskOf` normalises the few a poll needs.
  */
 export function dbsTaskSource(api: DbsApi, options: () => PagerOptions): TaskSweeper & { listAll(planId: string): Promise<readonly DownloadTask[]> } {
-  const withStopRule = (request?: SweepRequest): SweepOptions => (request ? { ...options(), ...request } : options());
+  const optionsFor = (request?: SweepRequest): SweepOptions => (request ? { ...options(), ...request } : options());
   const readRaw = api.describeRawDownloadTaskPage?.bind(api);
   return {
     listAll: async (planId) => (await listAllDownloadTasks(api, planId, options())).tasks,
-    sweep: (planId, sweepOptions) => {
-      if (!readRaw) return sweepDownloadTasks(api, planId, withStopRule(sweepOptions));
-      const pagerOptions = withStopRule(sweepOptions);
+    sweep: (planId, request) => {
+      if (!readRaw) return sweepDownloadTasks(api, planId, optionsFor(request));
+      const pagerOptions = optionsFor(request);
       const log = pagerOptions.log;
       return sweepRawDownloadTasks(readRaw, planId, log ? { ...pagerOptions, warn: (message, fields) => log.warn(fields ?? {}, message) } : pagerOptions);
     },

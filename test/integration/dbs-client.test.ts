@@ -87,6 +87,29 @@ describe('createDbsClient against the simulator', () => {
     expect(await outcomeCount('ok')).toBe(okBefore + 1);
   });
 
+  it('reads a raw page: the envelope checked, the items exactly as DBS sent them, one gated request', async () => {
+    const okBefore = await outcomeCount('ok');
+    let acquired = 0;
+    const page = await clientWith({ gate: { acquire: async () => void acquired++ } }).describeRawDownloadTaskPage?.({ planId: PLAN, pageNum: 0, pageSize: 30 });
+    expect(page).toMatchObject({ pageNum: 0, pageSize: 30, totalPages: 1, totalElements: 4 });
+    // Not normalised: the wire names and values, newest first as DBS lists them.
+    const items = (page?.items ?? []) as Record<string, unknown>[];
+    expect(items.map((item) => item.BackupSetDownloadTaskId)).toEqual(sim.world.tasksOf(PLAN).map((t) => t.BackupSetDownloadTaskId));
+    expect(items[0]).toMatchObject({ BackupSetDownloadTaskId: 'finished-task-1', BackupSetDownloadStatus: 'finish' });
+    expect(items[0]).not.toHaveProperty('taskId');
+    expect(acquired).toBe(1);
+    expect(sim.stats().requests).toBe(1);
+    expect(await outcomeCount('ok')).toBe(okBefore + 1);
+  });
+
+  it('fails a raw page whose envelope is broken, like a normalised one', async () => {
+    const body = { RequestId: 'r', Success: true, TotalElements: 'many', Items: { BackupSetDownloadTaskDetail: [] } };
+    sim.injectFault({ kind: 'raw', count: 1, body: JSON.stringify(body) });
+    const error = await failureOf(clientWith().describeRawDownloadTaskPage?.({ planId: PLAN, pageNum: 0, pageSize: 30 }) ?? Promise.resolve());
+    expect(error.code).toBe('InvalidResponse');
+    expect(error.message).toMatch(/TotalElements/);
+  });
+
   it('reads one task by id', async () => {
     const page = await clientWith().describeDownloadTaskPage({ taskId: 'finished-task-1' });
     expect(page.items).toHaveLength(1);
