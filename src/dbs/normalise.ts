@@ -34,14 +34,18 @@ const noWarn: Warn = () => {};
 const warnedStatuses = new Set<string>();
 const MAX_WARNED_STATUSES = 100;
 
+/** Tells `warn` about a status outside KNOWN_STATUSES, once per status per process (both read paths call it). */
+export function warnIfUnknownStatus(status: TaskStatus, taskId: string, warn: Warn): void {
+  if (isKnownStatus(status) || warnedStatuses.has(status) || warnedStatuses.size >= MAX_WARNED_STATUSES) return;
+  warnedStatuses.add(status);
+  warn('DBS sent an unknown download status; keeping it as-is', { status, taskId, known: KNOWN_STATUSES });
+}
+
 /** Normalises one raw task; throws an invalid-response `DbsApiError` when it has no id or status. */
 export function normaliseTask(raw: unknown, context: NormaliseContext): DownloadTask {
   const warn = context.warn ?? noWarn;
   const { item, taskId, status } = identify(raw);
-  if (!isKnownStatus(status) && !warnedStatuses.has(status) && warnedStatuses.size < MAX_WARNED_STATUSES) {
-    warnedStatuses.add(status);
-    warn('DBS sent an unknown download status; keeping it as-is', { status, taskId, known: KNOWN_STATUSES });
-  }
+  warnIfUnknownStatus(status, taskId, warn);
 
   const planId = context.planId || text(item.BackupPlanId, MAX_ID_LENGTH) || '';
   // Only defined fields, always added in the same order: absent rather than `undefined`-valued (equality

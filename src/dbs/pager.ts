@@ -16,8 +16,8 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { DbsApi, RawDownloadTaskPage } from './client.js';
 import { DbsApiError, invalidResponse } from './errors.js';
-import { normaliseTask, observeTask, type Warn } from './normalise.js';
-import type { DownloadTask, TaskStatus } from './task.js';
+import { normaliseTask, observeTask, type Warn, warnIfUnknownStatus } from './normalise.js';
+import { type DownloadTask, isKnownStatus, type TaskStatus } from './task.js';
 
 /** Every task of one plan at (about) one moment. */
 export interface TaskSnapshot {
@@ -192,7 +192,12 @@ export async function sweepRawDownloadTasks(readPage: RawTaskPageReader, planId:
     async (query) => {
       const page = await readPage(query);
       const items: TaskRecord[] = new Array(page.items.length);
-      for (let i = 0; i < items.length; i++) items[i] = observeTask(page.items[i], needsDetail);
+      for (let i = 0; i < items.length; i++) {
+        const record = observeTask(page.items[i], needsDetail);
+        // The raw path normalises few tasks, so it says here what normaliseTask would have said about a status.
+        if (context.warn && !isKnownStatus(record.status)) warnIfUnknownStatus(record.status, record.taskId, context.warn);
+        items[i] = record;
+      }
       return { ...page, items };
     },
     planId,

@@ -256,6 +256,28 @@ describe('sweeps through the pager', () => {
     expect(() => sweep.taskOf(sweep.records[1] as (typeof sweep.records)[number])).toThrow(/task old of plan p was not kept/);
   });
 
+  it('a raw sweep warns once about a status it does not know, even for a task it never normalises', async () => {
+    const raw = [
+      { BackupSetDownloadTaskId: 'odd1', BackupSetDownloadStatus: 'Quarantined-Sweep' },
+      { BackupSetDownloadTaskId: 'odd2', BackupSetDownloadStatus: 'Quarantined-Sweep' },
+      { BackupSetDownloadTaskId: 'ok', BackupSetDownloadStatus: 'finish' },
+    ];
+    const readPage: RawTaskPageReader = async () => ({ pageNum: 0, pageSize: 100, totalPages: 1, totalElements: 3, items: raw });
+    const warnings: { message: string; fields?: object }[] = [];
+    const sweep = await sweepRawDownloadTasks(readPage, 'p', {
+      pageSize: 100,
+      needsDetail: () => false,
+      warn: (message, fields) => warnings.push(fields ? { message, fields } : { message }),
+    });
+    expect(sweep.records.map((r) => r.status)).toEqual(['Quarantined-Sweep', 'Quarantined-Sweep', 'finish']);
+    expect(warnings).toEqual([
+      {
+        message: 'DBS sent an unknown download status; keeping it as-is',
+        fields: expect.objectContaining({ status: 'Quarantined-Sweep', taskId: 'odd1', planId: 'p' }),
+      },
+    ]);
+  });
+
   it('observeTask fails like normaliseTask on an item without id or status', () => {
     expect(() => observeTask({ BackupSetDownloadStatus: 'finish' })).toThrow(/no BackupSetDownloadTaskId/);
     expect(() => observeTask({ BackupSetDownloadTaskId: 'x' })).toThrow(/task x has no BackupSetDownloadStatus/);
