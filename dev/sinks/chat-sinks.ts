@@ -13,9 +13,9 @@
  * independently of src/notify (a shared bug would otherwise pass its own test).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { arrivals } from './arrivals.js';
+import { listenWithBodies } from './http-listener.js';
 
 export const CHAT_PLATFORMS = ['webhook', 'dingtalk', 'feishu', 'wecom', 'teams'] as const;
 export type ChatPlatform = (typeof CHAT_PLATFORMS)[number];
@@ -219,17 +219,8 @@ export async function startChatSink(options: ChatSinkOptions = {}): Promise<Chat
     arrived.notify();
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listener = await listenWithBodies(host, options.port ?? 0, handle);
+  const base = listener.base;
   const paths: Record<ChatPlatform, (credential: string) => string> = {
     dingtalk: (c) => `/dingtalk/robot/send?access_token=${c}`,
     feishu: (c) => `/feishu/open-apis/bot/v2/hook/${c}`,
@@ -247,11 +238,7 @@ export async function startChatSink(options: ChatSinkOptions = {}): Promise<Chat
       scripts.get(platform)?.push(...answers);
     },
     waitFor: arrived.waitFor,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => listener.close(),
   };
 }
 

@@ -4,9 +4,9 @@
  * with Slack's real bodies such as `no_service`, and `Retry-After` on 429).
  */
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { arrivals } from './arrivals.js';
+import { listenWithBodies } from './http-listener.js';
 
 export interface ReceivedSlackMessage {
   readonly path: string;
@@ -105,31 +105,16 @@ export async function startSlackSink(options: { port?: number; host?: string; on
     }
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostInUrl = host.includes(':') ? `[${host}]` : host;
-
+  const listener = await listenWithBodies(host, options.port ?? 0, handle);
   return {
-    url: (path = '/services/T000/B000/XXXX') => `http://${hostInUrl}:${port}${path.startsWith('/') ? path : `/${path}`}`,
+    url: (path = '/services/T000/B000/XXXX') => `${listener.base}${path.startsWith('/') ? path : `/${path}`}`,
     messages,
     requests,
     respondWith: (...responses) => {
       script.push(...responses);
     },
     waitFor: arrived.waitFor,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => listener.close(),
   };
 }
 

@@ -98,24 +98,19 @@ export const CHUNK = 5_000;
  */
 export const ANNOUNCED_GC_EVERY_MS = 86_400_000;
 
-// Shared Lua: apply HSET pairs / HDEL fields from a flat list in slices (unpack() is bounded by Lua's C stack).
+// Shared Lua: apply HSET pairs / HDEL fields from a flat list in slices (unpack() is bounded by Lua's C stack;
+// a slice of 1,000 is an even count, so HSET pairs are never split).
 const LUA_HELPERS = `
-local function hsetList(key, list, from, to)
+local function inSlices(command, key, list, from, to)
   local i = from
   while i <= to do
     local stop = math.min(i + 999, to)
-    redis.call('HSET', key, unpack(list, i, stop))
+    redis.call(command, key, unpack(list, i, stop))
     i = stop + 1
   end
 end
-local function hdelList(key, list, from, to)
-  local i = from
-  while i <= to do
-    local stop = math.min(i + 499, to)
-    redis.call('HDEL', key, unpack(list, i, stop))
-    i = stop + 1
-  end
-end
+local function hsetList(key, list, from, to) inSlices('HSET', key, list, from, to) end
+local function hdelList(key, list, from, to) inSlices('HDEL', key, list, from, to) end
 local function finish(metaKey, tasksKey, at, byStatus, current, fullSweepAt, listOrder, announcedGcAt)
   if fullSweepAt ~= nil and fullSweepAt ~= '' then
     redis.call('HSET', metaKey, 'lastFullSweepAt', fullSweepAt, 'listOrder', listOrder)

@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient, type DbsClient } from '../../src/dbs/client.js';
-import { DbsApiError, DEFAULT_THROTTLE_DELAY_MS } from '../../src/dbs/errors.js';
+import { DEFAULT_THROTTLE_DELAY_MS } from '../../src/dbs/errors.js';
 import { dbsRequestsTotal } from '../../src/metrics.js';
 import type { RequestGate } from '../../src/rate-limit.js';
+import { failureOf } from '../helpers/dbs.js';
 
 const PLAN = 'plan-client-1';
 let sim: RunningSimulator;
@@ -24,16 +25,6 @@ function clientWith(options: { secret?: string; gate?: RequestGate; timeoutMs?: 
     }),
     ...(options.gate ? { gate: options.gate } : {}),
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<DbsApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbsApiError);
-    return error as DbsApiError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function outcomeCount(outcome: string): Promise<number> {

@@ -9,20 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential, createDbsClient } from '../../src/dbs/client.js';
-import { DbsApiError } from '../../src/dbs/errors.js';
+import { failureOf } from '../helpers/dbs.js';
 
 const clientFor = (endpoint: string, maxResponseBytes: number) =>
   createDbsClient({ endpoint, protocol: 'http', timeoutMs: 20_000, maxResponseBytes, credential: accessKeyCredential(DEFAULT_SIM_CREDENTIAL) });
-
-async function failureOf(promise: Promise<unknown>): Promise<DbsApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbsApiError);
-    return error as DbsApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('DBS response size cap', () => {
   let sim: RunningSimulator;

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SIM_CREDENTIAL, type RunningSimulator, startSimulator } from '../../dev/simulator/index.js';
 import { accessKeyCredential } from '../../src/dbs/client.js';
-import { DbsApiError } from '../../src/dbs/errors.js';
 import { type AdvancedTaskQuery, createDbs2021Client, type Dbs2021Api } from '../../src/dbs2021/client.js';
 import { listAllAdvancedTasks } from '../../src/dbs2021/pager.js';
+import { failureOf } from '../helpers/dbs.js';
 
 const REGION = 'cn-beijing';
 const PAGED = 'rm-paged0001';
@@ -39,16 +39,6 @@ function recording(): { api: Dbs2021Api; queries: AdvancedTaskQuery[] } {
       },
     },
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<DbsApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbsApiError);
-    return error as DbsApiError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {
