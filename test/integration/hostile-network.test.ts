@@ -21,6 +21,7 @@ import { silentLogger } from '../../src/logger.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { statusPageRoutes } from '../../src/web/routes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { startStatusServer } from '../helpers/status-server.js';
 
 /** This machine's first non-loopback IPv4 address, if it has one. */
 function externalAddress(): string | undefined {
@@ -169,15 +170,7 @@ describe('DNS rebinding and security headers', () => {
     const config = parseConfig(`redis: { prefix: ${prefix} }\nhttp:\n  port: 0\n${extraHttp}plans:\n  - { id: dbsrebindplan, name: "secret-orders-plan" }\n`, {
       REDIS_URL: redisUrl(),
     });
-    const server = await startHttpServer({
-      config: () => config,
-      redis,
-      queues,
-      workers: [],
-      role: 'run',
-      log: silentLogger,
-      routes: routes ?? statusPageRoutes({ config: () => config, redis, queues, log: silentLogger }),
-    });
+    const server = await startStatusServer({ config, redis, queues, ...(routes ? { routes } : {}) });
     servers.push(server);
     return server;
   }

@@ -7,11 +7,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAck } from '../../src/alerting/acks.js';
 import { type Config, parseConfig } from '../../src/config.js';
-import { type HttpServer, startHttpServer } from '../../src/http.js';
-import { silentLogger } from '../../src/logger.js';
+import type { HttpServer } from '../../src/http.js';
 import { openQueues, type Queues } from '../../src/queues.js';
-import { statusPageRoutes } from '../../src/web/routes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { startStatusServer } from '../helpers/status-server.js';
 
 const prefix = uniquePrefix('web-alerting');
 const TOKEN = 'web-alerting-token-0123456789';
@@ -28,23 +27,16 @@ function testConfig(token?: string): Config {
 }
 
 async function start(config: Config): Promise<string> {
-  const server = await startHttpServer({
-    config: () => config,
+  const server = await startStatusServer({
+    config,
     redis,
     queues,
-    workers: [],
-    role: 'run',
-    log: silentLogger,
-    routes: statusPageRoutes({
-      config: () => config,
-      redis,
-      queues,
-      log: silentLogger,
+    page: {
       reload: async () => {
         reloads += 1;
         return { ok: true, plans: 1 };
       },
-    }),
+    },
   });
   servers.push(server);
   return server.url;

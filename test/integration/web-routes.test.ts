@@ -8,13 +8,12 @@ import { Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../src/config.js';
-import { type HttpServer, startHttpServer } from '../../src/http.js';
+import type { HttpServer } from '../../src/http.js';
 import type { NotifyJobData } from '../../src/jobs/payloads.js';
-import { silentLogger } from '../../src/logger.js';
 import { openQueues, type Queues } from '../../src/queues.js';
 import { collectStatus } from '../../src/status/report.js';
-import { statusPageRoutes } from '../../src/web/routes.js';
 import { close, connect, deletePrefix, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { startStatusServer } from '../helpers/status-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const prefix = uniquePrefix('web-routes');
@@ -31,15 +30,7 @@ function testConfig(token?: string): Config {
 }
 
 async function start(config: Config): Promise<HttpServer> {
-  const server = await startHttpServer({
-    config: () => config,
-    redis,
-    queues,
-    workers: [],
-    role: 'run',
-    log: silentLogger,
-    routes: statusPageRoutes({ config: () => config, redis, queues, log: silentLogger }),
-  });
+  const server = await startStatusServer({ config, redis, queues });
   servers.push(server);
   return server;
 }
@@ -224,15 +215,7 @@ describe('without a token (loopback)', () => {
     const down = connect('web-routes-down');
     down.disconnect();
     const config = testConfig();
-    const server = await startHttpServer({
-      config: () => config,
-      redis,
-      queues,
-      workers: [],
-      role: 'run',
-      log: silentLogger,
-      routes: statusPageRoutes({ config: () => config, redis: down, queues, log: silentLogger }),
-    });
+    const server = await startStatusServer({ config, redis, queues, page: { redis: down } });
     servers.push(server);
     const res = await fetch(`${server.url}/`);
     expect(res.status).toBe(503);
